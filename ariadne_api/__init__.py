@@ -1,0 +1,1 @@
+"""Ariadne's HTTP API (FastAPI). Thin routers over ariadne_core services."""

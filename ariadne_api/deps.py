@@ -1,0 +1,79 @@
+"""Request dependencies: settings, the database session and the current user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ariadne_core.config import Settings
+from ariadne_core.db.models import UserRole
+from ariadne_core.errors import AuthenticationFailed
+from ariadne_core.security.roles import require_role
+from ariadne_core.security.tokens import decode_token
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; committed when the handler returns without error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
+
+
+@dataclass(frozen=True)
+class CurrentUserInfo:
+    email: str
+    role: UserRole
+
+
+def get_current_user(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUserInfo:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationFailed(
+            "You are not logged in. Send the access token from POST /api/v1/auth/login "
+            "as 'Authorization: Bearer <token>'."
+        )
+    claims = decode_token(settings, credentials.credentials)
+    try:
+        role = UserRole(claims.role)
+    except ValueError:
+        raise AuthenticationFailed("The access token is not valid. Log in again.") from None
+    return CurrentUserInfo(email=claims.subject, role=role)
+
+
+CurrentUser = Annotated[CurrentUserInfo, Depends(get_current_user)]
+
+
+def requires(role: UserRole) -> Callable[[CurrentUserInfo], CurrentUserInfo]:
+    """Dependency factory: the caller must hold at least ``role``."""
+
+    def check(user: CurrentUser) -> CurrentUserInfo:
+        require_role(user.role, role)
+        return user
+
+    return check

@@ -1,0 +1,61 @@
+"""The FastAPI application factory: `uvicorn ariadne_api.main:create_app --factory`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+
+from ariadne_api.errors import install_error_handlers
+from ariadne_api.middleware import BodySizeLimit, Metrics
+from ariadne_api.routers import auth, health
+from ariadne_core import __version__
+from ariadne_core.config import Settings, get_settings
+from ariadne_core.db.engine import engine_for, get_engine, session_factory
+
+DESCRIPTION = """
+Ariadne is a metadata catalog and data-lineage platform.
+
+Log in with `POST /api/v1/auth/login`, then send the token as `Authorization: Bearer <token>`
+(the **Authorize** button above). Every error has the body
+`{"error": {"code", "message", "details"}}`; every list has `{total, page, size, pages, items}`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    engine = engine or (
+        engine_for(settings.database_url) if settings.database_url else get_engine(settings)
+    )
+
+    app = FastAPI(
+        title="Ariadne API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.metrics_registry = CollectorRegistry()
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    return app

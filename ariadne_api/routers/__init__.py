@@ -1,0 +1,1 @@
+"""One router per API group of the product plan."""

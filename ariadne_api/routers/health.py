@@ -1,0 +1,68 @@
+"""Liveness, readiness and Prometheus metrics. No authentication."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+
+from ariadne_core.health import check_readiness
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadinessCheck(BaseModel):
+    status: Literal["ok", "failed", "not_configured"]
+    detail: str | None = None
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "degraded", "unavailable"] = Field(
+        description="ready: all configured stores answer; degraded: an optional store "
+        "(Neo4j, Redis) is down and Ariadne falls back; unavailable: the database is down"
+    )
+    checks: dict[str, ReadinessCheck]
+
+
+@router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
+def healthz() -> Health:
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers; Neo4j and Redis when configured",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "the database is unreachable"}},
+)
+def readyz(request: Request) -> Response:
+    report = check_readiness(request.app.state.settings, request.app.state.engine)
+    body = Readiness(
+        status=report.status,
+        checks={
+            name: ReadinessCheck(status=c.status, detail=c.detail)
+            for name, c in report.checks.items()
+        },
+    )
+    return JSONResponse(
+        body.model_dump(), status_code=503 if report.status == "unavailable" else 200
+    )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def metrics(request: Request) -> Response:
+    return Response(
+        generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST
+    )

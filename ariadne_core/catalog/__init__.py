@@ -1,0 +1,1 @@
+"""Catalog entities: data sources, tables, fields and their change history."""

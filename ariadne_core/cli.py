@@ -1,0 +1,143 @@
+"""The `ariadne` command line: run the platform, migrate, manage users and test services."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from ariadne_core.config import get_settings
+from ariadne_core.errors import AriadneError
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ariadne_core.runtime.platform import run_platform
+
+    return run_platform(get_settings())
+
+
+def _with_database(action: Callable[[str], int]) -> int:
+    from ariadne_core.runtime.database import resolve_database
+
+    database = resolve_database(get_settings())
+    try:
+        return action(database.url)
+    finally:
+        database.release()
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from ariadne_core.db import migrate
+
+    def act(url: str) -> int:
+        if args.db_command == "upgrade":
+            migrate.upgrade(url, args.revision)
+            print(f"database at revision {migrate.current_revision(url)}")
+        elif args.db_command == "downgrade":
+            migrate.downgrade(url, args.revision)
+            print(f"database at revision {migrate.current_revision(url) or 'base (empty)'}")
+        else:
+            print(migrate.current_revision(url) or "base (empty)")
+        return 0
+
+    return _with_database(act)
+
+
+def _cmd_users_create(args: argparse.Namespace) -> int:
+    from ariadne_core.db.engine import engine_for, session_scope
+    from ariadne_core.db.models import UserRole
+    from ariadne_core.users.service import create_user
+
+    password = args.password or os.environ.get("ARIADNE_NEW_USER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise AriadneError("Give the password with --password or ARIADNE_NEW_USER_PASSWORD.")
+        password = getpass.getpass("Password: ")
+
+    def act(url: str) -> int:
+        with session_scope(engine_for(url)) as session:
+            user = create_user(
+                session,
+                email=args.email,
+                password=password,
+                role=UserRole(args.role),
+                full_name=args.name,
+            )
+            print(f"created {user.role.value} {user.email}")
+        return 0
+
+    return _with_database(act)
+
+
+def _cmd_services(args: argparse.Namespace) -> int:
+    from ariadne_core.runtime import services
+
+    home = get_settings().home
+    if args.services_command == "start":
+        state = services.start_services(home, tuple(args.only or services.SERVICES))
+        for name, info in state.items():
+            where = info.get("url") or info.get("uri")
+            print(f"{name:9s} {where}")
+    elif args.services_command == "stop":
+        services.stop_services(home)
+        print("test services stopped")
+    else:
+        print(json.dumps(services.load_state(home), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ariadne", description="Ariadne metadata catalog")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the API, Dagster webserver and daemon")
+    run.set_defaults(func=_cmd_run)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="roll migrations back")
+    down.add_argument("revision", nargs="?", default="base")
+    db_sub.add_parser("current", help="show the applied revision")
+    db.set_defaults(func=_cmd_db)
+
+    users = sub.add_parser("users", help="user accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser("create", help="add a user")
+    create.add_argument("--email", required=True)
+    create.add_argument(
+        "--role", choices=["viewer", "editor", "steward", "admin"], default="viewer"
+    )
+    create.add_argument("--name")
+    create.add_argument("--password", help="or set ARIADNE_NEW_USER_PASSWORD, or type it")
+    create.set_defaults(func=_cmd_users_create)
+
+    svc = sub.add_parser("services", help="test services (postgres, redis, neo4j)")
+    svc_sub = svc.add_subparsers(dest="services_command", required=True)
+    start = svc_sub.add_parser("start", help="start or reuse the test services")
+    start.add_argument("--only", nargs="*", choices=["postgres", "redis", "neo4j"])
+    svc_sub.add_parser("stop", help="stop the test services")
+    svc_sub.add_parser("status", help="print their URLs")
+    svc.set_defaults(func=_cmd_services)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AriadneError as exc:
+        print(f"ariadne: error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Settings, read once from the environment (prefix ``ARIADNE_``) or a ``.env`` file.
+
+Call :func:`get_settings`; tests override it with ``get_settings.cache_clear()`` and env vars.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ariadne_core.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Every setting Ariadne reads. The README's settings table mirrors this class."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARIADNE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        Path(".ariadne"),
+        description="Directory for local state: embedded Postgres data, Dagster home, secrets.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://user:pass@host:port/db). "
+        "Unset: start the embedded PostgreSQL 18 under ARIADNE_HOME.",
+    )
+    embedded_pg_port: int = Field(
+        54329, ge=1, le=65535, description="Loopback port of the embedded PostgreSQL."
+    )
+    api_host: str = Field("127.0.0.1", description="Address the API binds to.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port of the API.")
+    dagster_port: int = Field(3000, ge=1, le=65535, description="Port of the Dagster webserver.")
+    neo4j_uri: str | None = Field(
+        None, description="Bolt URI of Neo4j (bolt://host:7687). Unset: no Neo4j."
+    )
+    neo4j_user: str = Field("neo4j", description="Neo4j user name.")
+    neo4j_password: str = Field("", description="Neo4j password.")
+    redis_url: str | None = Field(
+        None, description="Redis URL (redis://host:6379/0). Unset: in-process cache, no broker."
+    )
+    jwt_secret: str | None = Field(
+        None,
+        description="Secret that signs access tokens. Unset: generated once and kept "
+        "in ARIADNE_HOME/jwt-secret.",
+    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
+        "HS256", description="JWT signing algorithm."
+    )
+    access_token_expire_minutes: int = Field(
+        60, ge=1, le=1440, description="Lifetime of an access token, in minutes."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"],
+        description="Comma-separated origins the frontend is served from.",
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="Embedding model used for semantic search."
+    )
+    embedding_dimensions: int = Field(
+        384, ge=8, le=4096, description="Vector size of the embedding model (pgvector column)."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest JSON request body the API accepts, in bytes."
+    )
+    admin_email: str = Field(
+        "admin@ariadne.local", description="Login of the admin user `make run` creates."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of the API and CLI."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return not self.database_url
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = "ARIADNE_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+    return f"Setting {name} is invalid: {first['msg']} (got {first.get('input')!r}). Fix it in the environment or .env."
+
+
+@lru_cache
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None

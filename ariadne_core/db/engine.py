@@ -1,0 +1,92 @@
+"""Engine and session factory for the system of record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import psycopg
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ariadne_core.config import Settings, get_settings
+from ariadne_core.errors import ConfigurationError
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The same URL without a SQLAlchemy driver suffix, for psycopg and Dagster."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def dagster_storage_url(url: str) -> str:
+    """dagster-postgres runs on psycopg2; SQLAlchemy 2.1 defaults plain URLs to psycopg 3."""
+    return "postgresql+psycopg2://" + libpq_url(url).split("://", 1)[1]
+
+
+def database_url(settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    if not settings.database_url:
+        raise ConfigurationError(
+            "ARIADNE_DATABASE_URL is not set and the embedded PostgreSQL is not running. "
+            "Start Ariadne with `make run` (or `ariadne run`), or set ARIADNE_DATABASE_URL."
+        )
+    return settings.database_url
+
+
+def check_database(url: str) -> None:
+    """Fail with one clear line when the database cannot be reached."""
+    parts = urlsplit(libpq_url(url))
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}/{parts.path.lstrip('/')}"
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        first = (str(exc).strip().splitlines() or ["no answer"])[0]
+        reason = first.rsplit("failed: ", 1)[-1].strip().rstrip(".")
+        raise ConfigurationError(
+            f"Cannot reach the database at {where} (ARIADNE_DATABASE_URL): {reason}. "
+            "Check the URL and that the server is running, or unset it to use the embedded one."
+        ) from None
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 10},
+    )
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    return engine_for(database_url(settings))
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A short unit of work: commits on success, rolls back on error."""
+    session = session_factory(engine or get_engine())()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,374 @@
+"""SQLAlchemy 2.0 models: the system of record for the catalog, lineage and jobs."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ariadne_core.config import get_settings
+
+# Stable constraint names, so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(enum_cls, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+class UserRole(enum.StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    STEWARD = "steward"
+    ADMIN = "admin"
+
+
+class SourceType(enum.StrEnum):
+    ORACLE = "oracle"
+    MONGODB = "mongodb"
+    ELASTICSEARCH = "elasticsearch"
+    POSTGRESQL = "postgresql"
+    MANUAL = "manual"
+
+
+class LineageSource(enum.StrEnum):
+    """Who stands behind an edge: the system, a person, or a data steward."""
+
+    INFERRED = "inferred"
+    MANUAL = "manual"
+    APPROVED = "approved"
+
+
+class LineageStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PENDING_REVIEW = "pending_review"
+    REJECTED = "rejected"
+    DEPRECATED = "deprecated"
+
+
+class LineageAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UPGRADE = "upgrade"
+    APPROVE = "approve"
+    REJECT = "reject"
+    DEPRECATE = "deprecate"
+
+
+class ImportStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"), nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class DataSource(Base):
+    __tablename__ = "data_sources"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    type: Mapped[SourceType] = mapped_column(_enum(SourceType, "source_type"), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    # AES-256-GCM ciphertext of the connection config, with the id of the key that sealed it.
+    connection_config_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    connection_config_key_id: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    last_sync_status: Mapped[str | None] = mapped_column(String(32))
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class MetadataTable(Base):
+    __tablename__ = "metadata_tables"
+    __table_args__ = (
+        UniqueConstraint("source_id", "qualified_name", name="uq_metadata_tables_source_qname"),
+        Index("ix_metadata_tables_search", "search_vector", postgresql_using="gin"),
+        Index(
+            "ix_metadata_tables_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        Index("ix_metadata_tables_tags", "tags", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    schema_name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    qualified_name: Mapped[str] = mapped_column(String(700), nullable=False, index=True)
+    table_type: Mapped[str] = mapped_column(String(32), nullable=False, server_default="table")
+    description: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(320))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, server_default="{}")
+    row_count_estimate: Mapped[int | None] = mapped_column(BigInteger)
+    view_definition: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('simple', translate(coalesce(qualified_name, ''), '._', '  ')), 'A')"
+            " || setweight(to_tsvector('english', coalesce(description, '')), 'B')"
+            " || setweight(to_tsvector('simple', ariadne_tags_text(tags)), 'B')",
+            persisted=True,
+        ),
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class MetadataField(Base):
+    __tablename__ = "metadata_fields"
+    __table_args__ = (
+        UniqueConstraint("table_id", "name", name="uq_metadata_fields_table_name"),
+        Index("ix_metadata_fields_search", "search_vector", postgresql_using="gin"),
+        Index(
+            "ix_metadata_fields_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    table_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("metadata_tables.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    qualified_name: Mapped[str] = mapped_column(String(1000), nullable=False, index=True)
+    data_type: Mapped[str | None] = mapped_column(String(200))
+    is_nullable: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    is_primary_key: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    ordinal_position: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, server_default="{}")
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('simple', translate(coalesce(qualified_name, ''), '._', '  ')), 'A')"
+            " || setweight(to_tsvector('english', coalesce(description, '')), 'B')"
+            " || setweight(to_tsvector('simple', ariadne_tags_text(tags)), 'B')",
+            persisted=True,
+        ),
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class ChangeHistory(Base):
+    """One row per create/update/delete of a source, table or field, with a diff."""
+
+    __tablename__ = "change_history"
+    __table_args__ = (
+        Index("ix_change_history_entity", "entity_type", "entity_id", "changed_at"),
+        Index("ix_change_history_table", "table_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    # The table a change belongs to (the table itself, or a field's table), for history views.
+    table_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    changed_by: Mapped[str | None] = mapped_column(String(320))
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+
+
+class _LineageEdgeMixin:
+    transformation_type: Mapped[str | None] = mapped_column(String(100))
+    transformation_logic: Mapped[str | None] = mapped_column(Text)
+    lineage_source: Mapped[LineageSource] = mapped_column(
+        _enum(LineageSource, "lineage_source"), nullable=False
+    )
+    # The lineage_source the edge was first created with; approval and upgrades keep it.
+    origin: Mapped[LineageSource] = mapped_column(
+        _enum(LineageSource, "lineage_source"), nullable=False
+    )
+    origin_detail: Mapped[str | None] = mapped_column(String(300))
+    confidence: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.0")
+    status: Mapped[LineageStatus] = mapped_column(
+        _enum(LineageStatus, "lineage_status"), nullable=False, server_default="active"
+    )
+    edge_metadata: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, nullable=False, server_default="{}"
+    )
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+
+class TableLineage(_LineageEdgeMixin, Base):
+    __tablename__ = "table_lineage"
+    __table_args__ = (
+        UniqueConstraint("source_table_id", "target_table_id", name="uq_table_lineage_pair"),
+        CheckConstraint("source_table_id <> target_table_id", name="no_self_loop"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
+        Index("ix_table_lineage_target", "target_table_id", "source_table_id"),
+        Index("ix_table_lineage_status", "status", "confidence"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    source_table_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("metadata_tables.id", ondelete="RESTRICT"), nullable=False
+    )
+    target_table_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("metadata_tables.id", ondelete="RESTRICT"), nullable=False
+    )
+
+
+class FieldLineage(_LineageEdgeMixin, Base):
+    __tablename__ = "field_lineage"
+    __table_args__ = (
+        UniqueConstraint("source_field_id", "target_field_id", name="uq_field_lineage_pair"),
+        CheckConstraint("source_field_id <> target_field_id", name="no_self_loop"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
+        Index("ix_field_lineage_target", "target_field_id", "source_field_id"),
+        Index("ix_field_lineage_table_edge", "table_lineage_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    source_field_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("metadata_fields.id", ondelete="RESTRICT"), nullable=False
+    )
+    target_field_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("metadata_fields.id", ondelete="RESTRICT"), nullable=False
+    )
+    table_lineage_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("table_lineage.id", ondelete="SET NULL")
+    )
+
+
+class LineageAuditEvent(Base):
+    """Append-only: a database trigger rejects UPDATE and DELETE on this table."""
+
+    __tablename__ = "lineage_audit_events"
+    __table_args__ = (Index("ix_lineage_audit_edge", "edge_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    edge_kind: Mapped[str] = mapped_column(String(8), nullable=False)  # "table" | "field"
+    edge_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    action: Mapped[LineageAction] = mapped_column(
+        _enum(LineageAction, "lineage_action"), nullable=False
+    )
+    actor: Mapped[str | None] = mapped_column(String(320))
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportJob(Base):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    import_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    mode: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[ImportStatus] = mapped_column(
+        _enum(ImportStatus, "import_status"), nullable=False, server_default="pending"
+    )
+    file_name: Mapped[str | None] = mapped_column(String(500))
+    file_path: Mapped[str | None] = mapped_column(Text)
+    progress_percent: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    errors: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    error_report_path: Mapped[str | None] = mapped_column(Text)
+    dagster_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Embedding(Base):
+    __tablename__ = "embeddings"
+    __table_args__ = (
+        UniqueConstraint("entity_type", "entity_id", "model", name="uq_embeddings_entity_model"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    embedding: Mapped[Any] = mapped_column(
+        Vector(get_settings().embedding_dimensions), nullable=False
+    )
+    created_at: Mapped[datetime] = _created_at()

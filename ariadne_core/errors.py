@@ -1,0 +1,49 @@
+"""Domain errors raised by core services.
+
+The API maps each one to the unified error body; the CLI prints its message as one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AriadneError(Exception):
+    """Base of every error a person is meant to read."""
+
+    code = "ARIADNE_ERROR"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(AriadneError):
+    code = "RESOURCE_NOT_FOUND"
+
+
+class Conflict(AriadneError):
+    code = "CONFLICT"
+
+
+class ValidationFailed(AriadneError):
+    code = "VALIDATION_FAILED"
+
+
+class AuthenticationFailed(AriadneError):
+    code = "AUTHENTICATION_FAILED"
+
+
+class PermissionDenied(AriadneError):
+    code = "PERMISSION_DENIED"
+
+
+class ConfigurationError(AriadneError):
+    """A setting is wrong: the message says which one and how to fix it."""
+
+    code = "CONFIGURATION_ERROR"
+
+
+class ServiceUnavailable(AriadneError):
+    code = "SERVICE_UNAVAILABLE"

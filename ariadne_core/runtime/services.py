@@ -1,0 +1,254 @@
+"""Test services on free loopback ports: embedded PostgreSQL, redis-server and Neo4j 5.26.
+
+`ariadne services start` is idempotent: services already answering are reused. Their
+URLs are kept in ``<home>/test-services/services.json`` for the pytest fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ariadne_core.errors import ConfigurationError
+from ariadne_core.runtime.ports import free_port, port_in_use
+from ariadne_core.runtime.postgres import EmbeddedPostgres
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NEO4J_LAUNCHER = REPO_ROOT / "tools" / "neo4j-launcher"
+
+
+@dataclass
+class ServiceDirs:
+    root: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "services.json"
+
+
+def services_dir(home: Path) -> ServiceDirs:
+    return ServiceDirs(root=home.resolve() / "test-services")
+
+
+def load_state(home: Path) -> dict[str, Any]:
+    path = services_dir(home).state_file
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text()))
+
+
+def _save_state(dirs: ServiceDirs, state: dict[str, Any]) -> None:
+    dirs.root.mkdir(parents=True, exist_ok=True)
+    dirs.state_file.write_text(json.dumps(state, indent=2))
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- postgres ----------------------------------------------------------------------------
+def _start_postgres(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str, Any]:
+    port = previous["port"] if previous else free_port()
+    pg = EmbeddedPostgres(data_dir=dirs.root / "postgres", port=port)
+    if pg.running_port() is None and port_in_use(port):
+        pg.port = free_port()
+    pg.start()
+    return {"port": pg.port, "url": pg.url(), "admin_url": pg.url("postgres")}
+
+
+def _stop_postgres(dirs: ServiceDirs, info: dict[str, Any]) -> None:
+    EmbeddedPostgres(data_dir=dirs.root / "postgres", port=info["port"]).stop()
+
+
+# -- redis -------------------------------------------------------------------------------
+def _redis_ping(port: int) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _start_redis(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str, Any]:
+    if previous and _alive(previous.get("pid")) and _redis_ping(previous["port"]):
+        return previous
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ConfigurationError(
+            "redis-server is not installed. Install it with `apt-get install redis-server` "
+            "(`make services` does this for you)."
+        )
+    port = free_port()
+    work = dirs.root / "redis"
+    work.mkdir(parents=True, exist_ok=True)
+    pidfile = work / "redis.pid"
+    subprocess.run(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+            "--logfile",
+            str(work / "redis.log"),
+            "--dir",
+            str(work),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    deadline = time.monotonic() + 15
+    while not _redis_ping(port):
+        if time.monotonic() > deadline:
+            raise ConfigurationError(
+                f"redis-server did not answer on port {port}; see {work}/redis.log"
+            )
+        time.sleep(0.1)
+    pid = int(pidfile.read_text().strip())
+    return {"port": port, "pid": pid, "url": f"redis://127.0.0.1:{port}/0"}
+
+
+# -- neo4j -------------------------------------------------------------------------------
+def _launcher_classpath() -> str:
+    jar = NEO4J_LAUNCHER / "target" / "neo4j-launcher-1.0.0.jar"
+    if not jar.exists():
+        if shutil.which("mvn") is None:
+            raise ConfigurationError(
+                "Maven (mvn) is needed to build the Neo4j launcher; install it."
+            )
+        result = subprocess.run(
+            ["mvn", "-q", "-B", "package", "-DskipTests"],
+            cwd=NEO4J_LAUNCHER,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+            raise ConfigurationError(f"Building the Neo4j launcher with Maven failed:\n{tail}")
+    return f"{jar}:{NEO4J_LAUNCHER / 'target' / 'lib'}/*"
+
+
+def _neo4j_ping(uri: str, password: str) -> bool:
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+    try:
+        with GraphDatabase.driver(uri, auth=("neo4j", password), connection_timeout=2) as driver:
+            driver.verify_connectivity()
+        return True
+    except (Neo4jError, ServiceUnavailable, OSError):
+        return False
+
+
+def _start_neo4j(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str, Any]:
+    if (
+        previous
+        and _alive(previous.get("pid"))
+        and _neo4j_ping(previous["uri"], previous["password"])
+    ):
+        return previous
+    if shutil.which("java") is None:
+        raise ConfigurationError("Java 17 is needed to run Neo4j; install a JDK.")
+    classpath = _launcher_classpath()
+    port = free_port()
+    password = previous["password"] if previous else secrets.token_urlsafe(16)
+    work = dirs.root / "neo4j"
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "launcher.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                "java",
+                "-Xms256m",
+                "-Xmx1g",
+                "-cp",
+                classpath,
+                "ai.ariadne.tools.Neo4jLauncher",
+                str(work / "data"),
+                str(port),
+                password,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 180
+    while True:
+        text = log.read_text()
+        if "READY" in text:
+            break
+        if proc.poll() is not None or "ERROR" in text:
+            raise ConfigurationError(
+                f"Neo4j did not start; the last lines of {log}:\n"
+                + "\n".join(text.splitlines()[-10:])
+            )
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise ConfigurationError(f"Neo4j did not start within 180 s; see {log}")
+        time.sleep(0.5)
+    return {
+        "port": port,
+        "pid": proc.pid,
+        "uri": f"bolt://127.0.0.1:{port}",
+        "user": "neo4j",
+        "password": password,
+    }
+
+
+# -- public ------------------------------------------------------------------------------
+SERVICES = ("postgres", "redis", "neo4j")
+
+
+def start_services(home: Path, names: tuple[str, ...] = SERVICES) -> dict[str, Any]:
+    dirs = services_dir(home)
+    dirs.root.mkdir(parents=True, exist_ok=True)
+    state = load_state(home)
+    starters = {"postgres": _start_postgres, "redis": _start_redis, "neo4j": _start_neo4j}
+    for name in names:
+        state[name] = starters[name](dirs, state.get(name))
+        _save_state(dirs, state)
+    return state
+
+
+def stop_services(home: Path) -> None:
+    dirs = services_dir(home)
+    state = load_state(home)
+    if "postgres" in state:
+        _stop_postgres(dirs, state["postgres"])
+    for name in ("redis", "neo4j"):
+        pid = state.get(name, {}).get("pid")
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+    if dirs.state_file.exists():
+        dirs.state_file.unlink()

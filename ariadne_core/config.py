@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     embedded_pg_port: int = Field(
         54329, ge=1, le=65535, description="Loopback port of the embedded PostgreSQL."
     )
-    api_host: str = Field("127.0.0.1", description="Address the API binds to.")
+    api_host: str = Field(
+        "127.0.0.1",
+        description="Address the API (and, under `ariadne run`, the Dagster UI) binds to.",
+    )
     api_port: int = Field(8000, ge=1, le=65535, description="Port of the API.")
     dagster_port: int = Field(3000, ge=1, le=65535, description="Port of the Dagster webserver.")
     neo4j_uri: str | None = Field(
@@ -44,6 +47,11 @@ class Settings(BaseSettings):
     neo4j_password: str = Field("", description="Neo4j password.")
     redis_url: str | None = Field(
         None, description="Redis URL (redis://host:6379/0). Unset: in-process cache, no broker."
+    )
+    celery_broker_url: str | None = Field(
+        None,
+        description="Broker of the dagster-celery executor (redis://host:6379/1), read by "
+        "celery.yaml. Unset: runs execute in-process.",
     )
     jwt_secret: str | None = Field(
         None,
@@ -67,7 +75,9 @@ class Settings(BaseSettings):
         384, ge=8, le=4096, description="Vector size of the embedding model (pgvector column)."
     )
     max_request_bytes: int = Field(
-        1_048_576, ge=1024, description="Largest JSON request body the API accepts, in bytes."
+        1_048_576,
+        ge=1024,
+        description="Largest request body the API accepts, in bytes (413 above it).",
     )
     admin_email: str = Field(
         "admin@ariadne.local", description="Login of the admin user `make run` creates."

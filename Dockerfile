@@ -1,0 +1,19 @@
+# One image for the API, the Dagster webserver and daemon, and the Celery worker.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DAGSTER_HOME=/opt/dagster/home
+WORKDIR /opt/ariadne
+
+COPY pyproject.toml requirements.lock README.md ./
+COPY ariadne_core ./ariadne_core
+COPY ariadne_api ./ariadne_api
+COPY ariadne_pipelines ./ariadne_pipelines
+COPY expectations ./expectations
+COPY workspace.yaml dagster.yaml celery.yaml ./
+
+RUN pip install --no-cache-dir -c requirements.lock . \
+    && pip check \
+    && mkdir -p "$DAGSTER_HOME" && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+
+EXPOSE 8000 3000
+CMD ["uvicorn", "ariadne_api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,60 @@
+# Ariadne: `make run` starts the platform, `make test` runs the checks and the tests.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NEO4J_JAR := tools/neo4j-launcher/target/neo4j-launcher-1.0.0.jar
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install system-deps services stop-services run test lint pytest bench clean
+
+# Python virtualenv with the pinned dependencies (requirements.lock pins the whole tree).
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
+	$(BIN)/pip check
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# System packages the test services need: redis-server from Debian, Java 17 and Maven.
+system-deps:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+	@command -v mvn >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq maven >/dev/null; }
+
+$(NEO4J_JAR): tools/neo4j-launcher/pom.xml $(wildcard tools/neo4j-launcher/src/main/java/ai/ariadne/tools/*.java)
+	cd tools/neo4j-launcher && mvn -q -B package -DskipTests
+
+# Embedded Postgres, redis-server and Neo4j 5.26 on free loopback ports (idempotent).
+services: install system-deps $(NEO4J_JAR)
+	$(BIN)/ariadne services start
+
+stop-services:
+	$(BIN)/ariadne services stop
+
+# The whole platform on the embedded PostgreSQL: API :8000, Dagster UI :3000, daemon.
+run: install
+	$(BIN)/ariadne db upgrade
+	$(BIN)/ariadne run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+test: install services lint pytest
+
+bench: install services
+	@set -e; shopt -s nullglob; files=(benchmarks/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
+
+clean:
+	rm -rf $(VENV) tools/neo4j-launcher/target

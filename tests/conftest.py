@@ -1,0 +1,166 @@
+"""Fixtures over the real test services started by `make services`.
+
+Every test talks to the real embedded PostgreSQL, redis-server and Neo4j. When a service
+is missing the fixture fails (it never skips): run `make services` first.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
+
+from ariadne_core.config import Settings
+from ariadne_core.db import migrate
+from ariadne_core.db.engine import sqlalchemy_url
+from ariadne_core.db.models import UserRole
+from ariadne_core.runtime.services import load_state
+from ariadne_core.users.service import create_user
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVICES_HOME = Path(os.environ.get("ARIADNE_HOME", REPO_ROOT / ".ariadne"))
+PASSWORD = "correct-horse-battery"
+
+
+def _service(name: str) -> dict[str, Any]:
+    state = load_state(SERVICES_HOME)
+    if name not in state:
+        pytest.fail(
+            f"The {name} test service is not running. Start the test services with "
+            "`make services` (or run `make test`, which does it for you).",
+            pytrace=False,
+        )
+    return dict(state[name])
+
+
+@pytest.fixture(scope="session")
+def postgres_service() -> dict[str, Any]:
+    return _service("postgres")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return str(_service("redis")["url"])
+
+
+@pytest.fixture(scope="session")
+def neo4j_service() -> dict[str, Any]:
+    return _service("neo4j")
+
+
+def _admin_connect(postgres_service: dict[str, Any]) -> psycopg.Connection[Any]:
+    return psycopg.connect(postgres_service["admin_url"], autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def make_database(postgres_service: dict[str, Any]) -> Iterator[Any]:
+    """Factory of fresh, empty databases on the test server; all dropped at the end."""
+    created: list[str] = []
+
+    def make(prefix: str = "ariadne_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with _admin_connect(postgres_service) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return str(postgres_service["url"]).rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
+    with _admin_connect(postgres_service) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Any) -> str:
+    """A migrated database shared by the session; tests isolate through rollback."""
+    url = str(make_database())
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(sqlalchemy_url(database_url), pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        home=tmp_path / "home",
+        database_url=database_url,
+        jwt_secret="test-secret-" + "x" * 32,
+        cors_origins=["http://frontend.example"],
+        max_request_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
+    from ariadne_api.deps import get_session
+    from ariadne_api.main import create_app
+
+    application = create_app(settings, engine)
+
+    def _test_session() -> Iterator[Session]:
+        yield db_session
+        db_session.flush()
+
+    application.dependency_overrides[get_session] = _test_session
+    return application
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def users(db_session: Session) -> dict[str, str]:
+    """One user per role; returns role -> e-mail. All share PASSWORD."""
+    out = {}
+    for role in UserRole:
+        email = f"{role.value}@example.com"
+        create_user(db_session, email=email, password=PASSWORD, role=role)
+        out[role.value] = email
+    db_session.flush()
+    return out
+
+
+@pytest.fixture
+def auth_headers(client: TestClient, users: dict[str, str]) -> Any:
+    """auth_headers("editor") -> {"Authorization": "Bearer ..."} for that role."""
+
+    def headers(role: str) -> dict[str, str]:
+        resp = client.post("/api/v1/auth/login", json={"email": users[role], "password": PASSWORD})
+        assert resp.status_code == 200, resp.text
+        return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+    return headers

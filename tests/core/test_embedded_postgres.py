@@ -1,0 +1,74 @@
+"""The embedded PostgreSQL: start, reuse, stop, and clear errors for bad settings."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ariadne_core.config import Settings
+from ariadne_core.errors import ConfigurationError
+from ariadne_core.runtime.database import resolve_database
+from ariadne_core.runtime.ports import free_port
+from ariadne_core.runtime.postgres import embedded_for
+
+
+def test_start_reuse_and_stop(tmp_path: Path) -> None:
+    pg = embedded_for(tmp_path / "home", free_port())
+    assert pg.start() is True
+    try:
+        with psycopg.connect(pg.url()) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.execute("CREATE TABLE kept (x int)")
+            conn.execute("INSERT INTO kept VALUES (42)")
+            version = conn.execute("SHOW server_version").fetchone()
+        assert version is not None and version[0].startswith("18")
+        assert pg.start() is False  # already running: reused, not restarted
+    finally:
+        pg.stop()
+    assert pg.running_port() is None
+    assert pg.start() is True  # the data survives a restart
+    try:
+        with psycopg.connect(pg.url()) as conn:
+            assert conn.execute("SELECT x FROM kept").fetchone() == (42,)
+    finally:
+        pg.stop()
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigurationError) as caught:
+            embedded_for(tmp_path / "home", port).start()
+    assert f"Port {port} is already in use" in caught.value.message
+    assert "ARIADNE_EMBEDDED_PG_PORT" in caught.value.message
+
+
+def test_unwritable_home_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigurationError) as caught:
+        embedded_for(blocker / "home", free_port()).start()
+    assert "ARIADNE_HOME cannot be written" in caught.value.message
+
+
+def test_unreachable_database_url_is_one_clear_line() -> None:
+    port = free_port()
+    settings = Settings(_env_file=None, database_url=f"postgresql://u@127.0.0.1:{port}/db")  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_database(settings)
+    message = caught.value.message
+    assert f"127.0.0.1:{port}/db" in message
+    assert "ARIADNE_DATABASE_URL" in message
+    assert "\n" not in message
+
+
+def test_configured_url_starts_nothing(database_url: str, tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, database_url=database_url, home=tmp_path / "h")  # type: ignore[call-arg]
+    resolved = resolve_database(settings)
+    assert resolved.embedded is None
+    assert not (tmp_path / "h").exists()

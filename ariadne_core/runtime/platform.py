@@ -219,6 +219,8 @@ def run_platform(settings: Settings) -> int:
     def _terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Install both explicitly: a process started in the background inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, _terminate)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         platform.start()

@@ -11,10 +11,11 @@ from sqlalchemy import Engine
 
 from ariadne_api.errors import install_error_handlers
 from ariadne_api.middleware import BodySizeLimit, Metrics
-from ariadne_api.routers import auth, health
+from ariadne_api.routers import auth, health, sources
 from ariadne_core import __version__
 from ariadne_core.config import Settings, get_settings
 from ariadne_core.db.engine import engine_for, get_engine, session_factory
+from ariadne_core.security.secrets import keyring_for
 
 DESCRIPTION = """
 Ariadne is a metadata catalog and data-lineage platform.
@@ -44,10 +45,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.metrics_registry = CollectorRegistry()
+    app.state.keyring = keyring_for(settings)
 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(sources.router)
 
     app.add_middleware(
         CORSMiddleware,

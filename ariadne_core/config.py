@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="Secret that signs access tokens. Unset: generated once and kept "
         "in ARIADNE_HOME/jwt-secret.",
     )
+    encryption_keys: str | None = Field(
+        None,
+        description="AES-256-GCM keys for connection configs, 'kid:BASE64KEY,...'; the first "
+        "seals, all open. Unset: one key generated in ARIADNE_HOME/encryption-keys.",
+    )
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
         "HS256", description="JWT signing algorithm."
     )

@@ -1,0 +1,203 @@
+"""Data sources: create, read, update, delete, with sealed connection configs and history."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ariadne_core.catalog.connection_configs import (
+    SECRET_KEYS,
+    mask_secrets,
+    merge_secrets,
+    validate_config,
+)
+from ariadne_core.catalog.history import record_change
+from ariadne_core.db.models import DataSource, MetadataTable, SourceType
+from ariadne_core.errors import Conflict, NotFound
+from ariadne_core.security.secrets import Keyring, Sealed
+
+
+@dataclass
+class SourceInput:
+    name: str
+    type: SourceType
+    description: str | None = None
+    connection_config: dict[str, Any] | None = None
+    is_active: bool = True
+
+
+def read_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
+    """The decrypted config; only connectors and this module call it."""
+    if source.connection_config_ciphertext is None or source.connection_config_key_id is None:
+        return {}
+    return keyring.open(
+        Sealed(source.connection_config_key_id, source.connection_config_ciphertext)
+    )
+
+
+def masked_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
+    return mask_secrets(read_config(keyring, source))
+
+
+def _snapshot(keyring: Keyring, source: DataSource) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "type": source.type,
+        "description": source.description,
+        "is_active": source.is_active,
+        "connection_config": masked_config(keyring, source),
+    }
+
+
+def _seal(keyring: Keyring, source: DataSource, config: dict[str, Any]) -> None:
+    sealed = keyring.seal(config)
+    source.connection_config_ciphertext = sealed.ciphertext
+    source.connection_config_key_id = sealed.key_id
+
+
+def _ensure_unique_name(session: Session, name: str, exclude: uuid.UUID | None = None) -> None:
+    stmt = select(DataSource.id).where(func.lower(DataSource.name) == name.lower())
+    if exclude is not None:
+        stmt = stmt.where(DataSource.id != exclude)
+    existing = session.scalar(stmt)
+    if existing is not None:
+        raise Conflict(
+            f"A data source named '{name}' already exists.",
+            details={"name": name, "existing_id": str(existing)},
+        )
+
+
+def get_source(session: Session, source_id: uuid.UUID) -> DataSource:
+    source = session.get(DataSource, source_id)
+    if source is None:
+        raise NotFound(
+            f"Data source {source_id} does not exist.", details={"source_id": str(source_id)}
+        )
+    return source
+
+
+def list_sources(
+    session: Session,
+    *,
+    source_type: SourceType | None,
+    is_active: bool | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[DataSource], int]:
+    stmt = select(DataSource)
+    if source_type is not None:
+        stmt = stmt.where(DataSource.type == source_type)
+    if is_active is not None:
+        stmt = stmt.where(DataSource.is_active.is_(is_active))
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.scalars(
+        stmt.order_by(DataSource.name, DataSource.id).offset(offset).limit(limit)
+    )
+    return list(rows), total
+
+
+def create_source(
+    session: Session, keyring: Keyring, data: SourceInput, actor: str | None
+) -> DataSource:
+    config = validate_config(data.type, data.connection_config)
+    name = data.name.strip()
+    _ensure_unique_name(session, name)
+    source = DataSource(
+        name=name,
+        type=data.type,
+        description=data.description,
+        is_active=data.is_active,
+        created_by=actor,
+    )
+    _seal(keyring, source, config)
+    session.add(source)
+    session.flush()
+    record_change(
+        session,
+        entity_type="source",
+        entity_id=source.id,
+        action="create",
+        actor=actor,
+        before=None,
+        after=_snapshot(keyring, source),
+    )
+    return source
+
+
+def update_source(
+    session: Session,
+    keyring: Keyring,
+    source_id: uuid.UUID,
+    changes: dict[str, Any],
+    actor: str | None,
+) -> DataSource:
+    """Apply the given fields; a connection_config replaces the old one, secrets kept if masked."""
+    source = get_source(session, source_id)
+    before = _snapshot(keyring, source)
+    old_config = read_config(keyring, source)
+    new_type = SourceType(changes.get("type", source.type))
+    if "name" in changes and changes["name"] is not None:
+        name = str(changes["name"]).strip()
+        _ensure_unique_name(session, name, exclude=source.id)
+        source.name = name
+    if "description" in changes:
+        source.description = changes["description"]
+    if changes.get("is_active") is not None:
+        source.is_active = bool(changes["is_active"])
+    secrets_changed: list[str] = []
+    if "connection_config" in changes or new_type != source.type:
+        raw = changes.get("connection_config")
+        merged = merge_secrets(dict(raw if raw is not None else old_config), old_config)
+        config = validate_config(new_type, merged)
+        secrets_changed = sorted(k for k in SECRET_KEYS if config.get(k) != old_config.get(k))
+        source.type = new_type
+        _seal(keyring, source, config)
+    session.flush()
+    after = _snapshot(keyring, source)
+    if secrets_changed:
+        after["secrets_changed"] = secrets_changed
+    record_change(
+        session,
+        entity_type="source",
+        entity_id=source.id,
+        action="update",
+        actor=actor,
+        before=before,
+        after=after,
+    )
+    return source
+
+
+def delete_source(
+    session: Session, keyring: Keyring, source_id: uuid.UUID, actor: str | None
+) -> None:
+    source = get_source(session, source_id)
+    tables = int(
+        session.scalar(
+            select(func.count())
+            .select_from(MetadataTable)
+            .where(MetadataTable.source_id == source.id)
+        )
+        or 0
+    )
+    if tables:
+        raise Conflict(
+            f"Data source '{source.name}' still has {tables} table(s). Delete them first, or "
+            "set is_active=false to stop harvesting it while keeping its catalog and lineage.",
+            details={"source_id": str(source.id), "tables": tables},
+        )
+    record_change(
+        session,
+        entity_type="source",
+        entity_id=source.id,
+        action="delete",
+        actor=actor,
+        before=_snapshot(keyring, source),
+        after=None,
+    )
+    session.delete(source)
+    session.flush()

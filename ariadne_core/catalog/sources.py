@@ -43,13 +43,14 @@ def masked_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
     return mask_secrets(read_config(keyring, source))
 
 
-def _snapshot(keyring: Keyring, source: DataSource) -> dict[str, Any]:
+def _snapshot(source: DataSource, config: dict[str, Any]) -> dict[str, Any]:
+    """What history records of a source: its fields and its config with secrets masked."""
     return {
         "name": source.name,
         "type": source.type,
         "description": source.description,
         "is_active": source.is_active,
-        "connection_config": masked_config(keyring, source),
+        "connection_config": mask_secrets(config),
     }
 
 
@@ -123,7 +124,7 @@ def create_source(
         action="create",
         actor=actor,
         before=None,
-        after=_snapshot(keyring, source),
+        after=_snapshot(source, config),
     )
     return source
 
@@ -137,8 +138,8 @@ def update_source(
 ) -> DataSource:
     """Apply the given fields; a connection_config replaces the old one, secrets kept if masked."""
     source = get_source(session, source_id)
-    before = _snapshot(keyring, source)
     old_config = read_config(keyring, source)
+    before = _snapshot(source, old_config)
     new_type = SourceType(changes.get("type", source.type))
     if "name" in changes and changes["name"] is not None:
         name = str(changes["name"]).strip()
@@ -148,6 +149,7 @@ def update_source(
         source.description = changes["description"]
     if changes.get("is_active") is not None:
         source.is_active = bool(changes["is_active"])
+    config = old_config
     secrets_changed: list[str] = []
     if "connection_config" in changes or new_type != source.type:
         raw = changes.get("connection_config")
@@ -157,7 +159,7 @@ def update_source(
         source.type = new_type
         _seal(keyring, source, config)
     session.flush()
-    after = _snapshot(keyring, source)
+    after = _snapshot(source, config)
     if secrets_changed:
         after["secrets_changed"] = secrets_changed
     record_change(
@@ -196,7 +198,7 @@ def delete_source(
         entity_id=source.id,
         action="delete",
         actor=actor,
-        before=_snapshot(keyring, source),
+        before=_snapshot(source, read_config(keyring, source)),
         after=None,
     )
     session.delete(source)

@@ -24,11 +24,10 @@ from ariadne_core.db import migrate
 from ariadne_core.db.engine import dagster_storage_url, engine_for, session_scope
 from ariadne_core.db.models import UserRole
 from ariadne_core.errors import ConfigurationError
+from ariadne_core.runtime import REPO_ROOT
 from ariadne_core.runtime.database import ResolvedDatabase, resolve_database
 from ariadne_core.runtime.ports import port_in_use
 from ariadne_core.users.service import count_users, create_user
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _say(message: str) -> None:

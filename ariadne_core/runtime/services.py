@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ariadne_core.errors import ConfigurationError
+from ariadne_core.runtime import REPO_ROOT
 from ariadne_core.runtime.ports import free_port, port_in_use
 from ariadne_core.runtime.postgres import EmbeddedPostgres
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 NEO4J_LAUNCHER = REPO_ROOT / "tools" / "neo4j-launcher"
 
 

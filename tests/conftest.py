@@ -23,7 +23,6 @@ from ariadne_core.db import migrate
 from ariadne_core.db.engine import sqlalchemy_url
 from ariadne_core.db.models import UserRole
 from ariadne_core.runtime.services import load_state
-from ariadne_core.users.service import create_user
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVICES_HOME = Path(os.environ.get("ARIADNE_HOME", REPO_ROOT / ".ariadne"))
@@ -142,25 +141,38 @@ def client(app: Any) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    from ariadne_core.security.passwords import hash_password
+
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def users(db_session: Session) -> dict[str, str]:
-    """One user per role; returns role -> e-mail. All share PASSWORD."""
+def users(db_session: Session, password_hash: str) -> dict[str, str]:
+    """One user per role; returns role -> e-mail. All share PASSWORD (hashed once)."""
+    from ariadne_core.db.models import User
+
     out = {}
     for role in UserRole:
         email = f"{role.value}@example.com"
-        create_user(db_session, email=email, password=PASSWORD, role=role)
+        db_session.add(User(email=email, password_hash=password_hash, role=role))
         out[role.value] = email
     db_session.flush()
     return out
 
 
 @pytest.fixture
-def auth_headers(client: TestClient, users: dict[str, str]) -> Any:
-    """auth_headers("editor") -> {"Authorization": "Bearer ..."} for that role."""
+def auth_headers(users: dict[str, str], settings: Settings) -> Any:
+    """auth_headers("editor") -> {"Authorization": "Bearer ..."} for that role's user.
+
+    Tokens are issued directly (login itself is tested in tests/api/test_auth.py), which
+    keeps argon2 verification out of every test.
+    """
+    from ariadne_core.security.tokens import issue_token
 
     def headers(role: str) -> dict[str, str]:
-        resp = client.post("/api/v1/auth/login", json={"email": users[role], "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+        token = issue_token(settings, subject=users[role], role=role)
+        return {"Authorization": f"Bearer {token.access_token}"}
 
     return headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,15 +12,18 @@ from sqlalchemy.orm import Session
 from ariadne_core.db.models import ChangeHistory
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, uuid.UUID | datetime):
-        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, int | float | str | bool):
-        return value.value  # enums
+def jsonable(value: Any) -> Any:
+    """Values as they are stored in JSONB history and audit rows."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -28,7 +32,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
     before, after = before or {}, after or {}
     changes = {}
     for key in sorted(set(before) | set(after)):
-        old, new = _jsonable(before.get(key)), _jsonable(after.get(key))
+        old, new = jsonable(before.get(key)), jsonable(after.get(key))
         if old != new:
             changes[key] = {"before": old, "after": new}
     return changes

@@ -178,19 +178,25 @@ def delete_source(
     session: Session, keyring: Keyring, source_id: uuid.UUID, actor: str | None
 ) -> None:
     source = get_source(session, source_id)
-    tables = int(
-        session.scalar(
-            select(func.count())
-            .select_from(MetadataTable)
-            .where(MetadataTable.source_id == source.id)
-        )
-        or 0
-    )
-    if tables:
+    live, deleted = session.execute(
+        select(
+            func.count().filter(MetadataTable.is_deleted.is_(False)),
+            func.count().filter(MetadataTable.is_deleted.is_(True)),
+        ).where(MetadataTable.source_id == source.id)
+    ).one()
+    if live:
         raise Conflict(
-            f"Data source '{source.name}' still has {tables} table(s). Delete them first, or "
+            f"Data source '{source.name}' still has {live} table(s). Delete them first, or "
             "set is_active=false to stop harvesting it while keeping its catalog and lineage.",
-            details={"source_id": str(source.id), "tables": tables},
+            details={"source_id": str(source.id), "tables": live},
+        )
+    if deleted:
+        # Deleted tables keep their deprecated lineage and history; erasing the source
+        # would erase them too.
+        raise Conflict(
+            f"Data source '{source.name}' keeps {deleted} deleted table(s) with their lineage "
+            "history. Set is_active=false instead of deleting it.",
+            details={"source_id": str(source.id), "deleted_tables": deleted},
         )
     record_change(
         session,

@@ -244,3 +244,15 @@ def test_permission_matrix_for_source_writes(
             assert resp.json()["error"]["code"] == "PERMISSION_DENIED"
     assert client.get("/api/v1/sources", headers=headers).status_code == 200
     assert client.get("/api/v1/sources").status_code == 401
+
+
+def test_a_source_whose_tables_were_deleted_is_kept(client: TestClient, auth_headers: Any) -> None:
+    admin = auth_headers("admin")
+    source = _create(client, admin, {"name": "legacy", "type": "manual"})
+    table = client.post("/api/v1/tables", headers=admin,
+                        json={"source_id": source["id"], "name": "old_orders"}).json()
+    assert client.delete(f"/api/v1/tables/{table['id']}", headers=admin).status_code == 204
+    resp = client.delete(f"/api/v1/sources/{source['id']}", headers=admin)
+    assert resp.status_code == 409
+    assert resp.json()["error"]["details"]["deleted_tables"] == 1
+    assert "is_active=false" in resp.json()["error"]["message"]

@@ -1,0 +1,179 @@
+"""Table Metadata API. Reads need `viewer`; writes need `editor`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.schemas.catalog import (
+    FieldResponse,
+    HistoryEntry,
+    LastChange,
+    TableCreateRequest,
+    TableDetailResponse,
+    TableResponse,
+    TableUpdateRequest,
+)
+from ariadne_api.schemas.common import Page, PageParams, error_responses
+from ariadne_core.catalog import fields as field_service
+from ariadne_core.catalog import tables as service
+from ariadne_core.db.models import MetadataTable, UserRole
+
+router = APIRouter(prefix="/api/v1/tables", tags=["tables"])
+Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
+DEPRECATED_HEADER = "X-Deprecated-Lineage-Edges"
+
+
+def _columns(table: MetadataTable) -> dict[str, object]:
+    # getattr, not __dict__: it reloads columns the flush expired (updated_at).
+    return {
+        name: getattr(table, name) for name in TableResponse.model_fields if name != "source_name"
+    }
+
+
+def table_response(table: MetadataTable, source_name: str) -> TableResponse:
+    return TableResponse.model_validate({**_columns(table), "source_name": source_name})
+
+
+@router.get(
+    "",
+    summary="List tables",
+    response_model=Page[TableResponse],
+    responses=error_responses(401, 422),
+)
+def list_tables(
+    session: SessionDep,
+    _: CurrentUser,
+    paging: Annotated[PageParams, Query()],
+    source_id: Annotated[uuid.UUID | None, Query(description="only this source")] = None,
+    search: Annotated[
+        str | None, Query(max_length=200, description="text in the name or description")
+    ] = None,
+    tags: Annotated[
+        list[str] | None, Query(description="repeatable; a table must carry all")
+    ] = None,
+    type: Annotated[str | None, Query(description="table type, e.g. table or view")] = None,
+    sort: Annotated[
+        str | None,
+        Query(description="name, qualified_name, created_at or updated_at; '-' for descending"),
+    ] = None,
+) -> Page[TableResponse]:
+    rows, total = service.list_tables(
+        session,
+        source_id=source_id,
+        search=search,
+        tags=tags,
+        table_type=type,
+        sort=sort,
+        offset=paging.offset,
+        limit=paging.size,
+    )
+    return Page[TableResponse].build(
+        [table_response(t, s) for t, s in rows], total=total, params=paging
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Declare a table by hand",
+    response_model=TableResponse,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def create_table(body: TableCreateRequest, session: SessionDep, user: Editor) -> TableResponse:
+    table = service.create_table(session, service.TableInput(**body.model_dump()), actor=user.email)
+    return table_response(table, service.source_name(session, table.source_id))
+
+
+@router.get(
+    "/{table_id}",
+    summary="Table details with fields, edge counts and last change",
+    response_model=TableDetailResponse,
+    responses=error_responses(401, 404, 422),
+)
+def get_table(table_id: uuid.UUID, session: SessionDep, _: CurrentUser) -> TableDetailResponse:
+    detail = service.table_detail(session, table_id)
+    last = detail.last_change
+    return TableDetailResponse.model_validate(
+        {
+            **detail.table.__dict__,
+            "source_name": detail.source_name,
+            "fields": [FieldResponse.model_validate(f) for f in detail.fields],
+            "upstream_count": detail.upstream_count,
+            "downstream_count": detail.downstream_count,
+            "last_change": LastChange(
+                action=last.action, changed_by=last.changed_by, changed_at=last.changed_at
+            )
+            if last
+            else None,
+        }
+    )
+
+
+@router.put(
+    "/{table_id}",
+    summary="Update a table",
+    response_model=TableResponse,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def update_table(
+    table_id: uuid.UUID, body: TableUpdateRequest, session: SessionDep, user: Editor
+) -> TableResponse:
+    table = service.update_table(
+        session, table_id, body.model_dump(exclude_unset=True), actor=user.email
+    )
+    return table_response(table, service.source_name(session, table.source_id))
+
+
+@router.delete(
+    "/{table_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a table; its lineage becomes deprecated, never erased",
+    responses={
+        204: {
+            "description": "Deleted. The header says how many lineage edges "
+            "(table and field) became deprecated.",
+            "headers": {DEPRECATED_HEADER: {"schema": {"type": "integer"}}},
+        },
+        **error_responses(401, 403, 404, 422),
+    },
+)
+def delete_table(table_id: uuid.UUID, session: SessionDep, user: Editor) -> Response:
+    affected = service.delete_table(session, table_id, actor=user.email)
+    return Response(status_code=204, headers={DEPRECATED_HEADER: str(affected)})
+
+
+@router.get(
+    "/{table_id}/history",
+    summary="Change history of a table and its fields, newest first",
+    response_model=Page[HistoryEntry],
+    responses=error_responses(401, 404, 422),
+)
+def table_history(
+    table_id: uuid.UUID, session: SessionDep, _: CurrentUser, paging: Annotated[PageParams, Query()]
+) -> Page[HistoryEntry]:
+    rows, total = service.table_history(session, table_id, offset=paging.offset, limit=paging.size)
+    return Page[HistoryEntry].build(
+        [HistoryEntry.model_validate(r) for r in rows], total=total, params=paging
+    )
+
+
+@router.get(
+    "/{table_id}/fields",
+    summary="Fields of a table, in ordinal order",
+    response_model=Page[FieldResponse],
+    responses=error_responses(401, 404, 422),
+)
+def table_fields(
+    table_id: uuid.UUID, session: SessionDep, _: CurrentUser, paging: Annotated[PageParams, Query()]
+) -> Page[FieldResponse]:
+    rows, total = field_service.list_fields(
+        session, table_id, offset=paging.offset, limit=paging.size
+    )
+    return Page[FieldResponse].build(
+        [FieldResponse.model_validate(f) for f in rows], total=total, params=paging
+    )

@@ -1,0 +1,1 @@
+"""Lineage edges, their source attribution, the audit trail, traversal and impact."""

@@ -1,0 +1,63 @@
+"""The lineage audit trail: append-only events (the database refuses updates and deletes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ariadne_core.catalog.history import jsonable
+from ariadne_core.db.models import FieldLineage, LineageAction, LineageAuditEvent, TableLineage
+
+Edge = TableLineage | FieldLineage
+
+_SNAPSHOT_COLUMNS = (
+    "transformation_type",
+    "transformation_logic",
+    "lineage_source",
+    "origin",
+    "origin_detail",
+    "confidence",
+    "status",
+    "created_by",
+    "approved_by",
+    "approved_at",
+    "version",
+)
+
+
+def edge_kind(edge: Edge) -> str:
+    return "table" if isinstance(edge, TableLineage) else "field"
+
+
+def edge_snapshot(edge: Edge) -> dict[str, Any]:
+    if isinstance(edge, TableLineage):
+        ends = {"source_id": edge.source_table_id, "target_id": edge.target_table_id}
+    else:
+        ends = {"source_id": edge.source_field_id, "target_id": edge.target_field_id}
+    data = {**ends, **{name: getattr(edge, name) for name in _SNAPSHOT_COLUMNS}}
+    data["metadata"] = edge.edge_metadata
+    return dict(jsonable(data))
+
+
+def append_event(
+    session: Session,
+    edge: Edge,
+    action: LineageAction,
+    *,
+    actor: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    comment: str | None = None,
+) -> None:
+    session.add(
+        LineageAuditEvent(
+            edge_kind=edge_kind(edge),
+            edge_id=edge.id,
+            action=action,
+            actor=actor,
+            before=before,
+            after=after,
+            comment=comment,
+        )
+    )

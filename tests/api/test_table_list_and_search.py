@@ -1,0 +1,191 @@
+"""Listing tables (filters, sort, tags, pages) and full-text search with typo tolerance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.catalog_helpers import make_field, make_source, make_table
+
+
+@pytest.fixture
+def catalog(client: TestClient, auth_headers: Any) -> dict[str, Any]:
+    admin = auth_headers("admin")
+    dwh, crm = make_source(client, admin, "dwh"), make_source(client, admin, "crm")
+    tables = {
+        "dim_customer": make_table(
+            client,
+            admin,
+            dwh["id"],
+            "dim_customer",
+            schema="core",
+            description="One row per customer",
+            tags=["gold", "pii"],
+        ),
+        "fact_orders": make_table(
+            client,
+            admin,
+            dwh["id"],
+            "fact_orders",
+            schema="core",
+            description="Orders placed in the web shop",
+            tags=["gold"],
+        ),
+        "v_revenue": make_table(
+            client,
+            admin,
+            dwh["id"],
+            "v_revenue",
+            schema="marts",
+            table_type="view",
+            description="Revenue per day",
+        ),
+        "accounts": make_table(
+            client,
+            admin,
+            crm["id"],
+            "accounts",
+            schema="public",
+            tags=["pii"],
+            description="CRM accounts",
+        ),
+    }
+    make_field(
+        client,
+        admin,
+        tables["accounts"]["id"],
+        "customer_email",
+        description="E-mail address of the customer",
+        tags=["pii"],
+    )
+    make_field(
+        client, admin, tables["fact_orders"]["id"], "order_total", description="Gross amount in EUR"
+    )
+    return {"dwh": dwh, "crm": crm, "tables": tables, "headers": auth_headers("viewer")}
+
+
+def _names(page: dict[str, Any]) -> list[str]:
+    return [item["name"] for item in page["items"]]
+
+
+def test_list_filters(client: TestClient, catalog: dict[str, Any]) -> None:
+    h = catalog["headers"]
+    get = lambda **p: client.get("/api/v1/tables", params=p, headers=h).json()  # noqa: E731
+    assert get(source_id=catalog["crm"]["id"])["total"] == 1
+    assert _names(get(type="view")) == ["v_revenue"]
+    assert _names(get(tags=["gold", "pii"])) == ["dim_customer"]
+    assert sorted(_names(get(tags=["pii"]))) == ["accounts", "dim_customer"]
+    assert _names(get(search="revenue")) == ["v_revenue"]
+    assert _names(get(search="web shop")) == ["fact_orders"]
+    assert _names(get(sort="-name", size=2)) == ["v_revenue", "fact_orders"]
+    assert _names(get(sort="name", size=2, page=2)) == ["fact_orders", "v_revenue"]
+
+
+def test_pagination_edges(client: TestClient, catalog: dict[str, Any]) -> None:
+    h = catalog["headers"]
+    last = client.get("/api/v1/tables", params={"size": 3, "page": 2}, headers=h).json()
+    assert (last["total"], last["pages"], len(last["items"])) == (4, 2, 1)
+    past = client.get("/api/v1/tables", params={"size": 3, "page": 9}, headers=h).json()
+    assert past["items"] == [] and past["total"] == 4
+    empty = client.get("/api/v1/tables", params={"type": "index"}, headers=h).json()
+    assert empty == {"total": 0, "page": 1, "size": 20, "pages": 0, "items": []}
+
+
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"sort": "colour"}, "sort"),
+        ({"size": 500}, "size"),
+        ({"page": 0}, "page"),
+        ({"type": "spreadsheet"}, "table_type"),
+        ({"source_id": "nope"}, "source_id"),
+    ],
+)
+def test_bad_list_parameters_are_422(
+    client: TestClient, catalog: dict[str, Any], params: dict[str, Any], field: str
+) -> None:
+    resp = client.get("/api/v1/tables", params=params, headers=catalog["headers"])
+    assert resp.status_code == 422
+    error = resp.json()["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    fields = [e["field"] for e in error["details"].get("errors", [error["details"]])]
+    assert field in fields
+
+
+def test_unknown_tag_is_422_with_a_suggestion(client: TestClient, catalog: dict[str, Any]) -> None:
+    resp = client.get("/api/v1/tables", params={"tags": ["gld"]}, headers=catalog["headers"])
+    assert resp.status_code == 422
+    error = resp.json()["error"]
+    assert error["details"]["unknown"] == ["gld"]
+    assert "gold" in error["details"]["suggestions"]["gld"]
+    assert "did you mean 'gold'" in error["message"]
+
+
+def _search(client: TestClient, catalog: dict[str, Any], **params: Any) -> dict[str, Any]:
+    resp = client.get("/api/v1/search", params=params, headers=catalog["headers"])
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+def test_search_prefix_of_a_name_part(client: TestClient, catalog: dict[str, Any]) -> None:
+    hits = _search(client, catalog, q="cust")
+    names = [(h["type"], h["name"]) for h in hits["items"]]
+    assert ("table", "dim_customer") in names
+    assert ("field", "customer_email") in names
+
+
+def test_search_tolerates_typos(client: TestClient, catalog: dict[str, Any]) -> None:
+    hits = _search(client, catalog, q="custmer")
+    assert hits["items"][0]["name"] in {"dim_customer", "customer_email"}
+    assert "dim_customer" in [h["name"] for h in hits["items"]]
+
+
+def test_search_descriptions_and_tags(client: TestClient, catalog: dict[str, Any]) -> None:
+    assert [h["name"] for h in _search(client, catalog, q="gross amount")["items"]] == [
+        "order_total"
+    ]
+    by_tag = {h["name"] for h in _search(client, catalog, q="pii", type="table")["items"]}
+    assert by_tag == {"dim_customer", "accounts"}
+
+
+def test_search_filters_and_pages(client: TestClient, catalog: dict[str, Any]) -> None:
+    crm_only = _search(client, catalog, q="cust", source_ids=[catalog["crm"]["id"]])
+    assert [h["name"] for h in crm_only["items"]] == ["customer_email"]
+    assert crm_only["items"][0]["table_id"] == catalog["tables"]["accounts"]["id"]
+    fields_only = _search(client, catalog, q="cust", type="field")
+    assert {h["type"] for h in fields_only["items"]} == {"field"}
+    paged = _search(client, catalog, q="cust", size=1, page=2)
+    assert paged["total"] == 2 and len(paged["items"]) == 1
+    scores = [h["score"] for h in _search(client, catalog, q="customer")["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_excludes_deleted_tables(
+    client: TestClient, catalog: dict[str, Any], auth_headers: Any
+) -> None:
+    table = catalog["tables"]["dim_customer"]
+    assert (
+        client.delete(f"/api/v1/tables/{table['id']}", headers=auth_headers("editor")).status_code
+        == 204
+    )
+    assert "dim_customer" not in [h["name"] for h in _search(client, catalog, q="cust")["items"]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ""},
+        {"q": "x" * 201},
+        {"q": "a", "type": "view"},
+        {"q": "a", "source_ids": ["bad"]},
+    ],
+)
+def test_bad_search_parameters_are_422(
+    client: TestClient, catalog: dict[str, Any], params: dict[str, Any]
+) -> None:
+    resp = client.get("/api/v1/search", params=params, headers=catalog["headers"])
+    assert resp.status_code == 422
+    assert resp.json()["error"]["code"] == "VALIDATION_FAILED"

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ariadne_core.errors import (
@@ -112,6 +113,17 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
+async def _database_rejected_value(_: Request, exc: Exception) -> JSONResponse:
+    """Values that pass the request schema but not PostgreSQL (NUL characters, overflows)."""
+    original = getattr(exc, "orig", None)
+    reason = str(original or exc).strip().splitlines()[0] if str(original or exc).strip() else ""
+    if "NUL" in reason or "0x00" in reason:
+        message = "Text values cannot contain the NUL character (\\u0000). Remove it and try again."
+    else:
+        message = f"A value was not accepted by the database: {reason}. Check the request values."
+    return error_response(422, "VALIDATION_FAILED", message)
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(
@@ -123,4 +135,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AriadneError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _database_rejected_value)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -121,7 +121,7 @@ class TableCreateRequest(BaseModel):
     description: str | None = Field(None, max_length=20_000)
     owner: str | None = Field(None, max_length=320)
     tags: list[Tag] = Field(default_factory=list, max_length=50)
-    row_count_estimate: int | None = Field(None, ge=0)
+    row_count_estimate: int | None = Field(None, ge=0, le=2**63 - 1)
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -141,7 +141,7 @@ class TableUpdateRequest(BaseModel):
     description: str | None = Field(None, max_length=20_000)
     owner: str | None = Field(None, max_length=320)
     tags: list[Tag] | None = Field(None, max_length=50)
-    row_count_estimate: int | None = Field(None, ge=0)
+    row_count_estimate: int | None = Field(None, ge=0, le=2**63 - 1)
     properties: dict[str, Any] | None = None
 
 

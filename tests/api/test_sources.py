@@ -249,8 +249,9 @@ def test_permission_matrix_for_source_writes(
 def test_a_source_whose_tables_were_deleted_is_kept(client: TestClient, auth_headers: Any) -> None:
     admin = auth_headers("admin")
     source = _create(client, admin, {"name": "legacy", "type": "manual"})
-    table = client.post("/api/v1/tables", headers=admin,
-                        json={"source_id": source["id"], "name": "old_orders"}).json()
+    table = client.post(
+        "/api/v1/tables", headers=admin, json={"source_id": source["id"], "name": "old_orders"}
+    ).json()
     assert client.delete(f"/api/v1/tables/{table['id']}", headers=admin).status_code == 204
     resp = client.delete(f"/api/v1/sources/{source['id']}", headers=admin)
     assert resp.status_code == 409

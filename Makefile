@@ -52,7 +52,8 @@ pytest: install
 test: install services lint pytest
 
 bench: install services
-	@set -e; shopt -s nullglob; files=(benchmarks/*.py); \
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	@set -e; shopt -s nullglob; files=(benchmarks/[!_]*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
@@ -30,10 +33,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
     engine = engine or (
-        engine_for(settings.database_url) if settings.database_url else get_engine(settings)
+        engine_for(settings.database_url, settings.db_pool_size)
+        if settings.database_url
+        else get_engine(settings)
     )
 
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Fewer worker threads than the default 40: sync routes hold the GIL for most of
+        # their time, and many threads mostly fight over it. Requests beyond the limit wait
+        # in the event loop instead.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Ariadne API",
         version=__version__,
         description=DESCRIPTION,

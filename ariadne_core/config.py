@@ -31,6 +31,15 @@ class Settings(BaseSettings):
         description="PostgreSQL URL (postgresql://user:pass@host:port/db). "
         "Unset: start the embedded PostgreSQL 18 under ARIADNE_HOME.",
     )
+    api_threads: int = Field(
+        8,
+        ge=1,
+        le=200,
+        description="Threads each API process runs requests on.",
+    )
+    db_pool_size: int = Field(
+        40, ge=1, le=500, description="Database connections each API process keeps open."
+    )
     embedded_pg_port: int = Field(
         54329, ge=1, le=65535, description="Loopback port of the embedded PostgreSQL."
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
 
     application = create_app(settings, engine)
 
-    def _test_session() -> Iterator[Session]:
+    async def _test_session() -> AsyncIterator[Session]:
         yield db_session
         db_session.flush()
 

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
 
 
-def _keyring(request: Request) -> Keyring:
+async def _keyring(request: Request) -> Keyring:
     keyring: Keyring = request.app.state.keyring
     return keyring
 

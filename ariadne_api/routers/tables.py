@@ -11,7 +11,6 @@ from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
 from ariadne_api.schemas.catalog import (
     FieldResponse,
     HistoryEntry,
-    LastChange,
     TableCreateRequest,
     TableDetailResponse,
     TableResponse,
@@ -72,7 +71,7 @@ def list_tables(
         limit=paging.size,
     )
     return Page[TableResponse].build(
-        [table_response(t, s) for t, s in rows], total=total, params=paging
+        [TableResponse.model_validate(row) for row in rows], total=total, params=paging
     )
 
 
@@ -96,21 +95,7 @@ def create_table(body: TableCreateRequest, session: SessionDep, user: Editor) ->
 )
 def get_table(table_id: uuid.UUID, session: SessionDep, _: CurrentUser) -> TableDetailResponse:
     detail = service.table_detail(session, table_id)
-    last = detail.last_change
-    return TableDetailResponse.model_validate(
-        {
-            **detail.table.__dict__,
-            "source_name": detail.source_name,
-            "fields": [FieldResponse.model_validate(f) for f in detail.fields],
-            "upstream_count": detail.upstream_count,
-            "downstream_count": detail.downstream_count,
-            "last_change": LastChange(
-                action=last.action, changed_by=last.changed_by, changed_at=last.changed_at
-            )
-            if last
-            else None,
-        }
-    )
+    return TableDetailResponse.model_validate({**detail.table, "fields": detail.fields})
 
 
 @router.put(

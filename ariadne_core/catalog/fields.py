@@ -48,9 +48,7 @@ def snapshot(column: MetadataField) -> dict[str, Any]:
 
 
 def get_field(session: Session, field_id: uuid.UUID, *, for_update: bool = False) -> MetadataField:
-    stmt = select(MetadataField).where(
-        MetadataField.id == field_id, MetadataField.is_deleted.is_(False)
-    )
+    stmt = select(MetadataField).where(MetadataField.id == field_id, ~MetadataField.is_deleted)
     if for_update:
         stmt = stmt.with_for_update()
     column = session.scalar(stmt)
@@ -64,7 +62,7 @@ def list_fields(
 ) -> tuple[list[MetadataField], int]:
     get_table(session, table_id)
     base = select(MetadataField).where(
-        MetadataField.table_id == table_id, MetadataField.is_deleted.is_(False)
+        MetadataField.table_id == table_id, ~MetadataField.is_deleted
     )
     total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     rows = session.scalars(

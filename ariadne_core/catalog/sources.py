@@ -180,7 +180,7 @@ def delete_source(
     source = get_source(session, source_id)
     live, deleted = session.execute(
         select(
-            func.count().filter(MetadataTable.is_deleted.is_(False)),
+            func.count().filter(~MetadataTable.is_deleted),
             func.count().filter(MetadataTable.is_deleted.is_(True)),
         ).where(MetadataTable.source_id == source.id)
     ).one()

@@ -71,9 +71,7 @@ def summarize_catalog(session: Session) -> CatalogSummary:
         ),
         tables=_count(
             session,
-            select(func.count())
-            .select_from(MetadataTable)
-            .where(MetadataTable.is_deleted.is_(False)),
+            select(func.count()).select_from(MetadataTable).where(~MetadataTable.is_deleted),
         ),
         deleted_tables=_count(
             session,
@@ -83,9 +81,7 @@ def summarize_catalog(session: Session) -> CatalogSummary:
         ),
         fields=_count(
             session,
-            select(func.count())
-            .select_from(MetadataField)
-            .where(MetadataField.is_deleted.is_(False)),
+            select(func.count()).select_from(MetadataField).where(~MetadataField.is_deleted),
         ),
         table_edges_by_source=_edges_by_source(session, TableLineage),
         field_edges_by_source=_edges_by_source(session, FieldLineage),

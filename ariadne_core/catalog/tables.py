@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.history import record_change
@@ -70,12 +70,44 @@ class TableInput:
 
 @dataclass
 class TableDetail:
-    table: MetadataTable
-    source_name: str
-    fields: list[MetadataField]
-    upstream_count: int
-    downstream_count: int
-    last_change: ChangeHistory | None
+    """A table's columns plus source_name, counts and last change, as plain mappings."""
+
+    table: dict[str, Any]
+    fields: list[dict[str, Any]]
+
+
+# What reads return: plain rows rather than ORM objects, which cost more to build.
+TABLE_COLUMNS = (
+    MetadataTable.id,
+    MetadataTable.source_id,
+    MetadataTable.schema_name,
+    MetadataTable.name,
+    MetadataTable.qualified_name,
+    MetadataTable.table_type,
+    MetadataTable.description,
+    MetadataTable.owner,
+    MetadataTable.tags,
+    MetadataTable.row_count_estimate,
+    MetadataTable.properties,
+    MetadataTable.created_at,
+    MetadataTable.updated_at,
+    DataSource.name.label("source_name"),
+)
+FIELD_COLUMNS = (
+    MetadataField.id,
+    MetadataField.table_id,
+    MetadataField.name,
+    MetadataField.qualified_name,
+    MetadataField.data_type,
+    MetadataField.is_nullable,
+    MetadataField.is_primary_key,
+    MetadataField.ordinal_position,
+    MetadataField.description,
+    MetadataField.tags,
+    MetadataField.properties,
+    MetadataField.created_at,
+    MetadataField.updated_at,
+)
 
 
 def snapshot(table: MetadataTable) -> dict[str, Any]:
@@ -91,9 +123,10 @@ def check_table_type(value: str) -> str:
     return value
 
 
-def parse_sort(sort: str | None) -> Any:
+def parse_sort(sort: str | None) -> tuple[Any, Any]:
+    """The ORDER BY of a list: the column, then id in the same direction (one index serves both)."""
     if not sort:
-        return MetadataTable.qualified_name.asc()
+        return MetadataTable.qualified_name.asc(), MetadataTable.id.asc()
     key = sort.lstrip("-")
     column = SORTS.get(key)
     if column is None:
@@ -102,7 +135,9 @@ def parse_sort(sort: str | None) -> Any:
             "put '-' in front for descending order.",
             details={"field": "sort", "value": sort, "allowed": list(SORTS)},
         )
-    return column.desc() if sort.startswith("-") else column.asc()
+    if sort.startswith("-"):
+        return column.desc(), MetadataTable.id.desc()
+    return column.asc(), MetadataTable.id.asc()
 
 
 def _source(session: Session, source_id: uuid.UUID) -> DataSource:
@@ -119,9 +154,7 @@ def source_name(session: Session, source_id: uuid.UUID) -> str:
 
 
 def get_table(session: Session, table_id: uuid.UUID, *, for_update: bool = False) -> MetadataTable:
-    stmt = select(MetadataTable).where(
-        MetadataTable.id == table_id, MetadataTable.is_deleted.is_(False)
-    )
+    stmt = select(MetadataTable).where(MetadataTable.id == table_id, ~MetadataTable.is_deleted)
     if for_update:
         stmt = stmt.with_for_update()
     table = session.scalar(stmt)
@@ -165,11 +198,10 @@ def list_tables(
     sort: str | None = None,
     offset: int = 0,
     limit: int = 20,
-) -> tuple[list[tuple[MetadataTable, str]], int]:
+) -> tuple[list[dict[str, Any]], int]:
     order = parse_sort(sort)
     tags = normalize_tags(tags)
-    check_tags_exist(session, tags)
-    stmt: Select[Any] = select(MetadataTable.id).where(MetadataTable.is_deleted.is_(False))
+    stmt: Select[Any] = select(MetadataTable.id).where(~MetadataTable.is_deleted)
     if source_id is not None:
         stmt = stmt.where(MetadataTable.source_id == source_id)
     if table_type is not None:
@@ -187,50 +219,62 @@ def list_tables(
             )
         )
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    ids = stmt.order_by(order, MetadataTable.id).offset(offset).limit(limit).subquery()
+    if total == 0:
+        check_tags_exist(session, tags)  # no match at all: was a tag misspelled?
+    ids = stmt.order_by(*order).offset(offset).limit(limit).subquery()
     rows = session.execute(
-        select(MetadataTable, DataSource.name)
+        select(*TABLE_COLUMNS)
         .join(ids, ids.c.id == MetadataTable.id)
         .join(DataSource, DataSource.id == MetadataTable.source_id)
-        .order_by(order, MetadataTable.id)
-    ).all()
-    return [(table, source_name) for table, source_name in rows], total
+        .order_by(*order)
+    ).mappings()
+    return [dict(row) for row in rows], total
+
+
+def _live_edges(column: Any) -> Any:
+    return select(func.count()).where(column == MetadataTable.id, _LIVE_EDGE).scalar_subquery()
+
+
+_LAST_CHANGE = (
+    select(ChangeHistory.action, ChangeHistory.changed_by, ChangeHistory.changed_at)
+    .where(ChangeHistory.table_id == MetadataTable.id)
+    .order_by(ChangeHistory.changed_at.desc(), ChangeHistory.id.desc())
+    .limit(1)
+    .lateral("last_change")
+)
+_DETAIL = (
+    select(
+        *TABLE_COLUMNS,
+        _live_edges(TableLineage.target_table_id).label("upstream_count"),
+        _live_edges(TableLineage.source_table_id).label("downstream_count"),
+        _LAST_CHANGE.c.action.label("last_action"),
+        _LAST_CHANGE.c.changed_by.label("last_changed_by"),
+        _LAST_CHANGE.c.changed_at.label("last_changed_at"),
+    )
+    .join(DataSource, DataSource.id == MetadataTable.source_id)
+    .outerjoin(_LAST_CHANGE, true())
+    .where(MetadataTable.id == bindparam("table_id"), ~MetadataTable.is_deleted)
+)
+_FIELDS_OF_TABLE = (
+    select(*FIELD_COLUMNS)
+    .where(MetadataField.table_id == bindparam("table_id"), ~MetadataField.is_deleted)
+    .order_by(MetadataField.ordinal_position.asc().nulls_last(), MetadataField.name)
+)
 
 
 def table_detail(session: Session, table_id: uuid.UUID) -> TableDetail:
-    table = get_table(session, table_id)
-    counts = session.execute(
-        select(
-            select(func.count())
-            .where(TableLineage.target_table_id == table.id, _LIVE_EDGE)
-            .scalar_subquery(),
-            select(func.count())
-            .where(TableLineage.source_table_id == table.id, _LIVE_EDGE)
-            .scalar_subquery(),
-        )
-    ).one()
-    fields = list(
-        session.scalars(
-            select(MetadataField)
-            .where(MetadataField.table_id == table.id, MetadataField.is_deleted.is_(False))
-            .order_by(MetadataField.ordinal_position.asc().nulls_last(), MetadataField.name)
-        )
+    """Two queries: the table with its counts and last change, then its fields."""
+    row = session.execute(_DETAIL, {"table_id": table_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"Table {table_id} does not exist.", details={"table_id": str(table_id)})
+    table = dict(row)
+    action = table.pop("last_action")
+    by, at = table.pop("last_changed_by"), table.pop("last_changed_at")
+    table["last_change"] = (
+        {"action": action, "changed_by": by, "changed_at": at} if action is not None else None
     )
-    last_change = session.scalar(
-        select(ChangeHistory)
-        .where(ChangeHistory.table_id == table.id)
-        .order_by(ChangeHistory.changed_at.desc(), ChangeHistory.id.desc())
-        .limit(1)
-    )
-    source_name = session.scalar(select(DataSource.name).where(DataSource.id == table.source_id))
-    return TableDetail(
-        table=table,
-        source_name=str(source_name),
-        fields=fields,
-        upstream_count=int(counts[0]),
-        downstream_count=int(counts[1]),
-        last_change=last_change,
-    )
+    fields = [dict(r) for r in session.execute(_FIELDS_OF_TABLE, {"table_id": table_id}).mappings()]
+    return TableDetail(table=table, fields=fields)
 
 
 def _ensure_unique(
@@ -363,7 +407,7 @@ def delete_table(session: Session, table_id: uuid.UUID, actor: str | None) -> in
     fields = list(
         session.scalars(
             select(MetadataField).where(
-                MetadataField.table_id == table.id, MetadataField.is_deleted.is_(False)
+                MetadataField.table_id == table.id, ~MetadataField.is_deleted
             )
         )
     )

@@ -60,18 +60,21 @@ def check_database(url: str) -> None:
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def engine_for(url: str, pool_size: int = 40) -> Engine:
+    # Keep the pool at least as large as the API's thread pool (40): connections beyond
+    # pool_size are closed after each use, so a small pool opens a backend per request.
     return create_engine(
         sqlalchemy_url(url),
-        pool_size=20,
-        max_overflow=20,
+        pool_size=pool_size,
+        max_overflow=10,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 10},
     )
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    return engine_for(database_url(settings))
+    settings = settings or get_settings()
+    return engine_for(database_url(settings), settings.db_pool_size)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -153,6 +154,13 @@ class MetadataTable(Base):
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
         Index("ix_metadata_tables_tags", "tags", postgresql_using="gin"),
+        # Live tables in each list order, so pages and counts read an index, not the table.
+        *(
+            Index(
+                f"ix_metadata_tables_live_{col}", col, "id", postgresql_where=text("NOT is_deleted")
+            )
+            for col in ("qualified_name", "name", "created_at", "updated_at")
+        ),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -180,6 +188,7 @@ class MetadataTable(Base):
             " || setweight(to_tsvector('simple', ariadne_tags_text(tags)), 'B')",
             persisted=True,
         ),
+        deferred=True,  # only the database reads it (search); never load it into objects
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -216,11 +225,12 @@ class MetadataField(Base):
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR,
         Computed(
-            "setweight(to_tsvector('simple', translate(coalesce(qualified_name, ''), '._', '  ')), 'A')"
+            "setweight(to_tsvector('simple', translate(coalesce(name, ''), '._', '  ')), 'A')"
             " || setweight(to_tsvector('english', coalesce(description, '')), 'B')"
             " || setweight(to_tsvector('simple', ariadne_tags_text(tags)), 'B')",
             persisted=True,
         ),
+        deferred=True,  # only the database reads it (search); never load it into objects
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()

@@ -97,15 +97,17 @@ def search_catalog(
     if source_ids:
         params["source_ids"] = source_ids
         binds.append(bindparam("source_ids", type_=ARRAY(UUID(as_uuid=True))))
+    # The total comes with the page (a window count), so the matches are found only once.
     page = text(
-        cte + f"SELECT * FROM ({branches}) hits "
+        cte + f"SELECT *, count(*) OVER () AS total FROM ({branches}) hits "
         "ORDER BY score DESC, qualified_name, id OFFSET :offset LIMIT :limit"
     )
     count = text(cte + f"SELECT count(*) FROM ({branches}) hits")
     if binds:
         page, count = page.bindparams(*binds), count.bindparams(*binds)
     rows = session.execute(page, params).mappings().all()
-    total = int(session.execute(count, params).scalar_one())
+    # A page past the end has no row to carry the total, so count separately then.
+    total = int(rows[0]["total"]) if rows else int(session.execute(count, params).scalar_one())
     hits = [
         SearchHit(
             kind=r["kind"],

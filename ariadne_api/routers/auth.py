@@ -32,6 +32,9 @@ class TokenResponse(BaseModel):
 
 
 class Me(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"email": "ada@example.com", "role": "steward"}}
+    )
     email: str
     role: str
 

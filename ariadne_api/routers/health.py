@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ariadne_core.health import check_readiness
 
@@ -15,6 +15,7 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
     status: Literal["ok"] = "ok"
 
 
@@ -24,6 +25,22 @@ class ReadinessCheck(BaseModel):
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "status": "degraded",
+                "checks": {
+                    "database": {"status": "ok", "detail": None},
+                    "neo4j": {
+                        "status": "failed",
+                        "detail": "Neo4j is unreachable (ServiceUnavailable); "
+                        "check ARIADNE_NEO4J_URI.",
+                    },
+                    "redis": {"status": "not_configured", "detail": None},
+                },
+            }
+        }
+    )
     status: Literal["ready", "degraded", "unavailable"] = Field(
         description="ready: all configured stores answer; degraded: an optional store "
         "(Neo4j, Redis) is down and Ariadne falls back; unavailable: the database is down"

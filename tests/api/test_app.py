@@ -132,3 +132,29 @@ def test_openapi_documents_every_route_with_a_summary(client: TestClient) -> Non
             assert op.get("summary"), f"{method.upper()} {path} has no summary"
     assert "/api/v1/auth/login" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_every_json_response_and_body_has_an_example(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    components = spec["components"]["schemas"]
+
+    def has_example(schema: dict[str, Any]) -> bool:
+        if "$ref" in schema:
+            target = components[schema["$ref"].rsplit("/", 1)[1]]
+            if "example" in target or "examples" in target:
+                return True
+            items = target.get("properties", {}).get("items", {}).get("items")
+            return bool(items) and has_example(items)  # Page[...]: its items carry one
+        return "example" in schema or "examples" in schema
+
+    missing = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            for status, response in op["responses"].items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if status.startswith("2") and schema and not has_example(schema):
+                    missing.append(f"{method.upper()} {path} -> {status}")
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if body and not has_example(body["schema"]):
+                missing.append(f"{method.upper()} {path} request body")
+    assert missing == []

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ariadne_core.errors import (
@@ -124,6 +124,18 @@ async def _database_rejected_value(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "VALIDATION_FAILED", message)
 
 
+async def _constraint_violation(_: Request, exc: Exception) -> JSONResponse:
+    """A concurrent write got there first: the checks in core passed, the constraint did not."""
+    original = getattr(exc, "orig", None)
+    constraint = getattr(getattr(original, "diag", None), "constraint_name", None)
+    return error_response(
+        409,
+        "CONFLICT",
+        "The change conflicts with data saved at the same moment. Reload and try again.",
+        {"constraint": constraint} if constraint else None,
+    )
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(
@@ -136,4 +148,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _database_rejected_value)
+    app.add_exception_handler(IntegrityError, _constraint_violation)
     app.add_exception_handler(Exception, _unexpected_error)

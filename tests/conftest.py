@@ -128,8 +128,15 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
     application = create_app(settings, engine)
 
     async def _test_session() -> AsyncIterator[Session]:
-        yield db_session
-        db_session.flush()
+        # Like the real dependency, a failed request leaves nothing behind: each request
+        # runs in a savepoint of the test's transaction.
+        savepoint = db_session.begin_nested()
+        try:
+            yield db_session
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
 
     application.dependency_overrides[get_session] = _test_session
     return application

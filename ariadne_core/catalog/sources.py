@@ -61,7 +61,7 @@ def _seal(keyring: Keyring, source: DataSource, config: dict[str, Any]) -> None:
 
 
 def _ensure_unique_name(session: Session, name: str, exclude: uuid.UUID | None = None) -> None:
-    stmt = select(DataSource.id).where(func.lower(DataSource.name) == name.lower())
+    stmt = select(DataSource.id).where(func.lower(DataSource.name) == func.lower(name))
     if exclude is not None:
         stmt = stmt.where(DataSource.id != exclude)
     existing = session.scalar(stmt)
@@ -140,7 +140,7 @@ def update_source(
     source = get_source(session, source_id)
     old_config = read_config(keyring, source)
     before = _snapshot(source, old_config)
-    new_type = SourceType(changes.get("type", source.type))
+    new_type = SourceType(changes.get("type") or source.type)
     if "name" in changes and changes["name"] is not None:
         name = str(changes["name"]).strip()
         _ensure_unique_name(session, name, exclude=source.id)

@@ -257,3 +257,20 @@ def test_a_source_whose_tables_were_deleted_is_kept(client: TestClient, auth_hea
     assert resp.status_code == 409
     assert resp.json()["error"]["details"]["deleted_tables"] == 1
     assert "is_active=false" in resp.json()["error"]["message"]
+
+
+def test_duplicate_names_outside_ascii_are_409(client: TestClient, auth_headers: Any) -> None:
+    admin = auth_headers("admin")
+    _create(client, admin, {"name": "Ventes Équipe", "type": "manual"})
+    resp = client.post(
+        "/api/v1/sources", json={"name": "Ventes Équipe", "type": "manual"}, headers=admin
+    )
+    assert resp.status_code == 409
+    assert resp.json()["error"]["code"] == "CONFLICT"
+
+
+def test_update_with_a_null_type_keeps_the_type(client: TestClient, auth_headers: Any) -> None:
+    admin = auth_headers("admin")
+    source = _create(client, admin, {"name": "keep-type", "type": "manual"})
+    resp = client.put(f"/api/v1/sources/{source['id']}", json={"type": None}, headers=admin)
+    assert resp.status_code == 200 and resp.json()["type"] == "manual"

@@ -1,0 +1,248 @@
+"""Lineage Management API: declare, edit, deprecate, review and approve edges."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.orm import Session
+
+from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.schemas.common import Page, PageParams, error_responses
+from ariadne_api.schemas.lineage import (
+    BulkDecisionRequest,
+    FieldLineageCreateRequest,
+    LineageApprovalRequest,
+    LineageAuditEntry,
+    LineageReopenRequest,
+    LineageResponse,
+    LineageUpdateRequest,
+    TableLineageCreateRequest,
+)
+from ariadne_core.db.models import TableLineage, UserRole
+from ariadne_core.lineage import edges as service
+from ariadne_core.lineage.audit import Edge
+
+router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
+Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
+Steward = Annotated[CurrentUserInfo, Depends(requires(UserRole.STEWARD))]
+
+
+def _actor(user: CurrentUserInfo) -> service.Actor:
+    return service.Actor(email=user.email, role=user.role)
+
+
+def edge_response(session: Session, edge: Edge) -> LineageResponse:
+    source_name, target_name = service.endpoint_names(session, edge)
+    is_table = isinstance(edge, TableLineage)
+    return LineageResponse(
+        id=edge.id,
+        kind="table" if is_table else "field",
+        source_id=edge.source_table_id if is_table else edge.source_field_id,  # type: ignore[union-attr]
+        target_id=edge.target_table_id if is_table else edge.target_field_id,  # type: ignore[union-attr]
+        source_name=source_name,
+        target_name=target_name,
+        table_lineage_id=None if is_table else edge.table_lineage_id,  # type: ignore[union-attr]
+        transformation_type=edge.transformation_type,
+        transformation_logic=edge.transformation_logic,
+        lineage_source=edge.lineage_source,
+        origin=edge.origin,
+        origin_detail=edge.origin_detail,
+        status=edge.status,
+        confidence=edge.confidence,
+        metadata=edge.edge_metadata,
+        created_by=edge.created_by,
+        created_at=edge.created_at,
+        updated_at=edge.updated_at,
+        approved_by=edge.approved_by,
+        approved_at=edge.approved_at,
+        version=edge.version,
+    )
+
+
+def _declared(session: Session, declared: service.Declared, response: Response) -> LineageResponse:
+    response.status_code = 201 if declared.created else 200
+    return edge_response(session, declared.edge)
+
+
+_DECLARE_DOC = (
+    "201 for a new edge. 200 when the pair already had an edge that this declaration "
+    "upgraded (inferred to manual; the origin is kept) or brought back from deprecated or "
+    "rejected. 409 with `existing_id` for an exact duplicate."
+)
+
+
+@router.post(
+    "/table",
+    status_code=201,
+    summary="Declare table-to-table lineage",
+    description=_DECLARE_DOC,
+    response_model=LineageResponse,
+    responses={200: {"model": LineageResponse}, **error_responses(401, 403, 404, 409, 422)},
+)
+def declare_table_lineage(
+    body: TableLineageCreateRequest, session: SessionDep, user: Editor, response: Response
+) -> LineageResponse:
+    data = service.EdgeInput(
+        source=service.Endpoint(body.source_table_id, body.source_table),
+        target=service.Endpoint(body.target_table_id, body.target_table),
+        transformation_type=body.transformation_type,
+        transformation_logic=body.transformation_logic,
+        lineage_source=body.lineage_source,
+        confidence=body.confidence,
+        metadata=body.metadata,
+    )
+    return _declared(session, service.declare_table_edge(session, data, _actor(user)), response)
+
+
+@router.post(
+    "/field",
+    status_code=201,
+    summary="Declare field-to-field lineage",
+    description=_DECLARE_DOC + " When the two fields' tables have no table edge, "
+    "that table edge is declared too.",
+    response_model=LineageResponse,
+    responses={200: {"model": LineageResponse}, **error_responses(401, 403, 404, 409, 422)},
+)
+def declare_field_lineage(
+    body: FieldLineageCreateRequest, session: SessionDep, user: Editor, response: Response
+) -> LineageResponse:
+    data = service.EdgeInput(
+        source=service.Endpoint(body.source_field_id, body.source_field),
+        target=service.Endpoint(body.target_field_id, body.target_field),
+        transformation_type=body.transformation_type,
+        transformation_logic=body.transformation_logic,
+        lineage_source=body.lineage_source,
+        confidence=body.confidence,
+        metadata=body.metadata,
+    )
+    return _declared(session, service.declare_field_edge(session, data, _actor(user)), response)
+
+
+@router.get(
+    "/review",
+    summary="Review queue: pending edges, lowest confidence first",
+    response_model=Page[LineageResponse],
+    responses=error_responses(401, 422),
+)
+def review_queue(
+    session: SessionDep,
+    _: CurrentUser,
+    paging: Annotated[PageParams, Query()],
+    source_id: Annotated[uuid.UUID | None, Query(description="edges touching this source")] = None,
+    table_id: Annotated[uuid.UUID | None, Query(description="edges touching this table")] = None,
+) -> Page[LineageResponse]:
+    edges, total = service.review_queue(
+        session, source_id=source_id, table_id=table_id, offset=paging.offset, limit=paging.size
+    )
+    return Page[LineageResponse].build(
+        [edge_response(session, e) for e in edges], total=total, params=paging
+    )
+
+
+@router.post(
+    "/review/decisions",
+    summary="Approve or reject many edges at once, all or nothing",
+    response_model=list[LineageResponse],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def bulk_decide(
+    body: BulkDecisionRequest, session: SessionDep, user: Steward
+) -> list[LineageResponse]:
+    decided = service.decide_many(
+        session, body.ids, approved=body.approved, comment=body.comment, actor=_actor(user)
+    )
+    return [edge_response(session, e) for e in decided]
+
+
+@router.get(
+    "/{lineage_id}",
+    summary="One lineage edge",
+    response_model=LineageResponse,
+    responses=error_responses(401, 404, 422),
+)
+def get_lineage(lineage_id: uuid.UUID, session: SessionDep, _: CurrentUser) -> LineageResponse:
+    return edge_response(session, service.get_edge(session, lineage_id))
+
+
+@router.put(
+    "/{lineage_id}",
+    summary="Edit an edge's transformation, confidence or metadata",
+    response_model=LineageResponse,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def update_lineage(
+    lineage_id: uuid.UUID, body: LineageUpdateRequest, session: SessionDep, user: Editor
+) -> LineageResponse:
+    edge = service.update_edge(
+        session,
+        lineage_id,
+        body.model_dump(exclude_unset=True),
+        _actor(user),
+        expected_version=body.version,
+    )
+    return edge_response(session, edge)
+
+
+@router.delete(
+    "/{lineage_id}",
+    summary="Deprecate an edge (it is kept, never erased)",
+    response_model=LineageResponse,
+    responses=error_responses(401, 403, 404, 422),
+)
+def deprecate_lineage(
+    lineage_id: uuid.UUID,
+    session: SessionDep,
+    user: Editor,
+    comment: Annotated[str | None, Query(max_length=5000)] = None,
+) -> LineageResponse:
+    return edge_response(
+        session, service.deprecate_edge(session, lineage_id, _actor(user), comment=comment)
+    )
+
+
+@router.post(
+    "/{lineage_id}/approve",
+    summary="Approve or reject an edge (stewards)",
+    response_model=LineageResponse,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def approve_lineage(
+    lineage_id: uuid.UUID, body: LineageApprovalRequest, session: SessionDep, user: Steward
+) -> LineageResponse:
+    edge = service.decide(
+        session,
+        lineage_id,
+        approved=body.approved,
+        comment=body.comment,
+        actor=_actor(user),
+        expected_version=body.version,
+    )
+    return edge_response(session, edge)
+
+
+@router.post(
+    "/{lineage_id}/reopen",
+    summary="Re-open a rejected edge for review (stewards)",
+    response_model=LineageResponse,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def reopen_lineage(
+    lineage_id: uuid.UUID, body: LineageReopenRequest, session: SessionDep, user: Steward
+) -> LineageResponse:
+    return edge_response(
+        session, service.reopen(session, lineage_id, comment=body.comment, actor=_actor(user))
+    )
+
+
+@router.get(
+    "/{lineage_id}/history",
+    summary="Audit trail of an edge, oldest first",
+    response_model=list[LineageAuditEntry],
+    responses=error_responses(401, 404, 422),
+)
+def lineage_history(
+    lineage_id: uuid.UUID, session: SessionDep, _: CurrentUser
+) -> list[LineageAuditEntry]:
+    return [LineageAuditEntry.model_validate(e) for e in service.edge_history(session, lineage_id)]

@@ -1,0 +1,200 @@
+"""Lineage request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ariadne_core.db.models import LineageAction, LineageSource, LineageStatus
+
+_EDGE_ID = "0b7f2c1e-5d4a-4b9e-8f3c-2a1d0e9c8b7a"
+_TS = "2026-11-25T10:00:00Z"
+
+
+class _EdgeCommon(BaseModel):
+    transformation_type: str | None = Field(None, max_length=100, examples=["ETL"])
+    transformation_logic: str | None = Field(None, max_length=100_000)
+    lineage_source: LineageSource = Field(
+        LineageSource.MANUAL,
+        description="manual (default); inferred for machine exports (pending review); "
+        "approved only for stewards",
+    )
+    confidence: float | None = Field(None, ge=0, le=1, description="default 1.0 (0.5 if inferred)")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class TableLineageCreateRequest(_EdgeCommon):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "source_table": "prod.sales.orders",
+                "target_table": "dwh.core.fact_orders",
+                "transformation_type": "ETL",
+                "transformation_logic": "INSERT INTO fact_orders SELECT * FROM orders WHERE ...",
+                "lineage_source": "manual",
+                "metadata": {},
+            }
+        }
+    )
+    source_table_id: uuid.UUID | None = None
+    source_table: str | None = Field(None, max_length=700, description="or the qualified name")
+    target_table_id: uuid.UUID | None = None
+    target_table: str | None = Field(None, max_length=700, description="or the qualified name")
+
+    @model_validator(mode="after")
+    def _ends_given(self) -> TableLineageCreateRequest:
+        for end in ("source", "target"):
+            if getattr(self, f"{end}_table_id") is None and not getattr(self, f"{end}_table"):
+                raise ValueError(f"give {end}_table_id or {end}_table (a qualified name)")
+        return self
+
+
+class FieldLineageCreateRequest(_EdgeCommon):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "source_field": "prod.sales.orders.total",
+                "target_field": "dwh.core.fact_orders.amount",
+                "transformation_type": "ETL",
+                "transformation_logic": "total * fx_rate",
+            }
+        }
+    )
+    source_field_id: uuid.UUID | None = None
+    source_field: str | None = Field(None, max_length=1000, description="or the qualified name")
+    target_field_id: uuid.UUID | None = None
+    target_field: str | None = Field(None, max_length=1000, description="or the qualified name")
+
+    @model_validator(mode="after")
+    def _ends_given(self) -> FieldLineageCreateRequest:
+        for end in ("source", "target"):
+            if getattr(self, f"{end}_field_id") is None and not getattr(self, f"{end}_field"):
+                raise ValueError(f"give {end}_field_id or {end}_field (a qualified name)")
+        return self
+
+
+class LineageUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "transformation_logic": "INSERT INTO fact_orders SELECT ... WHERE status = 'paid'",
+                "version": 3,
+                "comment": "filter on paid orders only",
+            }
+        }
+    )
+    transformation_type: str | None = Field(None, max_length=100)
+    transformation_logic: str | None = Field(None, max_length=100_000)
+    confidence: float | None = Field(None, ge=0, le=1)
+    metadata: dict[str, Any] | None = None
+    comment: str | None = Field(None, max_length=5000)
+    version: int | None = Field(None, ge=1, description="the version you read; 409 if it moved on")
+
+
+class LineageApprovalRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"approved": True, "comment": "Verified, lineage is correct"}}
+    )
+    approved: bool
+    comment: str = Field(min_length=1, max_length=5000)
+    version: int | None = Field(None, ge=1, description="the version you reviewed")
+
+
+class LineageReopenRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"comment": "The source changed; please review again"}}
+    )
+    comment: str = Field(min_length=1, max_length=5000)
+
+
+class BulkDecisionRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "ids": [_EDGE_ID],
+                "approved": True,
+                "comment": "Checked against the ETL code",
+            }
+        }
+    )
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+    approved: bool
+    comment: str = Field(min_length=1, max_length=5000)
+
+
+class LineageResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": _EDGE_ID,
+                "kind": "table",
+                "source_id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                "target_id": "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22",
+                "source_name": "prod.sales.orders",
+                "target_name": "dwh.core.fact_orders",
+                "table_lineage_id": None,
+                "transformation_type": "ETL",
+                "transformation_logic": None,
+                "lineage_source": "approved",
+                "origin": "inferred",
+                "origin_detail": None,
+                "status": "active",
+                "confidence": 1.0,
+                "metadata": {},
+                "created_by": "ada@example.com",
+                "created_at": _TS,
+                "updated_at": _TS,
+                "approved_by": "steward@example.com",
+                "approved_at": _TS,
+                "version": 2,
+            }
+        }
+    )
+    id: uuid.UUID
+    kind: Literal["table", "field"]
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+    source_name: str
+    target_name: str
+    table_lineage_id: uuid.UUID | None = Field(description="for field edges: their table edge")
+    transformation_type: str | None
+    transformation_logic: str | None
+    lineage_source: LineageSource
+    origin: LineageSource = Field(description="the lineage_source the edge was created with")
+    origin_detail: str | None
+    status: LineageStatus
+    confidence: float
+    metadata: dict[str, Any]
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    version: int
+
+
+class LineageAuditEntry(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "id": 7,
+                "action": "approve",
+                "actor": "steward@example.com",
+                "occurred_at": _TS,
+                "before": {"lineage_source": "manual"},
+                "after": {"lineage_source": "approved"},
+                "comment": "Verified",
+            }
+        },
+    )
+    id: int
+    action: LineageAction
+    actor: str | None
+    occurred_at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    comment: str | None

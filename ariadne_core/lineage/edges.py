@@ -1,0 +1,515 @@
+"""Declaring, editing, deprecating and reviewing lineage edges, each change audited.
+
+Table edges connect tables, field edges connect fields. Every response-worthy change
+appends a LineageAuditEvent; the attribution rules live in `lineage/precedence.py`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ariadne_core.catalog.resolve import resolve_field, resolve_table
+from ariadne_core.db.models import (
+    FieldLineage,
+    LineageAction,
+    LineageAuditEvent,
+    LineageSource,
+    LineageStatus,
+    MetadataField,
+    MetadataTable,
+    TableLineage,
+    UserRole,
+)
+from ariadne_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ariadne_core.lineage.audit import Edge, append_event, edge_snapshot
+from ariadne_core.lineage.precedence import declaration_upgrades
+from ariadne_core.security.roles import has_role
+
+RETIRED = (LineageStatus.REJECTED, LineageStatus.DEPRECATED)
+
+
+@dataclass
+class Endpoint:
+    id: uuid.UUID | None = None
+    name: str | None = None
+
+
+@dataclass
+class EdgeInput:
+    source: Endpoint
+    target: Endpoint
+    transformation_type: str | None = None
+    transformation_logic: str | None = None
+    lineage_source: LineageSource = LineageSource.MANUAL
+    confidence: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Actor:
+    email: str
+    role: UserRole
+
+
+@dataclass
+class Declared:
+    edge: Edge
+    created: bool  # False when an existing edge was upgraded or re-activated
+
+
+def _check_declarable(source: LineageSource, actor: Actor) -> None:
+    if source is LineageSource.APPROVED and not has_role(actor.role, UserRole.STEWARD):
+        raise PermissionDenied(
+            "Only a data steward can declare an edge as approved. Declare it as manual and "
+            "ask a steward to approve it.",
+            details={"required_role": "steward", "your_role": actor.role.value},
+        )
+
+
+def _initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
+    source = data.lineage_source
+    approved = source is LineageSource.APPROVED
+    return {
+        "lineage_source": source,
+        "origin": source,
+        "status": LineageStatus.PENDING_REVIEW
+        if source is LineageSource.INFERRED
+        else LineageStatus.ACTIVE,
+        "confidence": data.confidence
+        if data.confidence is not None
+        else (0.5 if source is LineageSource.INFERRED else 1.0),
+        "created_by": actor.email,
+        "approved_by": actor.email if approved else None,
+        "approved_at": datetime.now(UTC) if approved else None,
+    }
+
+
+def _declare_over(session: Session, existing: Edge, data: EdgeInput, actor: Actor) -> Declared:
+    """The pair already has an edge: upgrade it, re-activate it, or refuse a duplicate."""
+    retired = existing.status in RETIRED
+    upgrade = declaration_upgrades(existing.lineage_source, data.lineage_source)
+    if not retired and not upgrade:
+        raise Conflict(
+            f"This lineage already exists (edge {existing.id}, {existing.lineage_source.value}).",
+            details={
+                "existing_id": str(existing.id),
+                "lineage_source": existing.lineage_source.value,
+            },
+        )
+    before = edge_snapshot(existing)
+    if upgrade:
+        existing.lineage_source = data.lineage_source  # origin is kept
+        if data.lineage_source is LineageSource.APPROVED:
+            existing.approved_by, existing.approved_at = actor.email, datetime.now(UTC)
+    existing.status = LineageStatus.ACTIVE
+    for attr in ("transformation_type", "transformation_logic"):
+        if getattr(data, attr) is not None:
+            setattr(existing, attr, getattr(data, attr))
+    existing.confidence = (
+        data.confidence
+        if data.confidence is not None
+        else max(
+            existing.confidence, 1.0 if data.lineage_source is not LineageSource.INFERRED else 0.0
+        )
+    )
+    if data.metadata:
+        existing.edge_metadata = {**existing.edge_metadata, **data.metadata}
+    existing.version += 1
+    session.flush()
+    append_event(
+        session,
+        existing,
+        LineageAction.UPGRADE if upgrade else LineageAction.UPDATE,
+        actor=actor.email,
+        before=before,
+        after=edge_snapshot(existing),
+        comment="declared again" if not upgrade else f"declared as {data.lineage_source.value}",
+    )
+    return Declared(existing, created=False)
+
+
+def declare_table_edge(session: Session, data: EdgeInput, actor: Actor) -> Declared:
+    _check_declarable(data.lineage_source, actor)
+    source = resolve_table(session, "source", data.source.id, data.source.name)
+    target = resolve_table(session, "target", data.target.id, data.target.name)
+    if source.id == target.id:
+        raise ValidationFailed(
+            f"A table cannot feed itself: source and target are both '{source.qualified_name}'.",
+            details={"table": source.qualified_name},
+        )
+    existing = session.scalar(
+        select(TableLineage)
+        .where(TableLineage.source_table_id == source.id, TableLineage.target_table_id == target.id)
+        .with_for_update()
+    )
+    if existing is not None:
+        return _declare_over(session, existing, data, actor)
+    edge = TableLineage(
+        source_table_id=source.id,
+        target_table_id=target.id,
+        transformation_type=data.transformation_type,
+        transformation_logic=data.transformation_logic,
+        edge_metadata=data.metadata or {},
+        **_initial_state(data, actor),
+    )
+    session.add(edge)
+    session.flush()
+    append_event(
+        session,
+        edge,
+        LineageAction.CREATE,
+        actor=actor.email,
+        before=None,
+        after=edge_snapshot(edge),
+    )
+    return Declared(edge, created=True)
+
+
+def declare_field_edge(session: Session, data: EdgeInput, actor: Actor) -> Declared:
+    """A field edge between two tables with no table edge declares that table edge too."""
+    _check_declarable(data.lineage_source, actor)
+    source = resolve_field(session, "source", data.source.id, data.source.name)
+    target = resolve_field(session, "target", data.target.id, data.target.name)
+    if source.id == target.id:
+        raise ValidationFailed(
+            f"A field cannot feed itself: source and target are both '{source.qualified_name}'.",
+            details={"field": source.qualified_name},
+        )
+    table_edge_id = None
+    if source.table_id != target.table_id:
+        table_edge: Edge | None = session.scalar(
+            select(TableLineage).where(
+                TableLineage.source_table_id == source.table_id,
+                TableLineage.target_table_id == target.table_id,
+            )
+        )
+        if table_edge is None:
+            table_edge = declare_table_edge(
+                session,
+                EdgeInput(
+                    source=Endpoint(id=source.table_id),
+                    target=Endpoint(id=target.table_id),
+                    transformation_type=data.transformation_type,
+                    lineage_source=data.lineage_source,
+                    confidence=data.confidence,
+                    metadata={"created_for_field_edge": True},
+                ),
+                actor,
+            ).edge
+        table_edge_id = table_edge.id
+    existing = session.scalar(
+        select(FieldLineage)
+        .where(FieldLineage.source_field_id == source.id, FieldLineage.target_field_id == target.id)
+        .with_for_update()
+    )
+    if existing is not None:
+        return _declare_over(session, existing, data, actor)
+    edge = FieldLineage(
+        source_field_id=source.id,
+        target_field_id=target.id,
+        table_lineage_id=table_edge_id,
+        transformation_type=data.transformation_type,
+        transformation_logic=data.transformation_logic,
+        edge_metadata=data.metadata or {},
+        **_initial_state(data, actor),
+    )
+    session.add(edge)
+    session.flush()
+    append_event(
+        session,
+        edge,
+        LineageAction.CREATE,
+        actor=actor.email,
+        before=None,
+        after=edge_snapshot(edge),
+    )
+    return Declared(edge, created=True)
+
+
+def get_edge(session: Session, edge_id: uuid.UUID, *, for_update: bool = False) -> Edge:
+    models: tuple[type[TableLineage] | type[FieldLineage], ...] = (TableLineage, FieldLineage)
+    for model in models:
+        stmt: Any = select(model).where(model.id == edge_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        edge = session.scalar(stmt)
+        if edge is not None:
+            return edge
+    raise NotFound(f"Lineage edge {edge_id} does not exist.", details={"lineage_id": str(edge_id)})
+
+
+def endpoint_names(session: Session, edge: Edge) -> tuple[str, str]:
+    model: Any = MetadataTable if isinstance(edge, TableLineage) else MetadataField
+    ends = (
+        (edge.source_table_id, edge.target_table_id)
+        if isinstance(edge, TableLineage)
+        else (edge.source_field_id, edge.target_field_id)
+    )
+    names: dict[uuid.UUID, str] = dict(
+        session.execute(select(model.id, model.qualified_name).where(model.id.in_(ends))).all()
+    )
+    return names[ends[0]], names[ends[1]]
+
+
+def _guard_version(edge: Edge, expected: int | None) -> None:
+    if expected is not None and expected != edge.version:
+        raise Conflict(
+            f"Lineage edge {edge.id} changed since you read it (version {expected}, now "
+            f"{edge.version}). Reload it and try again.",
+            details={
+                "lineage_id": str(edge.id),
+                "your_version": expected,
+                "current_version": edge.version,
+            },
+        )
+
+
+def update_edge(
+    session: Session,
+    edge_id: uuid.UUID,
+    changes: dict[str, Any],
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Edge:
+    edge = get_edge(session, edge_id, for_update=True)
+    _guard_version(edge, expected_version)
+    before = edge_snapshot(edge)
+    for attr in ("transformation_type", "transformation_logic", "confidence"):
+        if attr in changes and changes[attr] is not None:
+            setattr(edge, attr, changes[attr])
+    if changes.get("metadata") is not None:
+        edge.edge_metadata = changes["metadata"]
+    after = edge_snapshot(edge)
+    if after == before:
+        return edge
+    edge.version += 1
+    session.flush()
+    append_event(
+        session,
+        edge,
+        LineageAction.UPDATE,
+        actor=actor.email,
+        before=before,
+        after=edge_snapshot(edge),
+        comment=changes.get("comment"),
+    )
+    return edge
+
+
+def deprecate_edge(
+    session: Session, edge_id: uuid.UUID, actor: Actor, comment: str | None = None
+) -> Edge:
+    edge = get_edge(session, edge_id, for_update=True)
+    if edge.status is LineageStatus.DEPRECATED:
+        return edge
+    before = edge_snapshot(edge)
+    edge.status = LineageStatus.DEPRECATED
+    edge.version += 1
+    session.flush()
+    append_event(
+        session,
+        edge,
+        LineageAction.DEPRECATE,
+        actor=actor.email,
+        before=before,
+        after=edge_snapshot(edge),
+        comment=comment,
+    )
+    return edge
+
+
+def decide(
+    session: Session,
+    edge_id: uuid.UUID,
+    *,
+    approved: bool,
+    comment: str,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Edge:
+    """A steward approves or rejects an edge. Exactly one of two concurrent decisions wins."""
+    if not has_role(actor.role, UserRole.STEWARD):
+        raise PermissionDenied(
+            "Only a data steward can approve or reject lineage.",
+            details={"required_role": "steward", "your_role": actor.role.value},
+        )
+    if not comment or not comment.strip():
+        raise ValidationFailed(
+            "Say why in a comment: approvals and rejections need one.", details={"field": "comment"}
+        )
+    edge = get_edge(session, edge_id)  # no lock: the versioned UPDATE below arbitrates
+    _guard_version(edge, expected_version)
+    if edge.status is LineageStatus.REJECTED:
+        raise Conflict(
+            "This edge was rejected. Re-open it for review before deciding again.",
+            details={"lineage_id": str(edge.id), "status": edge.status.value},
+        )
+    if edge.status is LineageStatus.DEPRECATED:
+        raise Conflict(
+            "This edge is deprecated; declare it again to bring it back.",
+            details={"lineage_id": str(edge.id), "status": edge.status.value},
+        )
+    if approved and edge.lineage_source is LineageSource.APPROVED:
+        raise Conflict(
+            "This edge is already approved.",
+            details={"lineage_id": str(edge.id), "approved_by": edge.approved_by},
+        )
+    before = edge_snapshot(edge)
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"version": edge.version + 1, "updated_at": now}
+    if approved:
+        values.update(
+            lineage_source=LineageSource.APPROVED,
+            status=LineageStatus.ACTIVE,
+            approved_by=actor.email,
+            approved_at=now,
+        )
+    else:
+        values.update(status=LineageStatus.REJECTED)
+    model = type(edge)
+    result = session.execute(
+        update(model)
+        .where(model.id == edge.id, model.version == edge.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            "Another decision on this edge was recorded first. Reload it to see the outcome.",
+            details={"lineage_id": str(edge.id)},
+        )
+    session.refresh(edge)
+    append_event(
+        session,
+        edge,
+        LineageAction.APPROVE if approved else LineageAction.REJECT,
+        actor=actor.email,
+        before=before,
+        after=edge_snapshot(edge),
+        comment=comment,
+    )
+    return edge
+
+
+def reopen(session: Session, edge_id: uuid.UUID, *, comment: str, actor: Actor) -> Edge:
+    if not has_role(actor.role, UserRole.STEWARD):
+        raise PermissionDenied(
+            "Only a data steward can re-open rejected lineage.",
+            details={"required_role": "steward", "your_role": actor.role.value},
+        )
+    edge = get_edge(session, edge_id, for_update=True)
+    if edge.status is not LineageStatus.REJECTED:
+        raise Conflict(
+            "Only a rejected edge can be re-opened.",
+            details={"lineage_id": str(edge.id), "status": edge.status.value},
+        )
+    before = edge_snapshot(edge)
+    edge.status = LineageStatus.PENDING_REVIEW
+    edge.version += 1
+    session.flush()
+    append_event(
+        session,
+        edge,
+        LineageAction.UPDATE,
+        actor=actor.email,
+        before=before,
+        after=edge_snapshot(edge),
+        comment=comment,
+    )
+    return edge
+
+
+def decide_many(
+    session: Session, edge_ids: list[uuid.UUID], *, approved: bool, comment: str, actor: Actor
+) -> list[Edge]:
+    """All or nothing: the first edge that cannot be decided fails the whole request."""
+    if len(set(edge_ids)) != len(edge_ids):
+        raise ValidationFailed("The same edge is listed twice.", details={"field": "ids"})
+    decided = []
+    for edge_id in edge_ids:
+        try:
+            decided.append(
+                decide(session, edge_id, approved=approved, comment=comment, actor=actor)
+            )
+        except (Conflict, NotFound) as exc:
+            exc.details = {
+                **exc.details,
+                "failed_id": str(edge_id),
+                "note": "nothing was decided: the request is all or nothing",
+            }
+            raise
+    return decided
+
+
+def review_queue(
+    session: Session,
+    *,
+    source_id: uuid.UUID | None,
+    table_id: uuid.UUID | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Edge], int]:
+    """Pending table and field edges, lowest confidence first."""
+    queries = []
+    for model in (TableLineage, FieldLineage):
+        stmt = select(model.id, model.confidence, model.created_at).where(
+            model.status == LineageStatus.PENDING_REVIEW
+        )
+        if model is TableLineage:
+            ends = (TableLineage.source_table_id, TableLineage.target_table_id)
+            if table_id is not None:
+                stmt = stmt.where(or_(*(end == table_id for end in ends)))
+            if source_id is not None:
+                stmt = stmt.where(
+                    select(MetadataTable.id)
+                    .where(MetadataTable.id.in_(ends), MetadataTable.source_id == source_id)
+                    .exists()
+                )
+        else:
+            src = (
+                select(MetadataField.table_id)
+                .where(MetadataField.id == FieldLineage.source_field_id)
+                .scalar_subquery()
+            )
+            dst = (
+                select(MetadataField.table_id)
+                .where(MetadataField.id == FieldLineage.target_field_id)
+                .scalar_subquery()
+            )
+            if table_id is not None:
+                stmt = stmt.where(or_(src == table_id, dst == table_id))
+            if source_id is not None:
+                stmt = stmt.where(
+                    select(MetadataTable.id)
+                    .where(MetadataTable.id.in_([src, dst]), MetadataTable.source_id == source_id)
+                    .exists()
+                )
+        queries.append(stmt)
+    union = queries[0].union_all(queries[1]).subquery()
+    total = int(session.scalar(select(func.count()).select_from(union)) or 0)
+    ids = list(
+        session.scalars(
+            select(union.c.id)
+            .order_by(union.c.confidence.asc(), union.c.created_at.asc(), union.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    return [get_edge(session, i) for i in ids], total
+
+
+def edge_history(session: Session, edge_id: uuid.UUID) -> list[LineageAuditEvent]:
+    get_edge(session, edge_id)
+    return list(
+        session.scalars(
+            select(LineageAuditEvent)
+            .where(LineageAuditEvent.edge_id == edge_id)
+            .order_by(LineageAuditEvent.occurred_at, LineageAuditEvent.id)
+        )
+    )

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from ariadne_api.errors import install_error_handlers
 from ariadne_api.middleware import BodySizeLimit, Metrics
-from ariadne_api.routers import auth, fields, health, lineage, search, sources, tables
+from ariadne_api.routers import auth, fields, graph, health, lineage, search, sources, tables
 from ariadne_core import __version__
 from ariadne_core.config import Settings, get_settings
 from ariadne_core.db.engine import engine_for, get_engine, session_factory
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(tables.router)
     app.include_router(fields.router)
     app.include_router(search.router)
+    app.include_router(graph.router)  # before lineage: its paths are more specific
     app.include_router(lineage.router)
 
     app.add_middleware(

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     embedding_dimensions: int = Field(
         384, ge=8, le=4096, description="Vector size of the embedding model (pgvector column)."
     )
+    lineage_max_depth: int = Field(
+        10, ge=1, le=50, description="Deepest lineage traversal or impact analysis allowed."
+    )
+    lineage_node_budget: int = Field(
+        500,
+        ge=10,
+        le=100_000,
+        description="Most nodes one traversal response holds; past it the answer is "
+        "truncated and carries a cursor.",
+    )
     max_request_bytes: int = Field(
         1_048_576,
         ge=1024,

@@ -198,3 +198,115 @@ class LineageAuditEntry(BaseModel):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     comment: str | None
+
+
+class GraphNode(BaseModel):
+    id: uuid.UUID
+    qualified_name: str
+    type: Literal["table", "field"]
+    depth: int
+
+
+class GraphEdgeOut(BaseModel):
+    id: uuid.UUID
+    source: uuid.UUID
+    target: uuid.UUID
+    lineage_source: LineageSource
+    confidence: float
+    status: LineageStatus
+    transformation_type: str | None
+
+
+class LineageGraphResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "root_id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                "direction": "upstream",
+                "depth": 3,
+                "nodes": [
+                    {
+                        "id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                        "qualified_name": "dwh.core.fact_orders",
+                        "type": "table",
+                        "depth": 0,
+                    },
+                    {
+                        "id": "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22",
+                        "qualified_name": "prod.sales.orders",
+                        "type": "table",
+                        "depth": 1,
+                    },
+                ],
+                "edges": [
+                    {
+                        "id": _EDGE_ID,
+                        "source": "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22",
+                        "target": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                        "lineage_source": "approved",
+                        "confidence": 1.0,
+                        "status": "active",
+                        "transformation_type": "ETL",
+                    }
+                ],
+                "truncated": False,
+                "next_cursor": None,
+                "total_nodes": 2,
+            }
+        }
+    )
+    root_id: uuid.UUID
+    direction: Literal["upstream", "downstream"]
+    depth: int
+    nodes: list[GraphNode] = Field(description="distinct nodes at their shortest depth")
+    edges: list[GraphEdgeOut]
+    truncated: bool = Field(description="true when more nodes than the node budget were found")
+    next_cursor: str | None = Field(description="pass as `cursor` to get the next nodes")
+    total_nodes: int
+
+
+class ImpactedItem(BaseModel):
+    id: uuid.UUID
+    qualified_name: str
+    type: Literal["table", "field"]
+    distance: int
+    severity: Literal["critical", "high", "medium", "low"]
+    via_inferred: bool = Field(description="the shortest path uses an inferred edge")
+    path: list[str] = Field(description="qualified names from the changed object to this one")
+    path_edge_ids: list[uuid.UUID]
+    owner: str | None
+
+
+class ImpactAnalysisResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "root_id": "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22",
+                "change_type": "drop",
+                "field_id": None,
+                "depth": 10,
+                "tables": [
+                    {
+                        "id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                        "qualified_name": "dwh.core.fact_orders",
+                        "type": "table",
+                        "distance": 1,
+                        "severity": "critical",
+                        "via_inferred": False,
+                        "path": ["prod.sales.orders", "dwh.core.fact_orders"],
+                        "path_edge_ids": [_EDGE_ID],
+                        "owner": "dwh-team@example.com",
+                    }
+                ],
+                "fields": [],
+                "owners_to_notify": ["dwh-team@example.com"],
+            }
+        }
+    )
+    root_id: uuid.UUID
+    change_type: Literal["drop", "rename", "type_change", "schema_change"]
+    field_id: uuid.UUID | None
+    depth: int
+    tables: list[ImpactedItem]
+    fields: list[ImpactedItem]
+    owners_to_notify: list[str]

@@ -1,0 +1,1 @@
+"""Graph traversal over lineage: the GraphStore protocol and its backends."""

@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.history import jsonable
-from ariadne_core.db.models import FieldLineage, LineageAction, LineageAuditEvent, TableLineage
+from ariadne_core.db.models import (
+    FieldLineage,
+    LineageAction,
+    LineageAuditEvent,
+    LineageStatus,
+    TableLineage,
+)
 
 Edge = TableLineage | FieldLineage
 
@@ -60,4 +66,29 @@ def append_event(
             after=after,
             comment=comment,
         )
+    )
+
+
+def set_status(
+    session: Session,
+    edge: Edge,
+    status: LineageStatus,
+    action: LineageAction,
+    *,
+    actor: str | None,
+    comment: str | None,
+) -> None:
+    """Move an edge to ``status``, bump its version and audit the change."""
+    before = edge_snapshot(edge)
+    edge.status = status
+    edge.version += 1
+    session.flush()
+    append_event(
+        session,
+        edge,
+        action,
+        actor=actor,
+        before=before,
+        after=edge_snapshot(edge),
+        comment=comment,
     )

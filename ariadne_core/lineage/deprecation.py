@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.models import FieldLineage, LineageAction, LineageStatus, TableLineage
-from ariadne_core.lineage.audit import Edge, append_event, edge_snapshot
+from ariadne_core.lineage.audit import Edge, set_status
 
 _RETIRED = (LineageStatus.DEPRECATED, LineageStatus.REJECTED)
 
@@ -17,16 +17,12 @@ _RETIRED = (LineageStatus.DEPRECATED, LineageStatus.REJECTED)
 def _deprecate(session: Session, edges: Iterable[Edge], actor: str | None, comment: str) -> int:
     count = 0
     for edge in edges:
-        before = edge_snapshot(edge)
-        edge.status = LineageStatus.DEPRECATED
-        edge.version += 1
-        append_event(
+        set_status(
             session,
             edge,
+            LineageStatus.DEPRECATED,
             LineageAction.DEPRECATE,
             actor=actor,
-            before=before,
-            after=edge_snapshot(edge),
             comment=comment,
         )
         count += 1

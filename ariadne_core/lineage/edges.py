@@ -27,7 +27,7 @@ from ariadne_core.db.models import (
     UserRole,
 )
 from ariadne_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from ariadne_core.lineage.audit import Edge, append_event, edge_snapshot
+from ariadne_core.lineage.audit import Edge, append_event, edge_snapshot, set_status
 from ariadne_core.lineage.precedence import declaration_upgrades
 from ariadne_core.security.roles import has_role
 
@@ -306,21 +306,15 @@ def deprecate_edge(
     session: Session, edge_id: uuid.UUID, actor: Actor, comment: str | None = None
 ) -> Edge:
     edge = get_edge(session, edge_id, for_update=True)
-    if edge.status is LineageStatus.DEPRECATED:
-        return edge
-    before = edge_snapshot(edge)
-    edge.status = LineageStatus.DEPRECATED
-    edge.version += 1
-    session.flush()
-    append_event(
-        session,
-        edge,
-        LineageAction.DEPRECATE,
-        actor=actor.email,
-        before=before,
-        after=edge_snapshot(edge),
-        comment=comment,
-    )
+    if edge.status is not LineageStatus.DEPRECATED:
+        set_status(
+            session,
+            edge,
+            LineageStatus.DEPRECATED,
+            LineageAction.DEPRECATE,
+            actor=actor.email,
+            comment=comment,
+        )
     return edge
 
 
@@ -409,17 +403,12 @@ def reopen(session: Session, edge_id: uuid.UUID, *, comment: str, actor: Actor) 
             "Only a rejected edge can be re-opened.",
             details={"lineage_id": str(edge.id), "status": edge.status.value},
         )
-    before = edge_snapshot(edge)
-    edge.status = LineageStatus.PENDING_REVIEW
-    edge.version += 1
-    session.flush()
-    append_event(
+    set_status(
         session,
         edge,
+        LineageStatus.PENDING_REVIEW,
         LineageAction.UPDATE,
         actor=actor.email,
-        before=before,
-        after=edge_snapshot(edge),
         comment=comment,
     )
     return edge

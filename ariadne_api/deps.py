@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from ariadne_core.cache import SESSION_CACHE
 from ariadne_core.config import Settings
 from ariadne_core.db.models import UserRole
 from ariadne_core.errors import AuthenticationFailed
@@ -50,6 +51,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Opening a session does no I/O; the commit or rollback at the end runs in a thread.
     """
     session: Session = request.app.state.session_factory()
+    session.info[SESSION_CACHE] = request.app.state.lineage_cache  # bumped after commits
     try:
         yield session
     except BaseException:
@@ -58,7 +60,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     await anyio.to_thread.run_sync(_commit_and_close, session)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a 2xx means the data is saved.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 

@@ -16,6 +16,7 @@ from ariadne_api.errors import install_error_handlers
 from ariadne_api.middleware import BodySizeLimit, Metrics
 from ariadne_api.routers import auth, fields, graph, health, lineage, search, sources, tables
 from ariadne_core import __version__
+from ariadne_core.cache import LineageCache
 from ariadne_core.config import Settings, get_settings
 from ariadne_core.db.engine import engine_for, get_engine, session_factory
 from ariadne_core.security.secrets import keyring_for
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_factory = session_factory(engine)
     app.state.metrics_registry = CollectorRegistry()
     app.state.keyring = keyring_for(settings)
+    app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
 
     install_error_handlers(app)
     app.include_router(health.router)

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description="Most nodes one traversal response holds; past it the answer is "
         "truncated and carries a cursor.",
     )
+    lineage_cache: bool = Field(
+        True,
+        description="Cache traversal and impact results for 15 minutes (in Redis when "
+        "ARIADNE_REDIS_URL is set, else in process); any lineage change invalidates them.",
+    )
     max_request_bytes: int = Field(
         1_048_576,
         ge=1024,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
 from ariadne_api.deps import CurrentUser, SessionDep, SettingsDep
 from ariadne_api.schemas.common import error_responses
@@ -16,10 +18,11 @@ from ariadne_api.schemas.lineage import (
     ImpactedItem,
     LineageGraphResponse,
 )
+from ariadne_core.cache import LineageCache
 from ariadne_core.db.models import LineageStatus
 from ariadne_core.graph.postgres import PostgresGraphStore
 from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter
-from ariadne_core.lineage.impact import analyze_impact
+from ariadne_core.lineage.impact import Affected, analyze_impact
 from ariadne_core.lineage.traversal import Traversal, parse_lineage_sources, traverse
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
@@ -47,6 +50,20 @@ def _filter(
         lineage_sources=parse_lineage_sources(source_filter),
         min_confidence=min_confidence,
     )
+
+
+def _cached(
+    request: Request, kind: str, params: dict[str, Any], compute: Callable[[], BaseModel]
+) -> Response:
+    """Serve from the lineage cache, or compute, store and serve."""
+    cache: LineageCache | None = request.app.state.lineage_cache
+    key = cache.key(kind, params) if cache is not None else None
+    body = cache.get(key) if cache is not None and key is not None else None
+    if body is None:
+        body = compute().model_dump_json().encode()
+        if cache is not None and key is not None:
+            cache.set(key, body)
+    return Response(content=body, media_type="application/json")
 
 
 def _graph(result: Traversal) -> LineageGraphResponse:
@@ -89,6 +106,7 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
     )
     def handler(
         node_id: uuid.UUID,
+        request: Request,
         session: SessionDep,
         settings: SettingsDep,
         _: CurrentUser,
@@ -100,21 +118,34 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
             bool, Query(description="also the field edges between the tables found")
         ] = False,
         cursor: Annotated[str | None, Query(max_length=100)] = None,
-    ) -> LineageGraphResponse:
-        return _graph(
-            traverse(
-                session,
-                PostgresGraphStore(session),
-                settings,
-                root=node_id,
-                kind=kind,
-                direction=direction,
-                depth=depth,
-                edge_filter=_filter(source_filter, status, min_confidence),
-                include_fields=include_fields,
-                cursor=cursor,
+    ) -> Response:
+        edge_filter = _filter(source_filter, status, min_confidence)
+        params = {
+            "root": node_id,
+            "depth": depth,
+            "filter": edge_filter,
+            "cursor": cursor,
+            "fields": include_fields,
+            "budget": settings.lineage_node_budget,
+        }
+
+        def compute() -> BaseModel:
+            return _graph(
+                traverse(
+                    session,
+                    PostgresGraphStore(session),
+                    settings,
+                    root=node_id,
+                    kind=kind,
+                    direction=direction,
+                    depth=depth,
+                    edge_filter=edge_filter,
+                    include_fields=include_fields,
+                    cursor=cursor,
+                )
             )
-        )
+
+        return _cached(request, f"{kind}-{direction}", params, compute)
 
 
 for _kind in ("table", "field"):
@@ -130,6 +161,7 @@ for _kind in ("table", "field"):
 )
 def impact(
     table_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _: CurrentUser,
@@ -137,40 +169,51 @@ def impact(
     field_id: Annotated[uuid.UUID | None, Query(description="column-level analysis")] = None,
     depth: Annotated[int | None, Query(ge=1)] = None,
     min_confidence: MinConfidence = 0.0,
-) -> ImpactAnalysisResponse:
-    result = analyze_impact(
-        session,
-        PostgresGraphStore(session),
-        settings,
-        table_id=table_id,
-        change_type=change_type,
-        field_id=field_id,
-        depth=depth,
-        edge_filter=EdgeFilter(min_confidence=min_confidence),
-    )
+) -> Response:
+    params = {
+        "root": table_id,
+        "change": change_type,
+        "field": field_id,
+        "depth": depth,
+        "min_confidence": min_confidence,
+    }
 
-    def items(hits: list) -> list[ImpactedItem]:  # type: ignore[type-arg]
-        return [
-            ImpactedItem(
-                id=h.id,
-                qualified_name=h.qualified_name,
-                type=h.type,
-                distance=h.distance,
-                severity=h.severity,
-                via_inferred=h.via_inferred,
-                path=h.path,
-                path_edge_ids=h.path_edge_ids,
-                owner=h.owner,
-            )
-            for h in hits
-        ]
+    def compute() -> BaseModel:
+        result = analyze_impact(
+            session,
+            PostgresGraphStore(session),
+            settings,
+            table_id=table_id,
+            change_type=change_type,
+            field_id=field_id,
+            depth=depth,
+            edge_filter=EdgeFilter(min_confidence=min_confidence),
+        )
+        return ImpactAnalysisResponse(
+            root_id=result.root_id,
+            change_type=change_type,
+            field_id=result.field_id,
+            depth=result.depth,
+            tables=_items(result.tables),
+            fields=_items(result.fields),
+            owners_to_notify=result.owners_to_notify,
+        )
 
-    return ImpactAnalysisResponse(
-        root_id=result.root_id,
-        change_type=change_type,
-        field_id=result.field_id,
-        depth=result.depth,
-        tables=items(result.tables),
-        fields=items(result.fields),
-        owners_to_notify=result.owners_to_notify,
-    )
+    return _cached(request, "impact", params, compute)
+
+
+def _items(hits: list[Affected]) -> list[ImpactedItem]:
+    return [
+        ImpactedItem(
+            id=h.id,
+            qualified_name=h.qualified_name,
+            type=h.type,
+            distance=h.distance,
+            severity=h.severity,  # type: ignore[arg-type]
+            via_inferred=h.via_inferred,
+            path=h.path,
+            path_edge_ids=h.path_edge_ids,
+            owner=h.owner,
+        )
+        for h in hits
+    ]

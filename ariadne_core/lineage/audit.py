@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ariadne_core.cache import mark_lineage_changed
 from ariadne_core.catalog.history import jsonable
 from ariadne_core.db.models import (
     FieldLineage,
@@ -56,6 +57,7 @@ def append_event(
     after: dict[str, Any] | None,
     comment: str | None = None,
 ) -> None:
+    mark_lineage_changed(session)  # cached lineage reads are dropped after the commit
     session.add(
         LineageAuditEvent(
             edge_kind=edge_kind(edge),

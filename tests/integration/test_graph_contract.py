@@ -1,10 +1,15 @@
-"""The PostgreSQL graph backend agrees with a plain BFS on random graphs with cycles and hubs."""
+"""One contract suite for both graph backends, on the real servers.
+
+Both must equal a plain BFS on random graphs with cycles and hubs. Neo4j is loaded from
+the same PostgreSQL rows through its rebuild, as production feeds it.
+"""
 
 from __future__ import annotations
 
 import random
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import insert
@@ -18,8 +23,34 @@ from ariadne_core.db.models import (
     SourceType,
     TableLineage,
 )
+from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.graph.postgres import PostgresGraphStore
-from ariadne_core.graph.store import EdgeFilter
+from ariadne_core.graph.store import EdgeFilter, GraphStore
+
+
+@pytest.fixture(params=["postgres", "neo4j"])
+def make_store(
+    request: pytest.FixtureRequest, db_session: Session
+) -> Iterator[Callable[[], GraphStore]]:
+    """Call it after loading the graph into db_session; it returns a loaded backend."""
+    if request.param == "postgres":
+        yield lambda: PostgresGraphStore(db_session)
+        return
+    from neo4j import GraphDatabase
+
+    service = request.getfixturevalue("neo4j_service")
+    driver = GraphDatabase.driver(service["uri"], auth=(service["user"], service["password"]))
+
+    def load() -> GraphStore:
+        store = Neo4jGraphStore(driver)
+        store.rebuild(db_session)
+        return store
+
+    try:
+        yield load
+    finally:
+        driver.execute_query("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        driver.close()
 
 
 def _random_graph(
@@ -92,9 +123,11 @@ def _bfs(
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_walk_equals_plain_bfs(db_session: Session, seed: int) -> None:
+def test_walk_equals_plain_bfs(
+    db_session: Session, make_store: Callable[[], GraphStore], seed: int
+) -> None:
     ids, edges = _random_graph(db_session, seed)
-    store = PostgresGraphStore(db_session)
+    store = make_store()
     rng = random.Random(seed * 7)
     filters = [
         EdgeFilter(),
@@ -120,7 +153,9 @@ def test_walk_equals_plain_bfs(db_session: Session, seed: int) -> None:
             assert edge.confidence >= edge_filter.min_confidence
 
 
-def test_a_cycle_does_not_explode(db_session: Session) -> None:
+def test_a_cycle_does_not_explode(
+    db_session: Session, make_store: Callable[[], GraphStore]
+) -> None:
     source = DataSource(name="cyc", type=SourceType.MANUAL)
     db_session.add(source)
     db_session.flush()

@@ -1,0 +1,158 @@
+"""Neo4j graph backend: a projection of the PostgreSQL lineage tables.
+
+Nodes are `:Table` and `:Field` with a unique `id`; edges are `:FEEDS` relationships that
+carry the filterable attributes. A walk expands one level per query from the frontier of
+distinct nodes (like the PostgreSQL CTE), so hubs and cycles never multiply paths.
+PostgreSQL stays the source of truth: `rebuild` reloads the projection from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ariadne_core.db.models import FieldLineage, LineageSource, LineageStatus, TableLineage
+from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, Kind, Walk
+
+LABEL = {"table": "Table", "field": "Field"}
+BATCH = 5_000
+
+
+def _filter_params(edge_filter: EdgeFilter) -> dict[str, Any]:
+    return {
+        "statuses": [s.value for s in edge_filter.statuses],
+        "sources": [s.value for s in edge_filter.lineage_sources],
+        "min_confidence": edge_filter.min_confidence,
+    }
+
+
+class Neo4jGraphStore:
+    def __init__(self, driver: Any, database: str | None = None) -> None:
+        self.driver = driver
+        self.database = database
+
+    def _run(self, query: str, **params: Any) -> list[Any]:
+        records, _, _ = self.driver.execute_query(query, params, database_=self.database)
+        return list(records)
+
+    def ensure_schema(self) -> None:
+        for label in LABEL.values():
+            self._run(
+                f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS "
+                f"FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+            )
+
+    def step(
+        self,
+        frontier: list[uuid.UUID],
+        *,
+        kind: Kind,
+        direction: Direction,
+        edge_filter: EdgeFilter,
+    ) -> list[GraphEdge]:
+        if not frontier:
+            return []
+        label = LABEL[kind]
+        pattern = (
+            f"(n:{label})<-[e:FEEDS]-(m:{label})"
+            if direction == "upstream"
+            else f"(n:{label})-[e:FEEDS]->(m:{label})"
+        )
+        rows = self._run(
+            f"MATCH {pattern} WHERE n.id IN $frontier AND e.status IN $statuses "
+            "AND e.lineage_source IN $sources AND e.confidence >= $min_confidence "
+            "RETURN e.id AS id, startNode(e).id AS src, endNode(e).id AS dst, "
+            "e.lineage_source AS lineage_source, e.confidence AS confidence, "
+            "e.status AS status, e.transformation_type AS transformation_type",
+            frontier=[str(n) for n in frontier],
+            **_filter_params(edge_filter),
+        )
+        return [
+            GraphEdge(
+                id=uuid.UUID(r["id"]),
+                source=uuid.UUID(r["src"]),
+                target=uuid.UUID(r["dst"]),
+                lineage_source=LineageSource(r["lineage_source"]),
+                confidence=float(r["confidence"]),
+                status=LineageStatus(r["status"]),
+                transformation_type=r["transformation_type"],
+            )
+            for r in rows
+        ]
+
+    def walk(
+        self,
+        root: uuid.UUID,
+        *,
+        kind: Kind,
+        direction: Direction,
+        depth: int,
+        edge_filter: EdgeFilter,
+    ) -> Walk:
+        result = Walk(depths={root: 0})
+        frontier = [root]
+        for level in range(1, depth + 1):
+            edges = self.step(frontier, kind=kind, direction=direction, edge_filter=edge_filter)
+            frontier = []
+            for edge in edges:
+                nxt = edge.source if direction == "upstream" else edge.target
+                if nxt not in result.depths:
+                    result.depths[nxt] = level
+                    frontier.append(nxt)
+            result.edges.extend(edges)
+            if not frontier:
+                break
+        # The edges among the nodes found, as the PostgreSQL backend reports them.
+        seen: dict[uuid.UUID, GraphEdge] = {e.id: e for e in result.edges}
+        result.edges = [
+            e for e in seen.values() if e.source in result.depths and e.target in result.depths
+        ]
+        return result
+
+    def rebuild(self, session: Session) -> dict[str, int]:
+        """Replace the projection with what PostgreSQL holds; returns the counts loaded."""
+        self.ensure_schema()
+        self._run("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        counts = {}
+        for kind, model, src, dst in (
+            ("table", TableLineage, TableLineage.source_table_id, TableLineage.target_table_id),
+            ("field", FieldLineage, FieldLineage.source_field_id, FieldLineage.target_field_id),
+        ):
+            label = LABEL[kind]
+            rows = session.execute(
+                select(
+                    model.id,
+                    src,
+                    dst,
+                    model.lineage_source,
+                    model.confidence,
+                    model.status,
+                    model.transformation_type,
+                )
+            ).all()
+            batch = [
+                {
+                    "id": str(r[0]),
+                    "src": str(r[1]),
+                    "dst": str(r[2]),
+                    "lineage_source": r[3].value,
+                    "confidence": float(r[4]),
+                    "status": r[5].value,
+                    "transformation_type": r[6],
+                }
+                for r in rows
+            ]
+            for start in range(0, len(batch), BATCH):
+                self._run(
+                    f"UNWIND $rows AS r MERGE (a:{label} {{id: r.src}}) "
+                    f"MERGE (b:{label} {{id: r.dst}}) "
+                    "CREATE (a)-[:FEEDS {id: r.id, lineage_source: r.lineage_source, "
+                    "confidence: r.confidence, status: r.status, "
+                    "transformation_type: r.transformation_type}]->(b)",
+                    rows=batch[start : start + BATCH],
+                )
+            counts[f"{kind}_edges"] = len(batch)
+        return counts

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dagster import Definitions, ScheduleDefinition, define_asset_job
 
 from ariadne_pipelines.assets.catalog import catalog_summary
+from ariadne_pipelines.assets.lineage import lineage_graph
 from ariadne_pipelines.resources import default_resources
 
 catalog_summary_job = define_asset_job("catalog_summary_job", selection=[catalog_summary])
 
 defs = Definitions(
-    assets=[catalog_summary],
+    assets=[catalog_summary, lineage_graph],
     jobs=[catalog_summary_job],
     schedules=[
         ScheduleDefinition(

@@ -156,3 +156,12 @@ class Neo4jGraphStore:
                 )
             counts[f"{kind}_edges"] = len(batch)
         return counts
+
+
+def edge_counts(store: Neo4jGraphStore) -> dict[str, int]:
+    """How many table and field edges the projection holds."""
+    counts = {}
+    for kind, label in LABEL.items():
+        rows = store._run(f"MATCH (:{label})-[e:FEEDS]->(:{label}) RETURN count(e) AS n")
+        counts[f"{kind}_edges"] = int(rows[0]["n"])
+    return counts

@@ -22,7 +22,8 @@ def test_definitions_are_loadable() -> None:
     Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
     assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} == {
-        "catalog_summary"
+        "catalog_summary",
+        "lineage_graph",
     }
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
 
@@ -82,3 +83,61 @@ def test_catalog_summary_counts_what_is_in_the_database(make_database, engine) -
         "approved": 0,
     }
     assert metadata["edges_pending_review"].value == 1
+
+
+def test_lineage_graph_rebuilds_neo4j_and_reports_drift(make_database, neo4j_service) -> None:  # type: ignore[no-untyped-def]
+    from neo4j import GraphDatabase
+
+    from ariadne_core.db import migrate
+    from ariadne_core.db.engine import engine_for
+    from ariadne_pipelines.assets.lineage import lineage_graph
+    from ariadne_pipelines.resources import LineageGraphDatabase
+
+    url = make_database("ariadne_graph_asset")
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        source = DataSource(name="g", type=SourceType.MANUAL)
+        session.add(source)
+        session.flush()
+        tables = [
+            MetadataTable(source_id=source.id, name=f"t{i}", qualified_name=f"g.t{i}")
+            for i in range(4)
+        ]
+        session.add_all(tables)
+        session.flush()
+        session.add_all(
+            [
+                TableLineage(
+                    source_table_id=tables[i].id,
+                    target_table_id=tables[i + 1].id,
+                    lineage_source=LineageSource.MANUAL,
+                    origin=LineageSource.MANUAL,
+                )
+                for i in range(3)
+            ]
+        )
+        session.commit()
+    resources = {
+        "catalog_db": CatalogDatabase(database_url=url),
+        "lineage_graph_db": LineageGraphDatabase(
+            uri=neo4j_service["uri"], password=neo4j_service["password"]
+        ),
+    }
+    driver = GraphDatabase.driver(
+        neo4j_service["uri"], auth=(neo4j_service["user"], neo4j_service["password"])
+    )
+    try:
+        driver.execute_query("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        first = materialize([lineage_graph], resources=resources)
+        meta = first.asset_materializations_for_node("lineage_graph")[0].metadata
+        assert (meta["table_edges"].value, meta["drift_table_edges"].value) == (3, 3)
+        records, _, _ = driver.execute_query(
+            "MATCH (:Table)-[e:FEEDS]->(:Table) RETURN count(e) AS n"
+        )
+        assert records[0]["n"] == 3
+        second = materialize([lineage_graph], resources=resources)
+        meta = second.asset_materializations_for_node("lineage_graph")[0].metadata
+        assert meta["drift_table_edges"].value == 0  # in sync: nothing drifted
+    finally:
+        driver.execute_query("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        driver.close()

@@ -73,9 +73,13 @@ def _check_declarable(source: LineageSource, actor: Actor) -> None:
 
 
 def _initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
+    """The columns of a new edge, whether table or field."""
     source = data.lineage_source
     approved = source is LineageSource.APPROVED
     return {
+        "transformation_type": data.transformation_type,
+        "transformation_logic": data.transformation_logic,
+        "edge_metadata": data.metadata or {},
         "lineage_source": source,
         "origin": source,
         "status": LineageStatus.PENDING_REVIEW
@@ -88,6 +92,20 @@ def _initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
         "approved_by": actor.email if approved else None,
         "approved_at": datetime.now(UTC) if approved else None,
     }
+
+
+def _created(session: Session, edge: Edge, actor: Actor) -> Declared:
+    session.add(edge)
+    session.flush()
+    append_event(
+        session,
+        edge,
+        LineageAction.CREATE,
+        actor=actor.email,
+        before=None,
+        after=edge_snapshot(edge),
+    )
+    return Declared(edge, created=True)
 
 
 def _declare_over(session: Session, existing: Edge, data: EdgeInput, actor: Actor) -> Declared:
@@ -153,22 +171,9 @@ def declare_table_edge(session: Session, data: EdgeInput, actor: Actor) -> Decla
     edge = TableLineage(
         source_table_id=source.id,
         target_table_id=target.id,
-        transformation_type=data.transformation_type,
-        transformation_logic=data.transformation_logic,
-        edge_metadata=data.metadata or {},
         **_initial_state(data, actor),
     )
-    session.add(edge)
-    session.flush()
-    append_event(
-        session,
-        edge,
-        LineageAction.CREATE,
-        actor=actor.email,
-        before=None,
-        after=edge_snapshot(edge),
-    )
-    return Declared(edge, created=True)
+    return _created(session, edge, actor)
 
 
 def declare_field_edge(session: Session, data: EdgeInput, actor: Actor) -> Declared:
@@ -214,22 +219,9 @@ def declare_field_edge(session: Session, data: EdgeInput, actor: Actor) -> Decla
         source_field_id=source.id,
         target_field_id=target.id,
         table_lineage_id=table_edge_id,
-        transformation_type=data.transformation_type,
-        transformation_logic=data.transformation_logic,
-        edge_metadata=data.metadata or {},
         **_initial_state(data, actor),
     )
-    session.add(edge)
-    session.flush()
-    append_event(
-        session,
-        edge,
-        LineageAction.CREATE,
-        actor=actor.email,
-        before=None,
-        after=edge_snapshot(edge),
-    )
-    return Declared(edge, created=True)
+    return _created(session, edge, actor)
 
 
 def get_edge(session: Session, edge_id: uuid.UUID, *, for_update: bool = False) -> Edge:

@@ -12,16 +12,25 @@ from ariadne_core.db.models import MetadataField, MetadataTable
 from ariadne_core.errors import NotFound, ValidationFailed
 
 
-def _suggest(session: Session, model: Any, name: str) -> list[str]:
-    similarity = func.similarity(model.qualified_name, name)
+def similar_qualified_names(session: Session, model: Any, wanted: str, limit: int = 3) -> list[str]:
+    """Live tables or fields whose name looks like ``wanted``'s last part, best first.
+
+    The trigram index on ``name`` finds candidates (the ``%`` operator); they are ranked by
+    how similar the whole qualified name is.
+    """
+    last = wanted.rsplit(".", 1)[-1]
     return list(
         session.scalars(
             select(model.qualified_name)
-            .where(~model.is_deleted, similarity > 0.3)
-            .order_by(similarity.desc())
-            .limit(3)
+            .where(~model.is_deleted, model.name.op("%")(last))
+            .order_by(func.similarity(model.qualified_name, wanted).desc())
+            .limit(limit)
         )
     )
+
+
+def did_you_mean(suggestions: list[str]) -> str:
+    return f" Did you mean '{suggestions[0]}'?" if suggestions else ""
 
 
 def _resolve(
@@ -54,8 +63,8 @@ def _resolve(
     assert name is not None
     found = session.scalar(select(model).where(model.qualified_name == name, ~model.is_deleted))
     if found is None:
-        suggestions = _suggest(session, model, name)
-        hint = f" Did you mean '{suggestions[0]}'?" if suggestions else ""
+        suggestions = similar_qualified_names(session, model, name)
+        hint = did_you_mean(suggestions)
         raise NotFound(
             f"The {role} {kind} '{name}' is not in the catalog.{hint} Fix the name, or add "
             f"the {kind} first.",

@@ -42,8 +42,17 @@ def edge_snapshot(edge: Edge) -> dict[str, Any]:
         ends = {"source_id": edge.source_table_id, "target_id": edge.target_table_id}
     else:
         ends = {"source_id": edge.source_field_id, "target_id": edge.target_field_id}
-    data = {**ends, **{name: getattr(edge, name) for name in _SNAPSHOT_COLUMNS}}
-    data["metadata"] = edge.edge_metadata
+    values = {name: getattr(edge, name) for name in _SNAPSHOT_COLUMNS}
+    return snapshot_of(ends["source_id"], ends["target_id"], values, edge.edge_metadata)
+
+
+def snapshot_of(
+    source_id: Any, target_id: Any, values: dict[str, Any], metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The audit snapshot of an edge given as plain values (bulk writes use this directly)."""
+    data = {"source_id": source_id, "target_id": target_id}
+    data.update({name: values.get(name) for name in _SNAPSHOT_COLUMNS})
+    data["metadata"] = metadata or {}
     return dict(jsonable(data))
 
 

@@ -14,7 +14,9 @@ from ariadne_core.lineage.audit import Edge, set_status
 _RETIRED = (LineageStatus.DEPRECATED, LineageStatus.REJECTED)
 
 
-def _deprecate(session: Session, edges: Iterable[Edge], actor: str | None, comment: str) -> int:
+def deprecate_edges(
+    session: Session, edges: Iterable[Edge], actor: str | None, comment: str
+) -> int:
     count = 0
     for edge in edges:
         set_status(
@@ -45,7 +47,7 @@ def deprecate_field_edges(
         )
         .with_for_update()
     )
-    return _deprecate(session, edges, actor, comment)
+    return deprecate_edges(session, edges, actor, comment)
 
 
 def deprecate_table_edges(
@@ -65,5 +67,5 @@ def deprecate_table_edges(
         )
         .with_for_update()
     )
-    count = _deprecate(session, edges, actor, comment)
+    count = deprecate_edges(session, edges, actor, comment)
     return count + deprecate_field_edges(session, field_ids, actor=actor, comment=comment)

@@ -28,7 +28,7 @@ from ariadne_core.db.models import (
 )
 from ariadne_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ariadne_core.lineage.audit import Edge, append_event, edge_snapshot, set_status
-from ariadne_core.lineage.precedence import declaration_upgrades
+from ariadne_core.lineage.precedence import automatic_write_allowed, declaration_upgrades
 from ariadne_core.security.roles import has_role
 
 RETIRED = (LineageStatus.REJECTED, LineageStatus.DEPRECATED)
@@ -72,7 +72,7 @@ def _check_declarable(source: LineageSource, actor: Actor) -> None:
         )
 
 
-def _initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
+def initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
     """The columns of a new edge, whether table or field."""
     source = data.lineage_source
     approved = source is LineageSource.APPROVED
@@ -108,11 +108,76 @@ def _created(session: Session, edge: Edge, actor: Actor) -> Declared:
     return Declared(edge, created=True)
 
 
+@dataclass
+class Outcome:
+    """What declaring an edge over an existing one does, before anything is written."""
+
+    kind: str  # "unchanged" | "update" | "upgrade" | "kept" (precedence forbids a change)
+    changes: dict[str, Any]
+
+
+def edge_state(edge: Edge) -> dict[str, Any]:
+    return {
+        "lineage_source": edge.lineage_source,
+        "status": edge.status,
+        "transformation_type": edge.transformation_type,
+        "transformation_logic": edge.transformation_logic,
+        "confidence": edge.confidence,
+        "metadata": edge.edge_metadata,
+    }
+
+
+def declaration_outcome(existing: dict[str, Any], data: EdgeInput, actor_email: str) -> Outcome:
+    """Declaring ``data`` over an edge in state ``existing`` (see `edge_state`).
+
+    The one rule shared by the API and bulk import: an inferred declaration never
+    touches a manual or approved edge; a stronger attribution upgrades the edge and keeps
+    its origin; a retired (deprecated or rejected) edge comes back; details given replace
+    the old ones. ``changes`` uses model attribute names.
+    """
+    current = LineageSource(existing["lineage_source"])
+    declared = data.lineage_source
+    if declared is LineageSource.INFERRED and not automatic_write_allowed(current):
+        return Outcome("kept", {})
+    upgrade = declaration_upgrades(current, declared)
+    retired = LineageStatus(existing["status"]) in RETIRED
+    changes: dict[str, Any] = {}
+    if upgrade:
+        changes["lineage_source"] = declared
+        if declared is LineageSource.APPROVED:
+            changes["approved_by"], changes["approved_at"] = actor_email, datetime.now(UTC)
+    if upgrade or retired:
+        resulting = declared if upgrade else current
+        status = (
+            LineageStatus.PENDING_REVIEW
+            if resulting is LineageSource.INFERRED
+            else LineageStatus.ACTIVE
+        )
+        if status != existing["status"]:
+            changes["status"] = status
+    for attr in ("transformation_type", "transformation_logic"):
+        value = getattr(data, attr)
+        if value is not None and value != existing[attr]:
+            changes[attr] = value
+    confidence = data.confidence
+    if confidence is None and (upgrade or retired):
+        floor = 0.0 if declared is LineageSource.INFERRED else 1.0
+        confidence = max(existing["confidence"], floor)
+    if confidence is not None and confidence != existing["confidence"]:
+        changes["confidence"] = confidence
+    if data.metadata:
+        merged = {**(existing["metadata"] or {}), **data.metadata}
+        if merged != existing["metadata"]:
+            changes["edge_metadata"] = merged
+    kind = "upgrade" if upgrade else ("update" if changes else "unchanged")
+    return Outcome(kind, changes)
+
+
 def _declare_over(session: Session, existing: Edge, data: EdgeInput, actor: Actor) -> Declared:
     """The pair already has an edge: upgrade it, re-activate it, or refuse a duplicate."""
+    outcome = declaration_outcome(edge_state(existing), data, actor.email)
     retired = existing.status in RETIRED
-    upgrade = declaration_upgrades(existing.lineage_source, data.lineage_source)
-    if not retired and not upgrade:
+    if outcome.kind == "kept" or not (retired or outcome.kind == "upgrade"):
         raise Conflict(
             f"This lineage already exists (edge {existing.id}, {existing.lineage_source.value}).",
             details={
@@ -121,25 +186,11 @@ def _declare_over(session: Session, existing: Edge, data: EdgeInput, actor: Acto
             },
         )
     before = edge_snapshot(existing)
-    if upgrade:
-        existing.lineage_source = data.lineage_source  # origin is kept
-        if data.lineage_source is LineageSource.APPROVED:
-            existing.approved_by, existing.approved_at = actor.email, datetime.now(UTC)
-    existing.status = LineageStatus.ACTIVE
-    for attr in ("transformation_type", "transformation_logic"):
-        if getattr(data, attr) is not None:
-            setattr(existing, attr, getattr(data, attr))
-    existing.confidence = (
-        data.confidence
-        if data.confidence is not None
-        else max(
-            existing.confidence, 1.0 if data.lineage_source is not LineageSource.INFERRED else 0.0
-        )
-    )
-    if data.metadata:
-        existing.edge_metadata = {**existing.edge_metadata, **data.metadata}
+    for attr, value in outcome.changes.items():
+        setattr(existing, attr, value)
     existing.version += 1
     session.flush()
+    upgrade = outcome.kind == "upgrade"
     append_event(
         session,
         existing,
@@ -171,7 +222,7 @@ def declare_table_edge(session: Session, data: EdgeInput, actor: Actor) -> Decla
     edge = TableLineage(
         source_table_id=source.id,
         target_table_id=target.id,
-        **_initial_state(data, actor),
+        **initial_state(data, actor),
     )
     return _created(session, edge, actor)
 
@@ -219,7 +270,7 @@ def declare_field_edge(session: Session, data: EdgeInput, actor: Actor) -> Decla
         source_field_id=source.id,
         target_field_id=target.id,
         table_lineage_id=table_edge_id,
-        **_initial_state(data, actor),
+        **initial_state(data, actor),
     )
     return _created(session, edge, actor)
 

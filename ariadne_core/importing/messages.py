@@ -1,0 +1,290 @@
+"""Every problem an import can report, in words a non-technical user understands.
+
+Each problem is one record: where (sheet and row as the user numbers it), the column,
+the value, a stable code, a plain-language message and a hint saying what to do. The
+catalogue below is the only place messages are written; `docs/import-messages.md`
+lists it, and a test renders every entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Template:
+    severity: str
+    message: str
+    hint: str
+
+
+CATALOGUE: dict[str, Template] = {
+    # --- the file as a whole ---------------------------------------------------------
+    "FILE_EMPTY": Template(
+        ERROR,
+        "The file is empty.",
+        "Download the template, fill in one row per item, and upload it again.",
+    ),
+    "FILE_NOT_TEXT": Template(
+        ERROR,
+        "This does not look like a {format} file: it contains binary data.",
+        "In your spreadsheet program choose Save As, then 'CSV UTF-8', or upload the .xlsx "
+        "file itself.",
+    ),
+    "FILE_ENCODING": Template(
+        ERROR,
+        "The characters in this file could not be read as UTF-8, UTF-16 or Windows-1252.",
+        "Save the file again as 'CSV UTF-8' and upload that.",
+    ),
+    "FILE_UNREADABLE": Template(
+        ERROR,
+        "The file could not be read as {format}: {reason}.",
+        "Check that the file is a real {format} file, for example by opening it, and save it "
+        "again.",
+    ),
+    "UNKNOWN_FORMAT": Template(
+        ERROR,
+        "Files named '{value}' cannot be imported.",
+        "Use a .csv, .xlsx, .json, .yaml or .yml file.",
+    ),
+    "JSON_NOT_ARRAY": Template(
+        ERROR,
+        'The file must hold a list of rows, like [{{"name": ...}}, ...], but it holds {kind}.',
+        "Put the rows in square brackets, one object per row.",
+    ),
+    "ITEM_NOT_OBJECT": Template(
+        ERROR,
+        "this is {kind}, not a row with named columns.",
+        'Write each row as an object, like {{"source_table": "...", "target_table": "..."}}.',
+    ),
+    "VALUE_NOT_SCALAR": Template(
+        ERROR,
+        "{column} holds a nested list or object, which a cell cannot hold.",
+        "Write a plain value; separate several tags with commas.",
+    ),
+    "YAML_TOO_COMPLEX": Template(
+        ERROR,
+        "The file uses more than {limit} YAML aliases (& and *), which is refused to protect "
+        "the server.",
+        "Write the rows out in full instead of repeating them through aliases.",
+    ),
+    "TOO_MANY_SHEETS": Template(
+        ERROR,
+        "The workbook has {count} sheets; at most {limit} can be imported at once.",
+        "Keep only the sheets you want to import: sources, tables, fields, table_lineage, "
+        "field_lineage.",
+    ),
+    "NO_IMPORT_SHEETS": Template(
+        ERROR,
+        "None of the sheets is named after something Ariadne can import (found: {value}).",
+        "Name the sheets sources, tables, fields, table_lineage and field_lineage.",
+    ),
+    "UNKNOWN_SHEET": Template(
+        WARNING,
+        "The sheet '{value}' is not an import type, so it was skipped.",
+        "Rename it to sources, tables, fields, table_lineage or field_lineage if it should be "
+        "imported.",
+    ),
+    "HEADER_ONLY": Template(
+        ERROR,
+        "There are column names but no rows below them.",
+        "Add one row per {title} under the header row.",
+    ),
+    "MISSING_COLUMNS": Template(
+        ERROR,
+        "Required columns are missing: {missing}. A {title} file has these columns: {expected}.",
+        "Add the missing columns to the header row, or start from the downloadable template.",
+    ),
+    "DUPLICATE_HEADER": Template(
+        ERROR,
+        "Two columns mean the same thing: '{value}' and '{other}' are both read as {column}.",
+        "Delete or rename one of the two columns.",
+    ),
+    "EMPTY_HEADER": Template(
+        ERROR,
+        "Column {position} has no name in the header row. Merged header cells look like this.",
+        "Unmerge the header cells and give every column its own name, or delete the column.",
+    ),
+    "UNKNOWN_COLUMN": Template(
+        WARNING,
+        "The column '{value}' is not part of a {title} import, so it was ignored.",
+        "The columns read are: {expected}. Rename the column if it is one of them.",
+    ),
+    # --- values in a row (Great Expectations suites) -----------------------------------
+    "REQUIRED_VALUE_MISSING": Template(
+        ERROR,
+        "{column} is empty, but every {title} needs one.",
+        "Fill in {column}.",
+    ),
+    "BAD_TABLE_NAME": Template(
+        ERROR,
+        "'{value}' in {column} is not a table name Ariadne can look up.",
+        "Write source.schema.table, for example sales.public.orders, or source.table when "
+        "the system has no schemas.",
+    ),
+    "BAD_FIELD_NAME": Template(
+        ERROR,
+        "'{value}' in {column} is not a field name Ariadne can look up.",
+        "Write source.schema.table.field, for example sales.public.orders.amount.",
+    ),
+    "BAD_NAME": Template(
+        ERROR,
+        "'{value}' in {column} is not a valid name: names cannot contain dots or be blank.",
+        "Remove the dots; dots separate the parts of a qualified name.",
+    ),
+    "BAD_CHOICE": Template(
+        ERROR,
+        "'{value}' is not a valid {column}.",
+        "Use one of: {allowed}.",
+    ),
+    "BAD_BOOLEAN": Template(
+        ERROR,
+        "{column} must be true or false, but it is '{value}'.",
+        "Write true or false (yes and no work too).",
+    ),
+    "BAD_INTEGER": Template(
+        ERROR,
+        "{column} must be a whole number, but it is '{value}'.",
+        "Write digits only, for example 42.",
+    ),
+    "BAD_CONFIDENCE": Template(
+        ERROR,
+        "confidence must be a number from 0 to 1, but it is '{value}'.",
+        "Write it like 0.8, or leave it empty for 1.",
+    ),
+    "VALUE_TOO_LONG": Template(
+        ERROR,
+        "{column} is longer than {max_length} characters.",
+        "Shorten it to at most {max_length} characters.",
+    ),
+    "BAD_TAG": Template(
+        ERROR,
+        "'{value}' is not a valid tag.",
+        "Tags use letters, digits and _ - : . and start with a letter or digit; separate "
+        "several tags with commas.",
+    ),
+    # --- references ------------------------------------------------------------------
+    "SOURCE_NOT_FOUND": Template(
+        ERROR,
+        "the data source '{value}' is not in the catalog.{suggestion}",
+        "Fix the name, or add the source first (in the sources sheet or in the app).",
+    ),
+    "TABLE_NOT_FOUND": Template(
+        ERROR,
+        "the {role} table '{value}' is not in the catalog.{suggestion}",
+        "Fix the name, or import the table first.",
+    ),
+    "FIELD_NOT_FOUND": Template(
+        ERROR,
+        "the {role} field '{value}' is not in the catalog.{suggestion}",
+        "Fix the name, or import the field first.",
+    ),
+    # --- duplicates ------------------------------------------------------------------
+    "DUPLICATE_ROW": Template(
+        ERROR,
+        "this row repeats row {first_row}: both describe {what}.",
+        "Keep one of the two rows and delete the other.",
+    ),
+    # --- business rules --------------------------------------------------------------
+    "SELF_LINEAGE": Template(
+        ERROR,
+        "'{value}' cannot feed itself: the source and the target are the same.",
+        "Correct the source or the target.",
+    ),
+    "FIELD_TABLE_MISMATCH": Template(
+        ERROR,
+        "the field '{value}' belongs to table '{actual}', but {column} says '{given}'.",
+        "Make {column} match the field's table, or leave {column} empty.",
+    ),
+    "TABLE_EDGE_REJECTED": Template(
+        ERROR,
+        "a data steward rejected the table lineage {source} → {target}, so field lineage "
+        "between these tables cannot be added.",
+        "Ask a data steward to re-open that table lineage first, or remove this row.",
+    ),
+    "LINEAGE_REJECTED": Template(
+        ERROR,
+        "a data steward rejected this lineage ({source} → {target}).",
+        "Ask a data steward to re-open it, or remove this row.",
+    ),
+    "APPROVED_NEEDS_STEWARD": Template(
+        ERROR,
+        "only data stewards may import lineage as approved, and your role is {role}.",
+        "Write manual instead; a data steward can approve the lineage afterwards.",
+    ),
+    "SOURCE_TYPE_CHANGE": Template(
+        ERROR,
+        "the data source '{value}' is already of type {existing}; a file cannot change it "
+        "to {given}.",
+        "Write {existing}, or change the type in the app.",
+    ),
+    "SOURCE_NEEDS_CONNECTION": Template(
+        ERROR,
+        "the data source '{value}' is of type {given}, which needs connection settings, and "
+        "those are never put in files.",
+        "Create this source in the app (Sources, New source), or use the type manual.",
+    ),
+    "CYCLE_CREATED": Template(
+        WARNING,
+        "this lineage closes a loop: {path}.",
+        "Loops are allowed; check that the data really flows this way.",
+    ),
+    "KEPT_STRONGER_ATTRIBUTION": Template(
+        WARNING,
+        "this lineage is already {existing} and an inferred row never overrides that, so it "
+        "stays as it is.",
+        "Nothing to do; remove the row to silence this warning.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    severity: str
+    message: str
+    hint: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def where(row: int | None, row_word: str = "Row") -> str:
+    return f"{row_word} {row}: " if row is not None else ""
+
+
+def problem(
+    code: str,
+    *,
+    sheet: str | None = None,
+    row: int | None = None,
+    row_word: str = "Row",
+    column: str | None = None,
+    value: Any = None,
+    **params: Any,
+) -> Problem:
+    """Render one catalogue entry. Row-level messages start with "Row N: "."""
+    template = CATALOGUE[code]
+    shown = None if value is None else str(value)
+    fields = {"column": column, "value": shown, **params}
+    message = template.message.format(**fields)
+    if row is not None:
+        message = where(row, row_word) + message
+    return Problem(
+        code=code,
+        severity=template.severity,
+        message=message,
+        hint=template.hint.format(**fields),
+        sheet=sheet,
+        row=row,
+        column=column,
+        value=shown,
+    )

@@ -1,0 +1,202 @@
+"""Validate (preview) and execute an import: the one path the API, CLI and Dagster share."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ariadne_core.errors import ValidationFailed
+from ariadne_core.importing import engine
+from ariadne_core.importing.engine import Context, Progress, SheetResult
+from ariadne_core.importing.formats import FileRejected, read_file
+from ariadne_core.importing.graph_effect import GraphEffect, Pair, load_edges, measure
+from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
+from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, WORKBOOK, normalize_type_name
+from ariadne_core.lineage.edges import Actor
+from ariadne_core.security.secrets import Keyring
+
+log = logging.getLogger("ariadne.import")
+
+MODES = ("all_or_nothing", "skip_errors")
+LINEAGE_TYPES = ("table_lineage", "field_lineage")
+
+
+@dataclass
+class ImportReport:
+    import_type: str
+    file_name: str
+    mode: str
+    replace: bool
+    format: str | None = None
+    sheets: list[SheetResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # about the file as a whole
+    graph: GraphEffect = field(default_factory=GraphEffect)
+    committed: bool = False
+
+    def all_problems(self) -> list[Problem]:
+        out = list(self.problems)
+        for sheet in self.sheets:
+            out.extend(sorted(sheet.problems, key=lambda p: p.row or 0))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        total = {"rows": 0, "create": 0, "update": 0, "unchanged": 0, "error": 0, "warnings": 0}
+        for sheet in self.sheets:
+            for key, value in sheet.counts().items():
+                total[key] += value
+        total["warnings"] += sum(1 for p in self.problems if p.severity == WARNING)
+        total["problems"] = sum(1 for p in self.all_problems() if p.severity == ERROR)
+        return total
+
+    @property
+    def file_errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR] + [
+            p for s in self.sheets for p in s.sheet_errors
+        ]
+
+    def can_commit(self) -> bool:
+        """Nothing is written when the file itself is broken, or in all_or_nothing mode
+        when any row has an error."""
+        if self.file_errors:
+            return False
+        return self.mode == "skip_errors" or self.counts()["error"] == 0
+
+    @property
+    def valid(self) -> bool:
+        return not self.file_errors and self.counts()["error"] == 0
+
+    def as_dict(self, max_rows: int = 10_000, max_problems: int = 1_000) -> dict[str, Any]:
+        problems = self.all_problems()
+        rows = [
+            {"sheet": s.name, "row": row, "status": status}
+            for s in self.sheets
+            for row, status in sorted(s.statuses.items())
+        ]
+        return {
+            "import_type": self.import_type,
+            "file_name": self.file_name,
+            "format": self.format,
+            "mode": self.mode,
+            "replace": self.replace,
+            "valid": self.valid,
+            "committed": self.committed,
+            "counts": self.counts(),
+            "sheets": [
+                {"name": s.name, "import_type": s.import_type, "counts": s.counts()}
+                for s in self.sheets
+            ],
+            "rows": rows[:max_rows],
+            "rows_truncated": len(rows) > max_rows,
+            "problems": [p.as_dict() for p in problems[:max_problems]],
+            "problems_truncated": len(problems) > max_problems,
+            "graph": self.graph.as_dict(),
+        }
+
+
+def check_import_type(value: str) -> str:
+    kind = normalize_type_name(value or "")
+    if kind is None:
+        raise ValidationFailed(
+            f"import_type '{value}' is not something Ariadne imports. Use one of: "
+            f"{', '.join((*IMPORT_TYPES, WORKBOOK))}.",
+            details={"field": "import_type", "value": value, "allowed": [*IMPORT_TYPES, WORKBOOK]},
+        )
+    return kind
+
+
+def check_mode(value: str) -> str:
+    if value not in MODES:
+        raise ValidationFailed(
+            f"mode '{value}' is not an import mode. Use all_or_nothing (nothing is written if "
+            "any row has an error) or skip_errors (the valid rows are written).",
+            details={"field": "mode", "value": value, "allowed": list(MODES)},
+        )
+    return value
+
+
+def _noop(stage: str, percent: float) -> None:
+    return None
+
+
+def run_import(
+    session: Session,
+    path: Path,
+    *,
+    file_name: str,
+    import_type: str,
+    actor: Actor,
+    keyring: Keyring,
+    commit: bool,
+    mode: str = "all_or_nothing",
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Parse, validate and write inside a savepoint; keep it only when committing.
+
+    With ``commit=False`` this is the preview: exactly the same work, rolled back.
+    """
+    import_type, mode = check_import_type(import_type), check_mode(mode)
+    report = ImportReport(import_type, file_name, mode, replace)
+    say = progress or _noop
+    say("reading", 2)
+    try:
+        parsed = read_file(path, file_name, import_type)
+    except FileRejected as rejected:
+        report.problems.append(rejected.problem)
+        return report
+    report.format = parsed.format
+    report.problems.extend(parsed.problems)
+    ctx = Context(session, actor, keyring, file_name, replace=replace, graph=report.graph)
+    savepoint = session.begin_nested()
+    try:
+        before: list[Pair] | None = None
+        total = max(len(parsed.sheets), 1)
+        for number, sheet in enumerate(parsed.sheets):
+            base = 5 + 85 * number / total
+            say(f"checking {sheet.name}", base)
+            result = SheetResult(sheet.name, sheet.import_type, sheet.row_word)
+            report.sheets.append(result)
+            try:
+                records = engine.read_records(SPECS[sheet.import_type], sheet, result)
+            except FileRejected as rejected:  # a reader found a problem while streaming
+                report.problems.append(rejected.problem)
+                continue
+            except csv.Error as exc:
+                report.problems.append(problem("FILE_UNREADABLE", format="CSV", reason=str(exc)))
+                continue
+            if records is None:
+                continue
+            if sheet.import_type in LINEAGE_TYPES and before is None:
+                before = load_edges(session)
+            say(f"writing {sheet.name}", base + 85 / total * 0.6)
+            engine.HANDLERS[sheet.import_type](ctx, result, records)
+        if before is not None:
+            say("measuring the lineage graph", 92)
+            for sheet_name, row, path_names in measure(
+                session, before, ctx.new_table_pairs, report.graph
+            ):
+                for result in report.sheets:
+                    if result.name == sheet_name:
+                        result.add("CYCLE_CREATED", row, path=" → ".join(path_names))
+        if commit and report.can_commit():
+            savepoint.commit()
+            report.committed = True
+        else:
+            savepoint.rollback()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    say("done", 100)
+    log.info(
+        "import %s of %s (%s): %s",
+        "committed" if report.committed else "checked",
+        file_name,
+        import_type,
+        report.counts(),
+    )
+    return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,12 +14,24 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from ariadne_api.errors import install_error_handlers
+from ariadne_api.launcher import ImportLauncher
 from ariadne_api.middleware import BodySizeLimit, Metrics
-from ariadne_api.routers import auth, fields, graph, health, lineage, search, sources, tables
+from ariadne_api.routers import (
+    auth,
+    fields,
+    graph,
+    health,
+    imports,
+    lineage,
+    search,
+    sources,
+    tables,
+)
 from ariadne_core import __version__
 from ariadne_core.cache import LineageCache
 from ariadne_core.config import Settings, get_settings
 from ariadne_core.db.engine import engine_for, get_engine, session_factory
+from ariadne_core.importing.rowcheck import warm_up
 from ariadne_core.security.secrets import keyring_for
 
 DESCRIPTION = """
@@ -45,6 +58,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # their time, and many threads mostly fight over it. Requests beyond the limit wait
         # in the event loop instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # Great Expectations takes seconds to import; load it before the first upload.
+        threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -62,6 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics_registry = CollectorRegistry()
     app.state.keyring = keyring_for(settings)
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
+    app.state.import_launcher = ImportLauncher(settings, engine, app.state.keyring)
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -72,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(search.router)
     app.include_router(graph.router)  # before lineage: its paths are more specific
     app.include_router(lineage.router)
+    app.include_router(imports.router)
 
     app.add_middleware(
         CORSMiddleware,
@@ -80,6 +97,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        overrides={"/api/v1/import/": settings.import_max_bytes},
+    )
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     return app

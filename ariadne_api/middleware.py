@@ -14,17 +14,27 @@ from ariadne_api.errors import error_body
 class BodySizeLimit:
     """Reject bodies larger than ``max_bytes`` with 413, before the app reads them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = overrides or {}  # path prefix -> its own limit (file uploads)
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.overrides.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, limit)
             return
         received = 0
         too_large = False
@@ -34,7 +44,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message
@@ -42,16 +52,17 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._reject(send)
+            await self._reject(send, limit)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
         import json
 
         body = json.dumps(
             error_body(
                 "PAYLOAD_TOO_LARGE",
-                f"The request body is larger than the limit of {self.max_bytes} bytes.",
-                {"max_bytes": self.max_bytes},
+                f"The request body is larger than the limit of {limit} bytes. Split the "
+                "file into smaller files, or ask an administrator to raise the limit.",
+                {"max_bytes": limit},
             )
         ).encode()
         await send(

@@ -73,6 +73,30 @@ def _cmd_users_create(args: argparse.Namespace) -> int:
     return _with_database(act)
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ariadne_core.importing.cli import run_cli_import
+
+    settings = get_settings()
+    path = Path(args.file)
+
+    def act(url: str) -> int:
+        return run_cli_import(
+            url,
+            settings,
+            path,
+            import_type=args.type,
+            mode=args.mode,
+            preview=args.preview,
+            replace=args.replace,
+            actor_email=args.actor or settings.admin_email,
+            error_report=Path(args.error_report) if args.error_report else None,
+        )
+
+    return _with_database(act)
+
+
 def _cmd_services(args: argparse.Namespace) -> int:
     from ariadne_core.runtime import services
 
@@ -116,6 +140,29 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--password", help="or set ARIADNE_NEW_USER_PASSWORD, or type it")
     create.set_defaults(func=_cmd_users_create)
+
+    imp = sub.add_parser(
+        "import",
+        help="import a CSV, Excel, JSON or YAML file (the same checks as the API)",
+        description="Validate and import a file. Every problem is printed with its row, "
+        "column and a hint; with --preview nothing is written.",
+    )
+    imp.add_argument("file", help="the file to import")
+    imp.add_argument(
+        "--type",
+        help="sources, tables, fields, table_lineage, field_lineage or workbook "
+        "(default: from the file name, or workbook for .xlsx/.json/.yaml)",
+    )
+    imp.add_argument("--mode", choices=["all_or_nothing", "skip_errors"], default="all_or_nothing")
+    imp.add_argument("--preview", action="store_true", help="check only, write nothing")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="deprecate manual edges into the file's targets that the file no longer lists",
+    )
+    imp.add_argument("--as", dest="actor", help="import as this user (default: the admin)")
+    imp.add_argument("--error-report", help="write the file with an error column here")
+    imp.set_defaults(func=_cmd_import)
 
     svc = sub.add_parser("services", help="test services (postgres, redis, neo4j)")
     svc_sub = svc.add_subparsers(dest="services_command", required=True)

@@ -108,6 +108,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body the API accepts, in bytes (413 above it).",
     )
+    import_max_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=1024,
+        description="Largest file the import endpoints accept, in bytes (413 above it).",
+    )
+    import_runner: Literal["dagster", "thread"] = Field(
+        "dagster",
+        description="Who executes an import job: the Dagster job bulk_import through the "
+        "webserver on ARIADNE_DAGSTER_PORT (falling back to a thread in the API when Dagster "
+        "does not answer), or always a thread in the API.",
+    )
+    demo: bool = Field(
+        True,
+        description="Load the demo workbook (a small retail company) into an empty catalog "
+        "on `make run`; ARIADNE_DEMO=0 skips it.",
+    )
     admin_email: str = Field(
         "admin@ariadne.local", description="Login of the admin user `make run` creates."
     )

@@ -6,13 +6,14 @@ from dagster import Definitions, ScheduleDefinition, define_asset_job
 
 from ariadne_pipelines.assets.catalog import catalog_summary
 from ariadne_pipelines.assets.lineage import lineage_graph
+from ariadne_pipelines.jobs.bulk_import import bulk_import
 from ariadne_pipelines.resources import default_resources
 
 catalog_summary_job = define_asset_job("catalog_summary_job", selection=[catalog_summary])
 
 defs = Definitions(
     assets=[catalog_summary, lineage_graph],
-    jobs=[catalog_summary_job],
+    jobs=[catalog_summary_job, bulk_import],
     schedules=[
         ScheduleDefinition(
             name="hourly_catalog_summary",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster import ConfigurableResource, EnvVar
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.engine import engine_for, session_scope
@@ -16,6 +17,9 @@ class CatalogDatabase(ConfigurableResource):
     """The Ariadne PostgreSQL database, by URL (ARIADNE_DATABASE_URL by default)."""
 
     database_url: str
+
+    def engine(self) -> Engine:
+        return engine_for(self.database_url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

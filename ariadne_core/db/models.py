@@ -347,10 +347,14 @@ class LineageAuditEvent(Base):
 
 class ImportJob(Base):
     __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_created_at", "created_at"),)
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     import_type: Mapped[str] = mapped_column(String(32), nullable=False)
     mode: Mapped[str] = mapped_column(String(32), nullable=False)
+    replace: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[ImportStatus] = mapped_column(
         _enum(ImportStatus, "import_status"), nullable=False, server_default="pending"
     )
@@ -360,6 +364,9 @@ class ImportJob(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     errors: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
     error_report_path: Mapped[str | None] = mapped_column(Text)
+    # The validation summary: counts per sheet and the effect on the lineage graph.
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    error_message: Mapped[str | None] = mapped_column(Text)
     dagster_run_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = _created_at()

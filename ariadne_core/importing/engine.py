@@ -91,6 +91,7 @@ class SheetResult:
     name: str
     import_type: str
     row_word: str = "Row"
+    header_row: int = 0
     statuses: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -691,11 +692,26 @@ def _decide(
     existing: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]],
     names: Callable[[_EdgePlan], tuple[str, str]],
 ) -> None:
-    """Status of each lineage row from the shared declaration rule."""
+    """Status of each lineage row from the shared declaration rule.
+
+    Only a steward may make an edge approved; an approved row over an edge that is
+    already approved (an export imported back) asks for nothing and is accepted.
+    """
+    steward = has_role(ctx.actor.role, UserRole.STEWARD)
     for plan in plans:
         record = plan.record
         assert record is not None
         current = existing.get((plan.source_id, plan.target_id))
+        already_approved = current is not None and current["lineage_source"] == "approved"
+        if plan.data.lineage_source is LineageSource.APPROVED and not (steward or already_approved):
+            result.add(
+                "APPROVED_NEEDS_STEWARD",
+                record.row,
+                column="lineage_source",
+                value="approved",
+                role=ctx.actor.role.value,
+            )
+            continue
         if current is None:
             status = CREATE
         elif current["status"] == LineageStatus.REJECTED:
@@ -730,7 +746,6 @@ def _lineage_rows(
 ) -> list[_EdgePlan]:
     """References, self-loops, duplicates and attribution rights, row by row."""
     bad = _bad_columns(result)
-    steward = has_role(ctx.actor.role, UserRole.STEWARD)
     seen: dict[Any, int] = {}
     plans = []
     for record in records:
@@ -753,14 +768,6 @@ def _lineage_rows(
                 )
             else:
                 ends.append(found)
-        if record.get("lineage_source") == LineageSource.APPROVED.value and not steward:
-            result.add(
-                "APPROVED_NEEDS_STEWARD",
-                record.row,
-                column="lineage_source",
-                value="approved",
-                role=ctx.actor.role.value,
-            )
         if len(ends) != 2:
             continue
         source_id, target_id = id_of(ends[0]), id_of(ends[1])
@@ -919,7 +926,6 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
                 )
                 table_writer.add(table_plan)
                 new_id = table_writer.inserts[-1]["id"]
-                table_writer.inserts[-1]["edge_metadata"] = {"created_for_field_edge": True}
                 created_pairs[pair] = new_id
                 plan.extra["table_lineage_id"] = new_id
                 ctx.graph.table_edges_added_for_field_edges += 1

@@ -62,6 +62,7 @@ class Sheet:
     rows: Iterator[Row]
     row_word: str = "Row"
     problems: list[Problem] = field(default_factory=list)
+    header_row: int = 0  # row number of the header (0 when there is none: JSON, YAML)
 
 
 @dataclass
@@ -222,7 +223,9 @@ def _tabular_sheet(name: str, import_type: str, records: Iterator[Row]) -> Sheet
             if any(values):
                 yield number, values
 
-    return Sheet(name=name, import_type=import_type, headers=header[1], rows=rows())
+    return Sheet(
+        name=name, import_type=import_type, headers=header[1], rows=rows(), header_row=header[0]
+    )
 
 
 # --- Excel ------------------------------------------------------------------------------

@@ -175,12 +175,12 @@ CATALOGUE: dict[str, Template] = {
     ),
     "TABLE_NOT_FOUND": Template(
         ERROR,
-        "the {role} table '{value}' is not in the catalog.{suggestion}",
+        "the {role}table '{value}' is not in the catalog.{suggestion}",
         "Fix the name, or import the table first.",
     ),
     "FIELD_NOT_FOUND": Template(
         ERROR,
-        "the {role} field '{value}' is not in the catalog.{suggestion}",
+        "the {role}field '{value}' is not in the catalog.{suggestion}",
         "Fix the name, or import the field first.",
     ),
     # --- duplicates ------------------------------------------------------------------

@@ -159,7 +159,7 @@ def run_import(
         for number, sheet in enumerate(parsed.sheets):
             base = 5 + 85 * number / total
             say(f"checking {sheet.name}", base)
-            result = SheetResult(sheet.name, sheet.import_type, sheet.row_word)
+            result = SheetResult(sheet.name, sheet.import_type, sheet.row_word, sheet.header_row)
             report.sheets.append(result)
             try:
                 records = engine.read_records(SPECS[sheet.import_type], sheet, result)

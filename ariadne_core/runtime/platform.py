@@ -115,6 +115,7 @@ class Platform:
         _say("database ready" + (" (embedded PostgreSQL)" if self.database.embedded else ""))
         migrate.upgrade(self.database.url)
         email, password = ensure_admin(self.database.url, self.settings)
+        self.load_demo()
         env = self.child_env()
         bindir = Path(sys.executable).parent
         host = self.settings.api_host
@@ -158,6 +159,24 @@ class Platform:
         )
         _say(f"logs           {Path(self.settings.home).resolve() / 'logs'}")
         _say("press Ctrl-C to stop everything")
+
+    def load_demo(self) -> None:
+        if not self.settings.demo:
+            return
+        from ariadne_core.demo import load_demo
+
+        _say("loading the demo catalog through the bulk import (ARIADNE_DEMO=0 skips it)...")
+        report = load_demo(self.database.url, self.settings)
+        if report is None:
+            _say("the catalog already has data sources; demo not loaded")
+        elif report.committed:
+            counts, graph = report.counts(), report.graph
+            _say(
+                f"demo loaded: {counts['create']} rows created, {graph.table_edges_added} "
+                f"table and {graph.field_edges_added} field lineage edges"
+            )
+        else:
+            _say("the demo workbook did not import; see the log")
 
     def wait_until_up(self, timeout: float = 180) -> None:
         checks = {

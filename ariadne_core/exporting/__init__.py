@@ -1,0 +1,1 @@
+"""Streaming export in the same formats and columns as import, and import templates."""

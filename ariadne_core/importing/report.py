@@ -1,0 +1,126 @@
+"""The error report: the user's own file with an `error` column, ready to fix and re-upload.
+
+Rows keep their place and their values; each row with a problem gets its messages in
+the new column (errors first, then warnings). Rows without problems get an empty cell,
+so the user can fix the marked rows and upload the same file again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ariadne_core.importing.formats import csv_dialect, detect_encoding
+from ariadne_core.importing.messages import ERROR, Problem
+
+ERROR_COLUMN = "error"
+
+
+def _by_row(problems: list[Problem]) -> dict[tuple[str | None, int], str]:
+    grouped: dict[tuple[str | None, int], list[Problem]] = {}
+    for found in problems:
+        if found.row is not None:
+            grouped.setdefault((found.sheet, found.row), []).append(found)
+    return {
+        key: " | ".join(
+            f"{p.message} {p.hint}" for p in sorted(items, key=lambda p: p.severity != ERROR)
+        )
+        for key, items in grouped.items()
+    }
+
+
+def write_error_report(
+    source: Path,
+    target: Path,
+    fmt: str,
+    problems: list[Problem],
+    header_rows: dict[str, int],
+) -> Path:
+    """Write ``source`` with the error column to ``target``; returns ``target``."""
+    messages = _by_row(problems)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        _csv(source, target, messages, header_rows)
+    elif fmt == "xlsx":
+        _xlsx(source, target, messages, header_rows)
+    else:
+        _document(source, target, fmt, messages)
+    return target
+
+
+def _csv(
+    source: Path,
+    target: Path,
+    messages: dict[tuple[str | None, int], str],
+    header_rows: dict[str, int],
+) -> None:
+    encoding, delimiter = csv_dialect(source)
+    sheet = next(iter(header_rows), None)
+    header_row = header_rows.get(sheet or "", 1)
+    with (
+        source.open(encoding=encoding, newline="") as inp,
+        target.open("w", encoding="utf-8-sig", newline="") as out,
+    ):
+        writer = csv.writer(out, delimiter=delimiter)
+        for number, record in enumerate(csv.reader(inp, delimiter=delimiter), start=1):
+            if number == header_row:
+                writer.writerow([*record, ERROR_COLUMN])
+            elif number > header_row:
+                writer.writerow([*record, messages.get((sheet, number), "")])
+            else:
+                writer.writerow(record)
+
+
+def _xlsx(
+    source: Path,
+    target: Path,
+    messages: dict[tuple[str | None, int], str],
+    header_rows: dict[str, int],
+) -> None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source)
+    for name, header_row in header_rows.items():
+        if name not in workbook.sheetnames:
+            continue
+        sheet = workbook[name]
+        column = sheet.max_column + 1
+        sheet.cell(row=header_row, column=column, value=ERROR_COLUMN)
+        for row in range(header_row + 1, sheet.max_row + 1):
+            text = messages.get((name, row))
+            if text:
+                sheet.cell(row=row, column=column, value=text)
+    workbook.save(target)
+
+
+def _annotate(items: Any, sheet: str, messages: dict[tuple[str | None, int], str]) -> Any:
+    if not isinstance(items, list):
+        return items
+    out = []
+    for number, item in enumerate(items, start=1):
+        text = messages.get((sheet, number))
+        if isinstance(item, dict):
+            out.append({**item, ERROR_COLUMN: text or ""})
+        else:
+            out.append(item)
+    return out
+
+
+def _document(
+    source: Path, target: Path, fmt: str, messages: dict[tuple[str | None, int], str]
+) -> None:
+    text = source.read_text(encoding=detect_encoding(source))
+    data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    sheets = {key for key, _ in messages}
+    if isinstance(data, dict):
+        data = {key: _annotate(value, str(key), messages) for key, value in data.items()}
+    else:
+        data = _annotate(data, next(iter(sheets), None) or "", messages)
+    if fmt == "json":
+        target.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

@@ -1,0 +1,132 @@
+"""The Dagster job `bulk_import`: validate a file with the GX suites, then commit it.
+
+The API launches it for every `POST /import/execute` (config: the import job id). From
+the Dagster launchpad, give `file_path` and `import_type` instead and a job is created
+for the file. Either way the run's metadata shows the counts, the problems and the
+effect on the lineage graph, and `GET /api/v1/import/jobs/{id}` follows its progress.
+"""
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from dagster import Config, Failure, MetadataValue, OpExecutionContext, Out, job, op
+
+from ariadne_core.config import get_settings
+from ariadne_core.db.engine import session_scope
+from ariadne_core.db.models import UserRole
+from ariadne_core.importing import jobs
+from ariadne_core.importing.service import ImportReport
+from ariadne_core.lineage.edges import Actor
+from ariadne_core.security.secrets import keyring_for
+from ariadne_pipelines.resources import CatalogDatabase
+
+SHOWN_PROBLEMS = 50
+
+
+class ImportFileConfig(Config):
+    job_id: str = ""
+    file_path: str = ""
+    import_type: str = "table_lineage"
+    mode: str = "all_or_nothing"
+    replace: bool = False
+    actor_email: str = "dagster@ariadne.local"
+    actor_role: str = "editor"
+
+
+def _metadata(report: ImportReport) -> dict[str, Any]:
+    counts = report.counts()
+    problems = report.all_problems()
+    lines = ["| sheet | row | column | code | message |", "|---|---|---|---|---|"]
+    for found in problems[:SHOWN_PROBLEMS]:
+        message = found.message.replace("|", "/")
+        lines.append(
+            f"| {found.sheet or ''} | {found.row or ''} | {found.column or ''} | "
+            f"{found.code} | {message} |"
+        )
+    if len(problems) > SHOWN_PROBLEMS:
+        lines.append(f"| | | | | … and {len(problems) - SHOWN_PROBLEMS} more |")
+    graph = report.graph.as_dict()
+    return {
+        **{f"rows_{k}": MetadataValue.int(v) for k, v in counts.items()},
+        "problems": MetadataValue.md("\n".join(lines) if problems else "No problems."),
+        "graph_effect": MetadataValue.json(graph),
+        "committed": MetadataValue.bool(report.committed),
+    }
+
+
+def _job_from_file(engine: Any, config: ImportFileConfig) -> uuid.UUID:
+    path = Path(config.file_path)
+    if not path.is_file():
+        raise Failure(
+            description=f"file_path '{config.file_path}' is not a file this run can read. "
+            "Give the full path of the file on the Dagster machine."
+        )
+    with session_scope(engine) as session:
+        created = jobs.create_job(
+            session,
+            get_settings(),
+            upload=path,
+            file_name=path.name,
+            import_type=config.import_type,
+            mode=config.mode,
+            replace=config.replace,
+            actor=Actor(config.actor_email, UserRole(config.actor_role)),
+        )
+        return created.id
+
+
+@op(
+    out=Out(str, description="The import job id"),
+    description="Parse the file and check every row (Great Expectations suites, references, "
+    "duplicates, business rules). Writes nothing; fails the run when nothing could be "
+    "committed.",
+)
+def validate_import(
+    context: OpExecutionContext, config: ImportFileConfig, catalog_db: CatalogDatabase
+) -> str:
+    engine = catalog_db.engine()
+    job_id = uuid.UUID(config.job_id) if config.job_id else _job_from_file(engine, config)
+    report = jobs.run_job(
+        engine,
+        job_id,
+        keyring_for(get_settings()),
+        commit=False,
+        dagster_run_id=context.run_id,
+        progress_range=(0.0, 45.0),
+    )
+    context.add_output_metadata({"import_job_id": str(job_id), **_metadata(report)})
+    for found in report.all_problems()[:SHOWN_PROBLEMS]:
+        context.log.info(f"{found.code}: {found.message} {found.hint}")
+    if not report.can_commit():
+        raise Failure(
+            description=f"{report.counts()['problems']} problems; nothing was written "
+            f"(mode {report.mode}). See GET /api/v1/import/jobs/{job_id}.",
+            metadata=_metadata(report),
+        )
+    return str(job_id)
+
+
+@op(description="Write the valid rows in one transaction (all of them, or none).")
+def commit_import(context: OpExecutionContext, job_id: str, catalog_db: CatalogDatabase) -> None:
+    report = jobs.run_job(
+        catalog_db.engine(),
+        uuid.UUID(job_id),
+        keyring_for(get_settings()),
+        commit=True,
+        dagster_run_id=context.run_id,
+        progress_range=(45.0, 100.0),
+    )
+    context.add_output_metadata(_metadata(report))
+    if not report.committed:
+        raise Failure(description="The import was not committed; see the job's problems.")
+
+
+@job(
+    name="bulk_import",
+    description="Bulk import of sources, tables, fields and lineage from a CSV, Excel, JSON "
+    "or YAML file: validate, then commit all-or-nothing (or skip the bad rows).",
+    tags={"ariadne/kind": "import"},
+)
+def bulk_import() -> None:
+    commit_import(validate_import())

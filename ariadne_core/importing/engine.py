@@ -210,12 +210,16 @@ def _bad_columns(result: SheetResult) -> dict[int, set[str]]:
     return out
 
 
+FALSE = {"false", "no", "n", "0"}
+
+
 def _bool(value: str | None) -> bool | None:
-    return None if value is None else value in TRUE
+    """A valid boolean cell; anything else is None (the row check has reported it)."""
+    return True if value in TRUE else (False if value in FALSE else None)
 
 
 def _int(value: str | None) -> int | None:
-    return None if value is None else int(value)
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _tags(value: str | None) -> list[str] | None:

@@ -33,7 +33,7 @@ from ariadne_core.importing.spec import (
 
 FORMATS = ("csv", "xlsx", "json", "yaml")
 MAX_SHEETS = 20
-YAML_MAX_ALIASES = 100
+YAML_MAX_ALIASES = 50
 XLSX_MAX_UNCOMPRESSED = 1024**3  # refuse zip bombs before openpyxl inflates them
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 10
@@ -406,18 +406,24 @@ class _LimitedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load with the alias limit; raises FileRejected on a bomb."""
+    loader = _LimitedLoader(io.StringIO(text))
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path, filename: str, import_type: str) -> ParsedFile:
     text = _text(path, "YAML")
     if not text.strip():
         raise FileRejected(problem("FILE_EMPTY"))
-    loader = _LimitedLoader(io.StringIO(text))
     try:
-        parsed = loader.get_single_data()
+        parsed = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         reason = f"{getattr(exc, 'problem', None) or 'invalid YAML'}{where}"
         raise FileRejected(problem("FILE_UNREADABLE", format="YAML", reason=reason)) from exc
-    finally:
-        loader.dispose()
     return _document(parsed, "yaml", filename, import_type)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ariadne_core.importing.formats import csv_dialect, detect_encoding
+from ariadne_core.importing.formats import csv_dialect, detect_encoding, load_yaml
 from ariadne_core.importing.messages import ERROR, Problem
 
 ERROR_COLUMN = "error"
@@ -114,7 +114,7 @@ def _document(
     source: Path, target: Path, fmt: str, messages: dict[tuple[str | None, int], str]
 ) -> None:
     text = source.read_text(encoding=detect_encoding(source))
-    data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    data = json.loads(text) if fmt == "json" else load_yaml(text)
     sheets = {key for key, _ in messages}
     if isinstance(data, dict):
         data = {key: _annotate(value, str(key), messages) for key, value in data.items()}

@@ -14,11 +14,11 @@ from ariadne_core.db.models import (
     LineageStatus,
     TableLineage,
 )
-from ariadne_core.lineage.edges import EdgeInput, Endpoint, declare_table_edge, decide
+from ariadne_core.lineage.edges import EdgeInput, Endpoint, decide, declare_table_edge
 from tests.importing.conftest import EDITOR, STEWARD, ImportFn, codes
 
 HEADER = "source_table,target_table,lineage_source,confidence\n"
-O, C, I = "sales.public.orders", "sales.public.customers", "sales.public.order_items"
+ORD, C, ITEMS = "sales.public.orders", "sales.public.customers", "sales.public.order_items"
 R, L = "dw.marts.daily_revenue", "dw.marts.customer_ltv"
 
 
@@ -35,7 +35,7 @@ def _edges(session: Session) -> dict[tuple[str, str], TableLineage]:
 def test_all_or_nothing_writes_nothing_when_one_row_is_bad(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
-    content = HEADER + f"{O},{R},,\n{C},{L},,\n{C},sales.public.nowhere,,\n"
+    content = HEADER + f"{ORD},{R},,\n{C},{L},,\n{C},sales.public.nowhere,,\n"
     report = do_import(content, "l.csv", "table_lineage", commit=True)
     assert not report.committed
     assert _edges(db_session) == {}
@@ -44,15 +44,15 @@ def test_all_or_nothing_writes_nothing_when_one_row_is_bad(
 def test_skip_errors_writes_exactly_the_valid_rows(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
-    content = HEADER + f"{O},{R},,\n{C},{L},,2\n{C},sales.public.nowhere,,\n{I},{R},,0.7\n"
+    content = HEADER + f"{ORD},{R},,\n{C},{L},,2\n{C},sales.public.nowhere,,\n{ITEMS},{R},,0.7\n"
     report = do_import(content, "l.csv", "table_lineage", commit=True, mode="skip_errors")
     assert report.committed
     assert codes(report) == [(3, "BAD_CONFIDENCE"), (4, "TABLE_NOT_FOUND")]
     edges = _edges(db_session)
-    assert set(edges) == {(O, R), (I, R)}
-    assert edges[(I, R)].confidence == 0.7 and edges[(O, R)].confidence == 1.0
-    assert edges[(O, R)].lineage_source is LineageSource.MANUAL
-    assert edges[(O, R)].status is LineageStatus.ACTIVE
+    assert set(edges) == {(ORD, R), (ITEMS, R)}
+    assert edges[(ITEMS, R)].confidence == 0.7 and edges[(ORD, R)].confidence == 1.0
+    assert edges[(ORD, R)].lineage_source is LineageSource.MANUAL
+    assert edges[(ORD, R)].status is LineageStatus.ACTIVE
     events = db_session.scalars(select(LineageAuditEvent)).all()
     assert sorted(e.action.value for e in events) == ["create", "create"]
     assert all(e.actor == EDITOR.email and e.comment == "imported from l.csv" for e in events)
@@ -61,7 +61,7 @@ def test_skip_errors_writes_exactly_the_valid_rows(
 def test_reimporting_the_same_file_changes_nothing(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
-    content = HEADER + f"{O},{R},,\n{C},{L},inferred,0.6\n"
+    content = HEADER + f"{ORD},{R},,\n{C},{L},inferred,0.6\n"
     do_import(content, "l.csv", "table_lineage", commit=True)
     events = db_session.scalar(select(func.count()).select_from(LineageAuditEvent))
     again = do_import(content, "l.csv", "table_lineage", commit=True)
@@ -73,12 +73,12 @@ def test_reimporting_the_same_file_changes_nothing(
 def test_manual_row_upgrades_inferred_and_keeps_origin(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
-    do_import(HEADER + f"{O},{R},inferred,0.5\n", "scan.csv", "table_lineage", commit=True)
-    preview = do_import(HEADER + f"{O},{R},manual,\n", "people.csv", "table_lineage")
+    do_import(HEADER + f"{ORD},{R},inferred,0.5\n", "scan.csv", "table_lineage", commit=True)
+    preview = do_import(HEADER + f"{ORD},{R},manual,\n", "people.csv", "table_lineage")
     assert preview.sheets[0].statuses == {2: "update"}
     assert preview.graph.attribution_changes == 1 and preview.graph.table_edges_added == 0
-    do_import(HEADER + f"{O},{R},manual,\n", "people.csv", "table_lineage", commit=True)
-    edge = _edges(db_session)[(O, R)]
+    do_import(HEADER + f"{ORD},{R},manual,\n", "people.csv", "table_lineage", commit=True)
+    edge = _edges(db_session)[(ORD, R)]
     assert edge.lineage_source is LineageSource.MANUAL and edge.origin is LineageSource.INFERRED
     assert edge.status is LineageStatus.ACTIVE and edge.confidence == 1.0
     last = db_session.scalars(
@@ -92,14 +92,14 @@ def test_inferred_rows_never_override_manual_or_approved(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
     do_import(
-        HEADER + f"{O},{R},manual,\n{C},{L},approved,\n",
+        HEADER + f"{ORD},{R},manual,\n{C},{L},approved,\n",
         "l.csv",
         "table_lineage",
         commit=True,
         actor=STEWARD,
     )
     report = do_import(
-        HEADER + f"{O},{R},inferred,0.3\n{C},{L},inferred,0.2\n",
+        HEADER + f"{ORD},{R},inferred,0.3\n{C},{L},inferred,0.2\n",
         "scan.csv",
         "table_lineage",
         commit=True,
@@ -107,8 +107,8 @@ def test_inferred_rows_never_override_manual_or_approved(
     assert report.committed
     assert codes(report) == [(2, "KEPT_STRONGER_ATTRIBUTION"), (3, "KEPT_STRONGER_ATTRIBUTION")]
     edges = _edges(db_session)
-    assert edges[(O, R)].lineage_source is LineageSource.MANUAL
-    assert edges[(O, R)].confidence == 1.0
+    assert edges[(ORD, R)].lineage_source is LineageSource.MANUAL
+    assert edges[(ORD, R)].confidence == 1.0
     assert edges[(C, L)].lineage_source is LineageSource.APPROVED
 
 
@@ -116,35 +116,35 @@ def test_replace_deprecates_dropped_manual_edges_but_never_approved_ones(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
     do_import(
-        HEADER + f"{O},{R},,\n{C},{R},,\n{I},{R},approved,\n{O},{L},,\n",
+        HEADER + f"{ORD},{R},,\n{C},{R},,\n{ITEMS},{R},approved,\n{ORD},{L},,\n",
         "v1.csv",
         "table_lineage",
         commit=True,
         actor=STEWARD,
     )
     report = do_import(
-        HEADER + f"{O},{R},,\n", "v2.csv", "table_lineage", commit=True, replace=True
+        HEADER + f"{ORD},{R},,\n", "v2.csv", "table_lineage", commit=True, replace=True
     )
     assert report.committed and report.graph.edges_deprecated == 1
     edges = _edges(db_session)
     assert edges[(C, R)].status is LineageStatus.DEPRECATED  # manual, no longer in the file
-    assert edges[(I, R)].status is LineageStatus.ACTIVE  # approved: never removed this way
-    assert edges[(O, L)].status is LineageStatus.ACTIVE  # another target: untouched
-    assert edges[(O, R)].status is LineageStatus.ACTIVE
+    assert edges[(ITEMS, R)].status is LineageStatus.ACTIVE  # approved: never removed this way
+    assert edges[(ORD, L)].status is LineageStatus.ACTIVE  # another target: untouched
+    assert edges[(ORD, R)].status is LineageStatus.ACTIVE
 
 
 def test_rejected_edges_are_not_revived_by_a_file(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
     declared = declare_table_edge(
-        db_session, EdgeInput(Endpoint(name=O), Endpoint(name=R)), EDITOR
+        db_session, EdgeInput(Endpoint(name=ORD), Endpoint(name=R)), EDITOR
     ).edge
     decide(db_session, declared.id, approved=False, comment="wrong", actor=STEWARD)
-    report = do_import(HEADER + f"{O},{R},,\n", "l.csv", "table_lineage", commit=True)
+    report = do_import(HEADER + f"{ORD},{R},,\n", "l.csv", "table_lineage", commit=True)
     assert codes(report) == [(2, "LINEAGE_REJECTED")]
     assert "Ask a data steward to re-open it" in report.all_problems()[0].hint
     field_report = do_import(
-        f"source_field,target_field\n{O}.amount,{R}.amount\n", "f.csv", "field_lineage"
+        f"source_field,target_field\n{ORD}.amount,{R}.amount\n", "f.csv", "field_lineage"
     )
     assert codes(field_report) == [(2, "TABLE_EDGE_REJECTED")]
 
@@ -152,13 +152,13 @@ def test_rejected_edges_are_not_revived_by_a_file(
 def test_cycles_are_warned_about_and_named(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
-    do_import(HEADER + f"{O},{R},,\n{R},{L},,\n", "a.csv", "table_lineage", commit=True)
-    report = do_import(HEADER + f"{L},{O},,\n", "b.csv", "table_lineage", commit=True)
+    do_import(HEADER + f"{ORD},{R},,\n{R},{L},,\n", "a.csv", "table_lineage", commit=True)
+    report = do_import(HEADER + f"{L},{ORD},,\n", "b.csv", "table_lineage", commit=True)
     assert report.committed  # a warning does not block
     assert codes(report) == [(2, "CYCLE_CREATED")]
     warning = report.all_problems()[0]
     assert warning.severity == "warning"
-    assert warning.message == (f"Row 2: this lineage closes a loop: {L} → {O} → {R} → {L}.")
+    assert warning.message == (f"Row 2: this lineage closes a loop: {L} → {ORD} → {R} → {L}.")
     assert report.graph.cycles_created == 1
 
 
@@ -166,9 +166,9 @@ def test_preview_reports_how_far_tables_newly_reach(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
     do_import(HEADER + f"{R},{L},,\n", "a.csv", "table_lineage", commit=True)
-    report = do_import(HEADER + f"{O},{R},,\n{C},{O},,\n", "b.csv", "table_lineage")
+    report = do_import(HEADER + f"{ORD},{R},,\n{C},{ORD},,\n", "b.csv", "table_lineage")
     affected = {a["table"]: a["newly_reached_tables"] for a in report.graph.most_affected}
-    assert affected == {O: 2, C: 3}
+    assert affected == {ORD: 2, C: 3}
     assert report.graph.as_dict()["edges_added"] == 2
     assert _edges(db_session).keys() == {(R, L)}  # the preview wrote nothing
 
@@ -176,6 +176,8 @@ def test_preview_reports_how_far_tables_newly_reach(
 def test_export_of_approved_edges_imports_back_for_an_editor(
     db_session: Session, catalog: dict[str, Any], do_import: ImportFn
 ) -> None:
-    do_import(HEADER + f"{O},{R},approved,\n", "a.csv", "table_lineage", commit=True, actor=STEWARD)
-    report = do_import(HEADER + f"{O},{R},approved,1.0\n", "a.csv", "table_lineage")
+    do_import(
+        HEADER + f"{ORD},{R},approved,\n", "a.csv", "table_lineage", commit=True, actor=STEWARD
+    )
+    report = do_import(HEADER + f"{ORD},{R},approved,1.0\n", "a.csv", "table_lineage")
     assert report.valid and report.sheets[0].statuses == {2: "unchanged"}

@@ -118,7 +118,7 @@ def test_export_streams_in_chunks(db_session: Session, populated: None) -> None:
 def test_templates_read_back_with_their_example_row(
     tmp_path: Path, fmt: str, import_type: str
 ) -> None:
-    content, media_type, name = template(import_type, fmt)
+    content, _, name = template(import_type, fmt)
     path = tmp_path / name
     path.write_bytes(content)
     parsed = read_file(path, name, import_type)

@@ -54,10 +54,10 @@ def test_csv_encodings_are_detected(tmp_path: Path, encoded: bytes) -> None:
 
 
 def test_cp1252_is_read(tmp_path: Path) -> None:
-    content = "name,type,description\nventes,manual,Données de caisse – magasins\n"
+    content = "name,type,description\nventes,manual,Données des caisses été\n"
     path = write(tmp_path / "s.csv", content.encode("cp1252"))
     _, rows = _rows(path, "s.csv", "sources")
-    assert rows[0][1][2] == "Données de caisse – magasins"
+    assert rows[0][1][2] == "Données des caisses été"
 
 
 def test_unreadable_encoding_is_a_clear_error(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_broken_json_names_the_line(tmp_path: Path) -> None:
 
 def test_yaml_list_is_read_with_safe_load(tmp_path: Path) -> None:
     content = "- source_table: sales.public.orders\n  target_table: dw.marts.daily_revenue\n"
-    headers, rows = _rows(write(tmp_path / "l.yaml", content), "l.yaml")
+    _, rows = _rows(write(tmp_path / "l.yaml", content), "l.yaml")
     assert rows == [(1, LINEAGE[1])]
     unsafe = "- source_table: !!python/object/apply:os.system ['echo hacked']\n"
     with pytest.raises(FileRejected) as caught:

@@ -26,6 +26,7 @@ from ariadne_api.schemas.imports import (
     ValidationResponse,
 )
 from ariadne_core.catalog.tables import check_tags_exist
+from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import ImportJob, UserRole
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.exporting.rows import export_rows
@@ -112,7 +113,6 @@ def validate_import(
 )
 def execute_import(
     request: Request,
-    session: SessionDep,
     user: Editor,
     file: Annotated[UploadFile, UPLOAD],
     import_type: Annotated[str, IMPORT_TYPE],
@@ -133,9 +133,11 @@ def execute_import(
     ] = False,
 ) -> ImportJobResponse:
     settings = request.app.state.settings
-    with _saved(file) as (path, name):
+    # The job is committed on its own before the runner, which has its own connection,
+    # looks for it.
+    with _saved(file) as (path, name), session_scope(request.app.state.engine) as own:
         job = jobs.create_job(
-            session,
+            own,
             settings,
             upload=path,
             file_name=name,
@@ -144,7 +146,6 @@ def execute_import(
             replace=replace,
             actor=_actor(user),
         )
-    session.commit()  # the runner reads the job from its own connection
     run_id = request.app.state.import_launcher.launch(job.id)
     return ImportJobResponse(
         job_id=job.id,

@@ -55,6 +55,7 @@ def export_rows(
 ) -> Iterator[dict[str, str | None]]:
     """Rows of one import type for the selected tables (by source and tags)."""
     selected = _tables(source_ids, tags).scalar_subquery()
+    stmt: Any
     if import_type == "sources":
         stmt = select(DataSource).order_by(DataSource.name)
         if source_ids or tags:
@@ -121,7 +122,7 @@ def _lineage_rows(
         model: Any = TableLineage
         node: Any = MetadataTable
         source_col, target_col = TableLineage.source_table_id, TableLineage.target_table_id
-        touches = source_col.in_(selected) | target_col.in_(selected)
+        touches: Any = source_col.in_(selected) | target_col.in_(selected)
         columns = ("source_table", "target_table")
     else:
         model, node = FieldLineage, MetadataField

@@ -76,7 +76,7 @@ def stream_csv(types: list[str], rows: Rows) -> Iterator[bytes]:
         yield from _csv_lines(types[0], rows(types[0]))
         return
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[call-overload]
         for import_type in types:
             with archive.open(f"{import_type}.csv", "w") as member:
                 for chunk in _csv_lines(import_type, rows(import_type)):

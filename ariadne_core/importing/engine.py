@@ -274,7 +274,7 @@ def import_sources(ctx: Context, result: SheetResult, records: list[Record]) -> 
             continue
         if _duplicate(result, seen, name.lower(), record, f"the data source '{name}'"):
             continue
-        wanted = {
+        wanted: dict[str, Any] = {
             "description": record.get("description"),
             "is_active": _bool(record.get("is_active")),
         }
@@ -385,7 +385,7 @@ def import_tables(ctx: Context, result: SheetResult, records: list[Record]) -> N
     for record, source, qualified in planned:
         if _duplicate(result, seen, (source.id, qualified), record, f"the table '{qualified}'"):
             continue
-        wanted = {
+        wanted: dict[str, Any] = {
             "table_type": record.get("type"),
             "description": record.get("description"),
             "owner": record.get("owner"),
@@ -429,7 +429,7 @@ def _find_tables(session: Session, names: set[str]) -> dict[str, uuid.UUID]:
             ~MetadataTable.is_deleted, MetadataTable.qualified_name.in_(names)
         )
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return {name: table_id for name, table_id in rows}
 
 
 def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> None:
@@ -467,7 +467,7 @@ def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> N
         what = f"the field '{record.get('table')}.{name}'"
         if _duplicate(result, seen, (table_id, name), record, what):
             continue
-        wanted = {
+        wanted: dict[str, Any] = {
             "data_type": record.get("data_type"),
             "is_nullable": _bool(record.get("nullable")),
             "is_primary_key": _bool(record.get("primary_key")),

@@ -57,6 +57,7 @@ def create_job(
         created_by=actor.email,
         actor_role=actor.role.value,
         stage="queued",
+        status=ImportStatus.PENDING,
     )
     folder = imports_dir(settings) / str(job.id)
     folder.mkdir(parents=True, exist_ok=True)

@@ -165,6 +165,7 @@ class Platform:
             return
         from ariadne_core.demo import load_demo
 
+        assert self.database is not None
         _say("loading the demo catalog through the bulk import (ARIADNE_DEMO=0 skips it)...")
         report = load_demo(self.database.url, self.settings)
         if report is None:

@@ -26,6 +26,11 @@ def test_definitions_are_loadable() -> None:
         "lineage_graph",
     }
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
+    bulk = repo.get_job("bulk_import")
+    assert [node.name for node in bulk.nodes_in_topological_order] == [
+        "validate_import",
+        "commit_import",
+    ]
 
 
 def test_catalog_summary_counts_what_is_in_the_database(make_database, engine) -> None:  # type: ignore[no-untyped-def]

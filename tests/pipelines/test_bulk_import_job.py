@@ -1,0 +1,104 @@
+"""The Dagster job bulk_import, launched the way the launchpad does: on a file path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ariadne_core.catalog.sources import SourceInput, create_source
+from ariadne_core.catalog.tables import TableInput, create_table
+from ariadne_core.config import get_settings
+from ariadne_core.db import migrate
+from ariadne_core.db.engine import engine_for
+from ariadne_core.db.models import ImportJob, ImportStatus, SourceType, TableLineage
+from ariadne_core.security.secrets import keyring_for
+from ariadne_pipelines.jobs.bulk_import import bulk_import
+from ariadne_pipelines.resources import CatalogDatabase
+
+
+@pytest.fixture
+def catalog_url(
+    make_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    monkeypatch.setenv("ARIADNE_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    url = str(make_database("ariadne_bulk"))
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        keyring = keyring_for(get_settings())
+        for name, schema, table in (("shop", "public", "orders"), ("dw", "marts", "revenue")):
+            source = create_source(session, keyring, SourceInput(name, SourceType.MANUAL), "t")
+            create_table(session, TableInput(source.id, table, schema_name=schema), "t")
+        session.commit()
+    yield url
+    get_settings.cache_clear()
+
+
+def _run(url: str, path: Path) -> Any:
+    return bulk_import.execute_in_process(
+        run_config={
+            "ops": {
+                "validate_import": {
+                    "config": {
+                        "file_path": str(path),
+                        "import_type": "table_lineage",
+                        "actor_email": "ops@example.com",
+                    }
+                }
+            }
+        },
+        resources={"catalog_db": CatalogDatabase(database_url=url)},
+        raise_on_error=False,
+    )
+
+
+def _job(url: str) -> ImportJob:
+    with Session(engine_for(url)) as session:
+        job = session.scalars(select(ImportJob).order_by(ImportJob.created_at.desc())).first()
+        assert job is not None
+        return job
+
+
+def _edges(url: str) -> int:
+    with Session(engine_for(url)) as session:
+        return int(session.scalar(select(func.count()).select_from(TableLineage)) or 0)
+
+
+def test_job_validates_then_commits_and_reports(catalog_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "lineage.csv"
+    path.write_text("source_table,target_table\nshop.public.orders,dw.marts.revenue\n")
+    result = _run(catalog_url, path)
+    assert result.success
+    materialized = result.output_for_node("validate_import")
+    job = _job(catalog_url)
+    assert materialized == str(job.id)
+    assert job.status is ImportStatus.SUCCEEDED and job.dagster_run_id == result.run_id
+    assert job.progress_percent == 100.0 and job.counts["create"] == 1
+    assert job.created_by == "ops@example.com"
+    metadata = {
+        event.step_key: event.event_specific_data.metadata  # type: ignore[union-attr]
+        for event in result.all_node_events
+        if event.event_type_value == "STEP_OUTPUT"
+    }
+    assert metadata["validate_import"]["rows_create"].value == 1
+    assert _edges(catalog_url) == 1
+
+
+def test_job_with_errors_fails_the_run_and_writes_nothing(catalog_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "lineage.csv"
+    path.write_text(
+        "source_table,target_table\nshop.public.orders,dw.marts.revenue\nshop.public.x,dw.y.z\n"
+    )
+    result = _run(catalog_url, path)
+    assert not result.success
+    job = _job(catalog_url)
+    assert job.status is ImportStatus.FAILED and job.finished_at is not None
+    assert job.counts["error"] == 1 and "rows have errors" in (job.error_message or "")
+    assert _edges(catalog_url) == 0
+    commit_events = [e for e in result.all_node_events if e.step_key == "commit_import"]
+    assert all(e.event_type_value != "STEP_SUCCESS" for e in commit_events)

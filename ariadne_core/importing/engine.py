@@ -13,6 +13,8 @@ the API uses, and every write appends its audit event.
 
 from __future__ import annotations
 
+import enum
+import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ariadne_core.cache import mark_lineage_changed
@@ -47,7 +49,7 @@ from ariadne_core.importing.graph_effect import GraphEffect
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.rowcheck import check_rows
 from ariadne_core.importing.spec import ImportSpec, normalize_header
-from ariadne_core.lineage.audit import snapshot_of
+from ariadne_core.lineage.audit import append_created_events_sql, snapshot_of
 from ariadne_core.lineage.deprecation import deprecate_edges
 from ariadne_core.lineage.edges import (
     RETIRED,
@@ -75,6 +77,9 @@ class Context:
     keyring: Keyring
     file_name: str
     replace: bool = False
+    # A preview is rolled back, so it skips writing the audit events of bulk lineage
+    # writes: they change nothing it reports.
+    audit: bool = True
     graph: GraphEffect = field(default_factory=GraphEffect)
     # Table edges created or brought back, (source id, target id) -> (sheet, row).
     new_table_pairs: dict[tuple[str, str], tuple[str | None, int | None]] = field(
@@ -241,11 +246,13 @@ def _writable(result: SheetResult, record: Record) -> bool:
 
 
 def _duplicate(
-    result: SheetResult, seen: dict[Any, int], key: Any, record: Record, what: str
+    result: SheetResult, seen: dict[Any, int], key: Any, record: Record, what: Any
 ) -> bool:
+    """Has an earlier row the same key? ``what`` (text, or a function giving it) names it."""
     first = seen.setdefault(key, record.row)
     if first != record.row:
-        result.add("DUPLICATE_ROW", record.row, first_row=first, what=what)
+        named = what() if callable(what) else what
+        result.add("DUPLICATE_ROW", record.row, first_row=first, what=named)
         return True
     return False
 
@@ -425,9 +432,11 @@ def import_tables(ctx: Context, result: SheetResult, records: list[Record]) -> N
 
 def _find_tables(session: Session, names: set[str]) -> dict[str, uuid.UUID]:
     rows = session.execute(
-        select(MetadataTable.qualified_name, MetadataTable.id).where(
-            ~MetadataTable.is_deleted, MetadataTable.qualified_name.in_(names)
-        )
+        text(
+            "SELECT qualified_name, id FROM metadata_tables WHERE NOT is_deleted "
+            "AND qualified_name = ANY(CAST(:names AS text[]))"
+        ),
+        {"names": list(names)},
     )
     return {name: table_id for name, table_id in rows}
 
@@ -596,6 +605,58 @@ class _EdgePlan:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is uuid.UUID or kind is float or kind is int:
+        return str(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if kind is datetime:
+        return value.isoformat()  # type: ignore[no-any-return]
+    text = json.dumps(value) if kind is dict or kind is list else str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def copy_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (keyed by model attribute) with COPY, inside the session's
+    transaction: about ten times faster than INSERT for the thousands of rows an
+    import writes. Columns a row leaves out get NULL; columns no row names get their
+    defaults."""
+    if not rows:
+        return
+    session.flush()
+    attributes: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in attributes:
+                attributes.append(key)
+    mapper = model.__mapper__
+    columns = [mapper.attrs[a].columns[0].name for a in attributes]
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        lines: list[str] = []
+        for row in rows:
+            lines.append("\t".join([_copy_text(row.get(a)) for a in attributes]))
+            if len(lines) >= 5_000:
+                copy.write("\n".join(lines) + "\n")
+                lines = []
+        if lines:
+            copy.write("\n".join(lines) + "\n")
+
+
 class _EdgeWriter:
     """Bulk inserts and updates of one edge kind, each with its audit event."""
 
@@ -621,22 +682,15 @@ class _EdgeWriter:
         session, kind = self.ctx.session, self.kind
         events: list[dict[str, Any]] = []
         if self.inserts:
-            session.execute(insert(kind.model), self.inserts)
-            for values in self.inserts:
-                state = {**values, "origin_detail": None, "version": 1}
-                events.append(
-                    self._event(
-                        values["id"],
-                        LineageAction.CREATE,
-                        None,
-                        snapshot_of(
-                            values[kind.source_col],
-                            values[kind.target_col],
-                            state,
-                            values.get("edge_metadata"),
-                        ),
-                    )
-                )
+            copy_rows(session, kind.model, self.inserts)
+        if self.inserts and self.ctx.audit:
+            append_created_events_sql(
+                session,
+                kind.model,
+                [values["id"] for values in self.inserts],
+                self.ctx.actor.email,
+                self.ctx.comment,
+            )
         if self.updates:
             now = datetime.now(UTC)
             rows = []
@@ -670,8 +724,8 @@ class _EdgeWriter:
                 by_keys.setdefault(tuple(sorted(row)), []).append(row)
             for group in by_keys.values():
                 session.execute(update(kind.model), group)
-        if events:
-            session.execute(insert(LineageAuditEvent), events)
+        if events and self.ctx.audit:
+            copy_rows(session, LineageAuditEvent, events)
             mark_lineage_changed(session)
         self.inserts, self.updates = [], []
 
@@ -783,7 +837,11 @@ def _lineage_rows(
                 value=record.get(kind.source_column),
             )
             continue
-        what = f"the lineage {record.get(kind.source_column)} → {record.get(kind.target_column)}"
+
+        def what(record: Record = record) -> str:
+            source, target = record.get(kind.source_column), record.get(kind.target_column)
+            return f"the lineage {source} → {target}"
+
         if _duplicate(result, seen, (source_id, target_id), record, what):
             continue
         if "lineage_source" in broken or "confidence" in broken:
@@ -844,9 +902,11 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
     session = ctx.session
     names = {str(r.get(c)) for r in records for c in ("source_field", "target_field") if r.get(c)}
     rows = session.execute(
-        select(MetadataField.qualified_name, MetadataField.id, MetadataField.table_id).where(
-            ~MetadataField.is_deleted, MetadataField.qualified_name.in_(names)
-        )
+        text(
+            "SELECT qualified_name, id, table_id FROM metadata_fields WHERE NOT is_deleted "
+            "AND qualified_name = ANY(CAST(:names AS text[]))"
+        ),
+        {"names": list(names)},
     )
     resolved = {name: (fid, tid) for name, fid, tid in rows}
     suggest = _Suggester(lambda n: similar_qualified_names(session, MetadataField, n))

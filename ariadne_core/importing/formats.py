@@ -84,6 +84,11 @@ def cell(value: Any) -> str | None:
     """One cell as text: stripped, empty as None, a neutralized formula restored."""
     if value is None:
         return None
+    if type(value) is str:  # nearly every cell: the fast path
+        text = value.strip()
+        if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+            return text[1:]
+        return text or None
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, float):

@@ -151,7 +151,9 @@ def run_import(
         return report
     report.format = parsed.format
     report.problems.extend(parsed.problems)
-    ctx = Context(session, actor, keyring, file_name, replace=replace, graph=report.graph)
+    ctx = Context(
+        session, actor, keyring, file_name, replace=replace, graph=report.graph, audit=commit
+    )
     savepoint = session.begin_nested()
     try:
         before: list[Pair] | None = None

@@ -33,6 +33,46 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
+_PLAIN = (str, int, float, bool)
+
+
+def append_created_events_sql(
+    session: Session, model: type[Edge], edge_ids: list[Any], actor: str | None, comment: str
+) -> None:
+    """One CREATE event per edge in ``edge_ids``, built by the database in one statement.
+
+    Bulk import writes thousands of edges at once; the snapshot is the same document
+    `edge_snapshot` makes (same keys, ids as text, enums as their values).
+    """
+    if not edge_ids:
+        return
+    from sqlalchemy import text
+
+    is_table = model is TableLineage
+    source, target = (
+        ("source_table_id", "target_table_id")
+        if is_table
+        else ("source_field_id", "target_field_id")
+    )
+    pairs = ", ".join(f"'{c}', e.{c}" for c in _SNAPSHOT_COLUMNS)
+    session.execute(
+        text(
+            "INSERT INTO lineage_audit_events (edge_kind, edge_id, action, actor, before, after, "
+            f"comment) SELECT :kind, e.id, 'create', :actor, NULL, jsonb_build_object("
+            f"'source_id', e.{source}::text, 'target_id', e.{target}::text, {pairs}, "
+            f"'metadata', e.metadata), :comment FROM {model.__tablename__} e "
+            "WHERE e.id = ANY(CAST(:ids AS uuid[]))"
+        ),
+        {
+            "kind": "table" if is_table else "field",
+            "actor": actor,
+            "comment": comment,
+            "ids": edge_ids,
+        },
+    )
+    mark_lineage_changed(session)
+
+
 def edge_kind(edge: Edge) -> str:
     return "table" if isinstance(edge, TableLineage) else "field"
 
@@ -50,10 +90,12 @@ def snapshot_of(
     source_id: Any, target_id: Any, values: dict[str, Any], metadata: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The audit snapshot of an edge given as plain values (bulk writes use this directly)."""
-    data = {"source_id": source_id, "target_id": target_id}
-    data.update({name: values.get(name) for name in _SNAPSHOT_COLUMNS})
-    data["metadata"] = metadata or {}
-    return dict(jsonable(data))
+    data = {"source_id": str(source_id), "target_id": str(target_id)}
+    for name in _SNAPSHOT_COLUMNS:
+        value = values.get(name)
+        data[name] = value if value is None or type(value) in _PLAIN else jsonable(value)
+    data["metadata"] = jsonable(metadata or {})
+    return data
 
 
 def append_event(

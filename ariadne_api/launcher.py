@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, update
 
@@ -33,7 +34,7 @@ class ImportLauncher:
         self.settings, self.engine, self.keyring = settings, engine, keyring
 
     def dagster_url(self, run_id: str) -> str:
-        return f"http://localhost:{self.settings.dagster_port}/runs/{run_id}"
+        return f"{self.settings.dagster_base_url}/runs/{run_id}"
 
     def launch(self, job_id: uuid.UUID) -> str | None:
         """Start the job; returns the Dagster run id, or None when it runs in a thread."""
@@ -55,7 +56,13 @@ class ImportLauncher:
     def _submit(self, job_id: uuid.UUID) -> str:
         from dagster_graphql import DagsterGraphQLClient
 
-        client = DagsterGraphQLClient("127.0.0.1", port_number=self.settings.dagster_port)
+        url = urlsplit(self.settings.dagster_base_url)
+        client = DagsterGraphQLClient(
+            url.hostname or "127.0.0.1",
+            port_number=url.port or (443 if url.scheme == "https" else 80),
+            use_https=url.scheme == "https",
+            timeout=10,
+        )
         run_id = client.submit_job_execution(
             JOB_NAME,
             repository_location_name=LOCATION,

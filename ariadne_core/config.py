@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     api_port: int = Field(8000, ge=1, le=65535, description="Port of the API.")
     dagster_port: int = Field(3000, ge=1, le=65535, description="Port of the Dagster webserver.")
+    dagster_url: str | None = Field(
+        None,
+        description="URL of the Dagster webserver the API submits import runs to and links "
+        "to. Unset: http://<ARIADNE_API_HOST>:<ARIADNE_DAGSTER_PORT>.",
+    )
     neo4j_uri: str | None = Field(
         None, description="Bolt URI of Neo4j (bolt://host:7687). Unset: no Neo4j."
     )
@@ -137,6 +142,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def dagster_base_url(self) -> str:
+        return (self.dagster_url or f"http://{self.api_host}:{self.dagster_port}").rstrip("/")
 
     @property
     def uses_embedded_postgres(self) -> bool:

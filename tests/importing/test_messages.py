@@ -82,3 +82,18 @@ def test_the_issue_example_reads_as_promised() -> None:
         "Row 17: the target table 'sales.ordrs' is not in the catalog. Did you mean 'sales.orders'?"
     )
     assert found.hint == "Fix the name, or import the table first."
+
+
+def test_import_guide_lists_every_column_and_alias() -> None:
+    from ariadne_core.importing.spec import SPECS
+
+    guide = (REPO_ROOT / "docs" / "import.md").read_text()
+    for import_type, spec in SPECS.items():
+        section = guide.split(f"### `{import_type}`", 1)[1].split("###", 1)[0]
+        for column in spec.columns:
+            row = next(
+                line for line in section.splitlines() if line.startswith(f"| `{column.name}` |")
+            )
+            assert column.description in row
+            for alias in column.aliases:
+                assert f"`{alias}`" in row, (import_type, column.name, alias)

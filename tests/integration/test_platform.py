@@ -88,6 +88,43 @@ def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> Non
             json={"email": email, "password": password},
         )
         assert token.status_code == 200
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        api = f"http://127.0.0.1:{ports['api']}/api/v1"
+        # The first start loaded the demo workbook through the bulk import.
+        assert any("demo loaded" in x for x in lines), lines
+        tables = httpx.get(f"{api}/tables", params={"size": 1}, headers=auth).json()
+        assert tables["total"] >= 60
+        # An import runs as the Dagster job bulk_import, launched through the webserver.
+        created = httpx.post(
+            f"{api}/import/execute",
+            headers=auth,
+            files={
+                "file": (
+                    "lineage.csv",
+                    b"from,to\nshop.public.suppliers,warehouse.reports.rpt_stock_alerts\n",
+                )
+            },
+            data={"import_type": "table_lineage"},
+        ).json()
+        assert created["dagster_run_id"], created
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            job = httpx.get(f"{api}/import/jobs/{created['job_id']}", headers=auth).json()
+            if job["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(1)
+        assert job["status"] == "succeeded", job
+        assert job["dagster_run_id"] == created["dagster_run_id"]
+        assert job["counts"]["create"] == 1
+        run = httpx.post(
+            f"http://127.0.0.1:{ports['dagster']}/graphql",
+            json={
+                "query": "query($id: ID!) { runOrError(runId: $id) { ... on Run "
+                "{ jobName status } } }",
+                "variables": {"id": job["dagster_run_id"]},
+            },
+        ).json()["data"]["runOrError"]
+        assert run == {"jobName": "bulk_import", "status": "SUCCESS"}
         # Dagster keeps its run storage in the same embedded Postgres.
         import psycopg
 
@@ -105,6 +142,7 @@ def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> Non
     proc, lines2 = _start(home, ports)
     try:
         assert _login_line(lines2) == (email, password)
+        assert any("demo not loaded" in x for x in lines2), lines2
         assert (
             httpx.post(
                 f"http://127.0.0.1:{ports['api']}/api/v1/auth/login",

@@ -49,7 +49,7 @@ from ariadne_core.importing.graph_effect import GraphEffect
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.rowcheck import check_rows
 from ariadne_core.importing.spec import ImportSpec, normalize_header
-from ariadne_core.lineage.audit import append_created_events_sql, snapshot_of
+from ariadne_core.lineage.audit import SNAPSHOT_COLUMNS, append_created_events_sql, snapshot_of
 from ariadne_core.lineage.deprecation import deprecate_edges
 from ariadne_core.lineage.edges import (
     RETIRED,
@@ -257,6 +257,22 @@ def _duplicate(
     return False
 
 
+def _plan_entity(
+    result: SheetResult, record: Record, current: Any, wanted: dict[str, Any]
+) -> dict[str, Any] | None:
+    """create (no live row), update or unchanged for a table or field row; returns what to
+    write, or None when the row already has an error."""
+    if current is None or current.is_deleted:
+        status, changes = CREATE, wanted
+    else:
+        changes = _changes({k: getattr(current, k) for k in wanted}, wanted)
+        status = UPDATE if changes else UNCHANGED
+    if result.statuses[record.row] == STATUS_ERROR:
+        return None
+    result.statuses[record.row] = status
+    return changes
+
+
 def _changes(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
     """Values the file gives (empty cells leave the catalog as it is) that differ."""
     return {k: v for k, v in wanted.items() if v is not None and current.get(k) != v}
@@ -400,13 +416,8 @@ def import_tables(ctx: Context, result: SheetResult, records: list[Record]) -> N
             "row_count_estimate": _int(record.get("row_count")),
         }
         current = existing.get((source.id, qualified))
-        if current is None or current.is_deleted:
-            status, changes = CREATE, wanted
-        else:
-            changes = _changes({k: getattr(current, k) for k in wanted}, wanted)
-            status = UPDATE if changes else UNCHANGED
-        if result.statuses[record.row] != STATUS_ERROR:
-            result.statuses[record.row] = status
+        changes = _plan_entity(result, record, current, wanted)
+        if changes is not None:
             writes.append((record, source, current, changes))
     for record, source, current, changes in writes:
         if not _writable(result, record):
@@ -485,13 +496,8 @@ def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> N
             "tags": _tags(record.get("tags")),
         }
         current = existing.get((table_id, name))
-        if current is None or current.is_deleted:
-            status, changes = CREATE, wanted
-        else:
-            changes = _changes({k: getattr(current, k) for k in wanted}, wanted)
-            status = UPDATE if changes else UNCHANGED
-        if result.statuses[record.row] != STATUS_ERROR:
-            result.statuses[record.row] = status
+        changes = _plan_entity(result, record, current, wanted)
+        if changes is not None:
             writes.append((record, table_id, current, changes))
     for record, table_id, current, changes in writes:
         if not _writable(result, record):
@@ -547,19 +553,7 @@ FIELD_EDGES = _EdgeKind(
     "source_field",
     "target_field",
 )
-_STATE_COLUMNS = (
-    "transformation_type",
-    "transformation_logic",
-    "lineage_source",
-    "origin",
-    "origin_detail",
-    "confidence",
-    "status",
-    "created_by",
-    "approved_by",
-    "approved_at",
-    "version",
-)
+_STATE_COLUMNS = SNAPSHOT_COLUMNS
 
 
 def _existing_edges(
@@ -617,7 +611,7 @@ def _copy_text(value: Any) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value)
     if kind is datetime:
-        return value.isoformat()  # type: ignore[no-any-return]
+        return str(value.isoformat())
     text = json.dumps(value) if kind is dict or kind is list else str(value)
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = (
@@ -645,6 +639,7 @@ def copy_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     mapper = model.__mapper__
     columns = [mapper.attrs[a].columns[0].name for a in attributes]
     raw = session.connection().connection.driver_connection
+    assert raw is not None
     statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         lines: list[str] = []

@@ -18,7 +18,7 @@ from ariadne_core.db.models import (
 
 Edge = TableLineage | FieldLineage
 
-_SNAPSHOT_COLUMNS = (
+SNAPSHOT_COLUMNS = (
     "transformation_type",
     "transformation_logic",
     "lineage_source",
@@ -54,7 +54,7 @@ def append_created_events_sql(
         if is_table
         else ("source_field_id", "target_field_id")
     )
-    pairs = ", ".join(f"'{c}', e.{c}" for c in _SNAPSHOT_COLUMNS)
+    pairs = ", ".join(f"'{c}', e.{c}" for c in SNAPSHOT_COLUMNS)
     session.execute(
         text(
             "INSERT INTO lineage_audit_events (edge_kind, edge_id, action, actor, before, after, "
@@ -82,7 +82,7 @@ def edge_snapshot(edge: Edge) -> dict[str, Any]:
         ends = {"source_id": edge.source_table_id, "target_id": edge.target_table_id}
     else:
         ends = {"source_id": edge.source_field_id, "target_id": edge.target_field_id}
-    values = {name: getattr(edge, name) for name in _SNAPSHOT_COLUMNS}
+    values = {name: getattr(edge, name) for name in SNAPSHOT_COLUMNS}
     return snapshot_of(ends["source_id"], ends["target_id"], values, edge.edge_metadata)
 
 
@@ -90,8 +90,8 @@ def snapshot_of(
     source_id: Any, target_id: Any, values: dict[str, Any], metadata: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The audit snapshot of an edge given as plain values (bulk writes use this directly)."""
-    data = {"source_id": str(source_id), "target_id": str(target_id)}
-    for name in _SNAPSHOT_COLUMNS:
+    data: dict[str, Any] = {"source_id": str(source_id), "target_id": str(target_id)}
+    for name in SNAPSHOT_COLUMNS:
         value = values.get(name)
         data[name] = value if value is None or type(value) in _PLAIN else jsonable(value)
     data["metadata"] = jsonable(metadata or {})

@@ -116,14 +116,18 @@ def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> Non
         assert job["status"] == "succeeded", job
         assert job["dagster_run_id"] == created["dagster_run_id"]
         assert job["counts"]["create"] == 1
-        run = httpx.post(
-            f"http://127.0.0.1:{ports['dagster']}/graphql",
-            json={
-                "query": "query($id: ID!) { runOrError(runId: $id) { ... on Run "
-                "{ jobName status } } }",
-                "variables": {"id": job["dagster_run_id"]},
-            },
-        ).json()["data"]["runOrError"]
+        run: dict[str, str] = {}
+        deadline = time.monotonic() + 60  # the run ends a moment after the job row does
+        while time.monotonic() < deadline and run.get("status") != "SUCCESS":
+            time.sleep(0.5)
+            run = httpx.post(
+                f"http://127.0.0.1:{ports['dagster']}/graphql",
+                json={
+                    "query": "query($id: ID!) { runOrError(runId: $id) { ... on Run "
+                    "{ jobName status } } }",
+                    "variables": {"id": job["dagster_run_id"]},
+                },
+            ).json()["data"]["runOrError"]
         assert run == {"jobName": "bulk_import", "status": "SUCCESS"}
         # Dagster keeps its run storage in the same embedded Postgres.
         import psycopg

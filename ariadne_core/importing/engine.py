@@ -14,10 +14,11 @@ the API uses, and every write appends its audit event.
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +65,7 @@ from ariadne_core.security.secrets import Keyring
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 STATUS_ERROR = "error"
+CHUNK_ROWS = 20_000  # rows read, checked and written at a time: memory stays bounded
 SUGGESTION_LIMIT = 25  # did-you-mean lookups per sheet; more missing names get none
 LOWERCASE = {"type", "is_active", "nullable", "primary_key", "lineage_source"}
 TRUE = {"true", "yes", "y", "1"}
@@ -99,6 +101,19 @@ class SheetResult:
     header_row: int = 0
     statuses: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # State kept across the chunks of one sheet (rows are read CHUNK_ROWS at a time).
+    bad: dict[int, set[str]] = field(default_factory=dict)  # this chunk's rejected cells
+    seen: dict[Any, int] = field(default_factory=dict)  # key -> first row, for duplicates
+    suggesters: dict[str, Any] = field(default_factory=dict)
+    created_table_edges: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = field(default_factory=dict)
+    replace_pairs: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)
+    replace_targets: set[uuid.UUID] = field(default_factory=set)
+
+    def suggester(self, name: str, lookup: Callable[[str], list[str]]) -> _Suggester:
+        if name not in self.suggesters:
+            self.suggesters[name] = _Suggester(lookup)
+        found: _Suggester = self.suggesters[name]
+        return found
 
     def add(self, code: str, row: int | None = None, **params: Any) -> None:
         found = problem(code, sheet=self.name, row=row, row_word=self.row_word, **params)
@@ -128,6 +143,12 @@ class Record:
 
 
 # --- headers and row values ---------------------------------------------------------------
+
+
+def batched(items: Any, size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _column_label(position: int, row_word: str) -> str:
@@ -175,44 +196,50 @@ def map_headers(spec: ImportSpec, sheet: Sheet, result: SheetResult) -> dict[str
     return positions
 
 
-def read_records(spec: ImportSpec, sheet: Sheet, result: SheetResult) -> list[Record] | None:
+def read_chunks(spec: ImportSpec, sheet: Sheet, result: SheetResult) -> Iterator[list[Record]]:
+    """The sheet's rows, CHUNK_ROWS at a time, each chunk checked by the GX suite.
+
+    Only one chunk is in memory at once; what must span the whole sheet (duplicates,
+    statuses, replace) lives on ``result``. Sets ``result.bad`` for each chunk.
+    """
     positions = map_headers(spec, sheet, result)
-    rows = list(sheet.rows)
+    columns = list(positions or {})
+    count = 0
+    for chunk in batched(sheet.rows, CHUNK_ROWS):
+        count += len(chunk)
+        if positions is None:  # the file-level error explains; the rows cannot be read
+            for number, _ in chunk:
+                result.statuses[number] = STATUS_ERROR
+            continue
+        projected: list[tuple[int, list[str | None]]] = []
+        for number, values in chunk:
+            picked = [values[positions[c]] if positions[c] < len(values) else None for c in columns]
+            for i, column in enumerate(columns):
+                if column in LOWERCASE and picked[i] is not None:
+                    picked[i] = picked[i].lower()  # type: ignore[union-attr]
+            projected.append((number, picked))
+            result.statuses.setdefault(number, UNCHANGED)
+        result.bad = {}
+        for found in check_rows(
+            spec.type, columns, projected, sheet=sheet.name, row_word=sheet.row_word
+        ):
+            result.problems.append(found)
+            assert found.row is not None
+            result.statuses[found.row] = STATUS_ERROR
+            if found.column:
+                result.bad.setdefault(found.row, set()).add(found.column)
+        yield [Record(n, dict(zip(columns, values, strict=True))) for n, values in projected]
     for found in sheet.problems:  # items of a JSON list that were not rows
         result.problems.append(found)
         if found.row is not None:
             result.statuses[found.row] = STATUS_ERROR
-    if not rows and not sheet.problems:
+    if not count and not sheet.problems:
         result.add("HEADER_ONLY", title=spec.title)
-        return None
-    if positions is None:
-        for number, _ in rows:
-            result.statuses[number] = STATUS_ERROR
-        return None
-    columns = list(positions)
-    projected: list[tuple[int, list[str | None]]] = []
-    for number, values in rows:
-        picked = [values[positions[c]] if positions[c] < len(values) else None for c in columns]
-        for i, column in enumerate(columns):
-            if column in LOWERCASE and picked[i] is not None:
-                picked[i] = picked[i].lower()  # type: ignore[union-attr]
-        projected.append((number, picked))
-        result.statuses.setdefault(number, UNCHANGED)
-    for found in check_rows(
-        spec.type, columns, projected, sheet=sheet.name, row_word=sheet.row_word
-    ):
-        result.problems.append(found)
-        assert found.row is not None
-        result.statuses[found.row] = STATUS_ERROR
-    return [Record(n, dict(zip(columns, values, strict=True))) for n, values in projected]
 
 
 def _bad_columns(result: SheetResult) -> dict[int, set[str]]:
-    out: dict[int, set[str]] = {}
-    for found in result.problems:
-        if found.row is not None and found.column and found.severity == ERROR:
-            out.setdefault(found.row, set()).add(found.column)
-    return out
+    """Cells of the current chunk the row checks rejected: row -> columns."""
+    return result.bad
 
 
 FALSE = {"false", "no", "n", "0"}
@@ -289,7 +316,7 @@ def import_sources(ctx: Context, result: SheetResult, records: list[Record]) -> 
         s.name.lower(): s
         for s in session.scalars(select(DataSource).where(func.lower(DataSource.name).in_(names)))
     }
-    seen: dict[Any, int] = {}
+    seen = result.seen
     plans: dict[int, tuple[DataSource | None, dict[str, Any]]] = {}
     for record in records:
         name, kind = record.get("name"), record.get("type")
@@ -377,7 +404,7 @@ def import_tables(ctx: Context, result: SheetResult, records: list[Record]) -> N
     session = ctx.session
     bad = _bad_columns(result)
     sources = _find_sources(session, {r.get("source") for r in records if r.get("source")})  # type: ignore[misc]
-    suggest = _Suggester(lambda n: _similar_sources(session, n))
+    suggest = result.suggester("source", lambda n: _similar_sources(session, n))
     planned: list[tuple[Record, DataSource, str]] = []
     for record in records:
         source_name = record.get("source")
@@ -403,7 +430,7 @@ def import_tables(ctx: Context, result: SheetResult, records: list[Record]) -> N
             )
         )
     }
-    seen: dict[Any, int] = {}
+    seen = result.seen
     writes: list[tuple[Record, DataSource, MetadataTable | None, dict[str, Any]]] = []
     for record, source, qualified in planned:
         if _duplicate(result, seen, (source.id, qualified), record, f"the table '{qualified}'"):
@@ -456,7 +483,9 @@ def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> N
     session = ctx.session
     bad = _bad_columns(result)
     tables = _find_tables(session, {str(r.get("table")) for r in records if r.get("table")})
-    suggest = _Suggester(lambda n: similar_qualified_names(session, MetadataTable, n))
+    suggest = result.suggester(
+        "table", lambda n: similar_qualified_names(session, MetadataTable, n)
+    )
     planned: list[tuple[Record, uuid.UUID]] = []
     for record in records:
         table_name = record.get("table")
@@ -480,7 +509,7 @@ def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> N
             select(MetadataField).where(MetadataField.table_id.in_({t for _, t in planned}))
         )
     }
-    seen: dict[Any, int] = {}
+    seen = result.seen
     writes: list[tuple[Record, uuid.UUID, MetadataField | None, dict[str, Any]]] = []
     for record, table_id in planned:
         name = str(record.get("name"))
@@ -799,7 +828,7 @@ def _lineage_rows(
 ) -> list[_EdgePlan]:
     """References, self-loops, duplicates and attribution rights, row by row."""
     bad = _bad_columns(result)
-    seen: dict[Any, int] = {}
+    seen = result.seen
     plans = []
     for record in records:
         broken = bad.get(record.row, set())
@@ -872,7 +901,9 @@ def import_table_lineage(ctx: Context, result: SheetResult, records: list[Record
     session = ctx.session
     names = {str(r.get(c)) for r in records for c in ("source_table", "target_table") if r.get(c)}
     resolved = _find_tables(session, names)
-    suggest = _Suggester(lambda n: similar_qualified_names(session, MetadataTable, n))
+    suggest = result.suggester(
+        "table", lambda n: similar_qualified_names(session, MetadataTable, n)
+    )
     plans = _lineage_rows(ctx, result, records, TABLE_EDGES, resolved, suggest, lambda x: x)
     existing = _existing_edges(session, TABLE_EDGES, [(p.source_id, p.target_id) for p in plans])
 
@@ -890,7 +921,7 @@ def import_table_lineage(ctx: Context, result: SheetResult, records: list[Record
     _count(ctx, plans, result, TABLE_EDGES)
     writer.flush()
     if ctx.replace:
-        _replace(ctx, TABLE_EDGES, plans, result)
+        _remember_for_replace(plans, result)
 
 
 def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record]) -> None:
@@ -904,7 +935,9 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
         {"names": list(names)},
     )
     resolved = {name: (fid, tid) for name, fid, tid in rows}
-    suggest = _Suggester(lambda n: similar_qualified_names(session, MetadataField, n))
+    suggest = result.suggester(
+        "field", lambda n: similar_qualified_names(session, MetadataField, n)
+    )
     plans = _lineage_rows(ctx, result, records, FIELD_EDGES, resolved, suggest, lambda x: x[0])
     table_of = {fid: tid for fid, tid in resolved.values()}
     # The optional table columns must agree with the fields' own tables.
@@ -956,7 +989,7 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
 
     _decide(ctx, result, plans, existing, edge_names)
     table_writer = _EdgeWriter(ctx, TABLE_EDGES)
-    created_pairs: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
+    created_pairs = result.created_table_edges
     writer = _EdgeWriter(ctx, FIELD_EDGES)
     for plan in plans:
         assert plan.record is not None
@@ -996,15 +1029,23 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
     table_writer.flush()
     writer.flush()
     if ctx.replace:
-        _replace(ctx, FIELD_EDGES, plans, result)
+        _remember_for_replace(plans, result)
 
 
-def _replace(ctx: Context, kind: _EdgeKind, plans: list[_EdgePlan], result: SheetResult) -> None:
-    """replace=true: manual edges into the file's targets that the file no longer has."""
-    targets = {p.target_id for p in plans}
+def _remember_for_replace(plans: list[_EdgePlan], result: SheetResult) -> None:
+    result.replace_targets.update(p.target_id for p in plans)
+    result.replace_pairs.update((p.source_id, p.target_id) for p in plans)
+
+
+def finish_sheet(ctx: Context, result: SheetResult) -> None:
+    """After the last chunk: replace=true retires the manual edges into the file's
+    targets that the file no longer has (never approved or inferred ones)."""
+    if not ctx.replace or result.import_type not in ("table_lineage", "field_lineage"):
+        return
+    kind = TABLE_EDGES if result.import_type == "table_lineage" else FIELD_EDGES
+    targets, in_file = result.replace_targets, result.replace_pairs
     if not targets:
         return
-    in_file = {(p.source_id, p.target_id) for p in plans}
     model = kind.model
     stale = [
         edge

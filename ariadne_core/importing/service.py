@@ -163,20 +163,26 @@ def run_import(
             say(f"checking {sheet.name}", base)
             result = SheetResult(sheet.name, sheet.import_type, sheet.row_word, sheet.header_row)
             report.sheets.append(result)
+            if sheet.import_type in LINEAGE_TYPES and before is None:
+                before = load_edges(session)
+            handler = engine.HANDLERS[sheet.import_type]
             try:
-                records = engine.read_records(SPECS[sheet.import_type], sheet, result)
+                done = 0
+                for records in engine.read_chunks(SPECS[sheet.import_type], sheet, result):
+                    done += len(records)
+                    # The row count is known only at the end; the bar creeps towards it.
+                    say(
+                        f"checking and writing {sheet.name}: {done:,} rows",
+                        base + 85 / total * min(0.9, done / (done + 50_000)),
+                    )
+                    handler(ctx, result, records)
             except FileRejected as rejected:  # a reader found a problem while streaming
                 report.problems.append(rejected.problem)
                 continue
             except csv.Error as exc:
                 report.problems.append(problem("FILE_UNREADABLE", format="CSV", reason=str(exc)))
                 continue
-            if records is None:
-                continue
-            if sheet.import_type in LINEAGE_TYPES and before is None:
-                before = load_edges(session)
-            say(f"writing {sheet.name}", base + 85 / total * 0.6)
-            engine.HANDLERS[sheet.import_type](ctx, result, records)
+            engine.finish_sheet(ctx, result)
         if before is not None:
             say("measuring the lineage graph", 92)
             for sheet_name, row, path_names in measure(

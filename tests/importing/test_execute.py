@@ -181,3 +181,35 @@ def test_export_of_approved_edges_imports_back_for_an_editor(
     )
     report = do_import(HEADER + f"{ORD},{R},approved,1.0\n", "a.csv", "table_lineage")
     assert report.valid and report.sheets[0].statuses == {2: "unchanged"}
+
+
+def test_rules_hold_across_chunks(
+    db_session: Session,
+    catalog: dict[str, Any],
+    do_import: ImportFn,
+    monkeypatch: Any,
+) -> None:
+    """Rows are read a chunk at a time; duplicates, replace and statuses span chunks."""
+    from ariadne_core.importing import engine
+
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    do_import(HEADER + f"{C},{R},,\n", "v1.csv", "table_lineage", commit=True)
+    content = HEADER + f"{ORD},{R},,\n{ITEMS},{R},,\nbad,{R},,\n{ORD},{R},,\n{ORD},{L},,\n"
+    report = do_import(
+        content, "v2.csv", "table_lineage", commit=True, mode="skip_errors", replace=True
+    )
+    assert codes(report) == [(4, "BAD_TABLE_NAME"), (5, "DUPLICATE_ROW")]
+    assert report.sheets[0].statuses == {
+        2: "create",
+        3: "create",
+        4: "error",
+        5: "error",
+        6: "create",
+    }
+    edges = _edges(db_session)
+    assert edges[(C, R)].status is LineageStatus.DEPRECATED
+    assert {k for k, e in edges.items() if e.status is LineageStatus.ACTIVE} == {
+        (ORD, R),
+        (ITEMS, R),
+        (ORD, L),
+    }

@@ -79,9 +79,13 @@ class Context:
     keyring: Keyring
     file_name: str
     replace: bool = False
-    # A preview is rolled back, so it skips writing the audit events of bulk lineage
-    # writes: they change nothing it reports.
-    audit: bool = True
+    # A preview decides every lineage row exactly as an import does but writes no
+    # lineage (nothing after it depends on those writes, and the graph effect adds the
+    # planned edges itself); sources, tables and fields are written and rolled back,
+    # because later sheets refer to them.
+    write_lineage: bool = True
+    # Table edges a replace=true would retire, (source id, target id) as text.
+    retired_table_pairs: set[tuple[str, str]] = field(default_factory=set)
     graph: GraphEffect = field(default_factory=GraphEffect)
     # Table edges created or brought back, (source id, target id) -> (sheet, row).
     new_table_pairs: dict[tuple[str, str], tuple[str | None, int | None]] = field(
@@ -705,9 +709,12 @@ class _EdgeWriter:
     def flush(self) -> None:
         session, kind = self.ctx.session, self.kind
         events: list[dict[str, Any]] = []
+        if not self.ctx.write_lineage:
+            self.inserts, self.updates = [], []
+            return
         if self.inserts:
             copy_rows(session, kind.model, self.inserts)
-        if self.inserts and self.ctx.audit:
+        if self.inserts:
             append_created_events_sql(
                 session,
                 kind.model,
@@ -748,7 +755,7 @@ class _EdgeWriter:
                 by_keys.setdefault(tuple(sorted(row)), []).append(row)
             for group in by_keys.values():
                 session.execute(update(kind.model), group)
-        if events and self.ctx.audit:
+        if events:
             copy_rows(session, LineageAuditEvent, events)
             mark_lineage_changed(session)
         self.inserts, self.updates = [], []
@@ -1000,6 +1007,8 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
             edge = table_edges.get(pair)
             if edge is not None:
                 plan.extra["table_lineage_id"] = edge["id"]
+            elif not ctx.write_lineage and (str(pair[0]), str(pair[1])) in ctx.new_table_pairs:
+                pass  # a preview: an earlier sheet plans this table edge but did not write it
             elif pair in created_pairs:
                 plan.extra["table_lineage_id"] = created_pairs[pair]
             else:
@@ -1060,6 +1069,13 @@ def finish_sheet(ctx: Context, result: SheetResult) -> None:
         )
         if (getattr(edge, kind.source_col), getattr(edge, kind.target_col)) not in in_file
     ]
+    if kind is TABLE_EDGES:
+        ctx.retired_table_pairs.update(
+            (str(e.source_table_id), str(e.target_table_id)) for e in stale
+        )
+    if not ctx.write_lineage:
+        ctx.graph.edges_deprecated += len(stale)
+        return
     ctx.graph.edges_deprecated += deprecate_edges(
         ctx.session, stale, ctx.actor.email, f"no longer in {ctx.file_name} (import with replace)"
     )

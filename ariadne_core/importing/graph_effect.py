@@ -108,11 +108,19 @@ def measure(
     before: list[Pair],
     new_pairs: dict[Pair, tuple[str | None, int | None]],
     effect: GraphEffect,
+    retired: set[Pair] | None = None,
 ) -> list[tuple[str | None, int | None, list[str]]]:
-    """Fill ``effect`` with loops and reach; returns (sheet, row, loop names) per new loop."""
-    after = load_edges(session)
+    """Fill ``effect`` with loops and reach; returns (sheet, row, loop names) per new loop.
+
+    The graph after is what the database holds now plus ``new_pairs`` (a preview plans
+    them without writing them) minus ``retired`` (edges replace=true retires).
+    """
     if not new_pairs:
         return []
+    after_set = set(load_edges(session))
+    after_set.update(new_pairs)
+    after_set.difference_update(retired or ())
+    after = list(after_set)
     index: dict[str, int] = {}
     for s, t in after:
         index.setdefault(s, len(index))
@@ -125,8 +133,12 @@ def measure(
     graph_before = _Graph(before, index)
     labels = graph_after.components()
     loops: list[tuple[str | None, int | None, list[int]]] = []
+    looped: set[int] = set()  # one warning per loop (strongly connected component)
     for (s, t), (sheet, row) in new_pairs.items():
         if s in index and t in index and labels[index[s]] == labels[index[t]]:
+            if labels[index[s]] in looped:
+                continue
+            looped.add(labels[index[s]])
             effect.cycles_created += 1
             if len(loops) < MAX_CYCLES:
                 back = _path(graph_after.matrix, index[t], index[s], labels, labels[index[s]])

@@ -152,7 +152,13 @@ def run_import(
     report.format = parsed.format
     report.problems.extend(parsed.problems)
     ctx = Context(
-        session, actor, keyring, file_name, replace=replace, graph=report.graph, audit=commit
+        session,
+        actor,
+        keyring,
+        file_name,
+        replace=replace,
+        graph=report.graph,
+        write_lineage=commit,
     )
     savepoint = session.begin_nested()
     try:
@@ -186,7 +192,7 @@ def run_import(
         if before is not None:
             say("measuring the lineage graph", 92)
             for sheet_name, row, path_names in measure(
-                session, before, ctx.new_table_pairs, report.graph
+                session, before, ctx.new_table_pairs, report.graph, ctx.retired_table_pairs
             ):
                 for result in report.sheets:
                     if result.name == sheet_name:

@@ -213,3 +213,28 @@ def test_rules_hold_across_chunks(
         (ITEMS, R),
         (ORD, L),
     }
+
+
+def test_preview_and_commit_report_the_same(
+    db_session: Session, catalog: dict[str, Any], do_import: ImportFn
+) -> None:
+    import json
+
+    do_import(HEADER + f"{C},{R},,\n", "v1.csv", "table_lineage", commit=True)
+    workbook = json.dumps(
+        {
+            "table_lineage": [{"from": ORD, "to": R}, {"from": R, "to": L}, {"from": L, "to": ORD}],
+            "field_lineage": [
+                {"from": f"{ORD}.amount", "to": f"{R}.amount"},
+                {"from": f"{ITEMS}.amount", "to": f"{L}.amount"},
+            ],
+        }
+    )
+    preview = do_import(workbook, "w.json", "workbook", replace=True)
+    committed = do_import(workbook, "w.json", "workbook", replace=True, commit=True)
+    assert committed.committed
+    assert preview.counts() == committed.counts()
+    assert preview.graph.as_dict() == committed.graph.as_dict()
+    assert preview.graph.edges_deprecated == 1  # C → R is no longer in the file
+    assert preview.graph.table_edges_added_for_field_edges == 1  # ITEMS → L only
+    assert [p.code for p in preview.all_problems()] == ["CYCLE_CREATED"]

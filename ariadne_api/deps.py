@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from ariadne_core.cache import SESSION_CACHE
+from ariadne_core.cache import SESSION_CACHE, SESSION_GRAPH
 from ariadne_core.config import Settings
 from ariadne_core.db.models import UserRole
 from ariadne_core.errors import AuthenticationFailed
@@ -52,6 +52,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """
     session: Session = request.app.state.session_factory()
     session.info[SESSION_CACHE] = request.app.state.lineage_cache  # bumped after commits
+    session.info[SESSION_GRAPH] = request.app.state.graph_router  # Neo4j follows commits
     try:
         yield session
     except BaseException:

@@ -31,6 +31,7 @@ from ariadne_core import __version__
 from ariadne_core.cache import LineageCache
 from ariadne_core.config import Settings, get_settings
 from ariadne_core.db.engine import engine_for, get_engine, session_factory
+from ariadne_core.graph.routing import GraphRouter
 from ariadne_core.importing.rowcheck import warm_up
 from ariadne_core.security.secrets import keyring_for
 
@@ -53,14 +54,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Fewer worker threads than the default 40: sync routes hold the GIL for most of
         # their time, and many threads mostly fight over it. Requests beyond the limit wait
         # in the event loop instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         # Great Expectations takes seconds to import; load it before the first upload.
         threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
-        yield
+        app.state.graph_router.start()
+        try:
+            yield
+        finally:
+            app.state.graph_router.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.keyring = keyring_for(settings)
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
     app.state.import_launcher = ImportLauncher(settings, engine, app.state.keyring)
+    app.state.graph_router = GraphRouter(settings, engine)
 
     install_error_handlers(app)
     app.include_router(health.router)

@@ -26,6 +26,7 @@ TTL_SECONDS = 15 * 60
 GENERATION_KEY = "ariadne:lineage:generation"
 SESSION_FLAG = "lineage_changed"
 SESSION_CACHE = "lineage_cache"
+SESSION_GRAPH = "graph_router"  # has poke(): relays committed changes to Neo4j
 
 
 class InProcessCache:
@@ -136,6 +137,9 @@ def _bump_after_commit(session: Session) -> None:
         cache = session.info.get(SESSION_CACHE)
         if cache is not None:
             cache.bump()
+        graph = session.info.get(SESSION_GRAPH)
+        if graph is not None:
+            graph.poke()
 
 
 @event.listens_for(Session, "after_rollback")

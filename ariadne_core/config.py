@@ -55,7 +55,9 @@ class Settings(BaseSettings):
         "to. Unset: http://<ARIADNE_API_HOST>:<ARIADNE_DAGSTER_PORT>.",
     )
     neo4j_uri: str | None = Field(
-        None, description="Bolt URI of Neo4j (bolt://host:7687). Unset: no Neo4j."
+        None,
+        description="Bolt URI of Neo4j (bolt://host:7687); set, lineage reads go to Neo4j "
+        "(falling back to PostgreSQL). Unset: no Neo4j.",
     )
     neo4j_user: str = Field("neo4j", description="Neo4j user name.")
     neo4j_password: str = Field("", description="Neo4j password.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from ariadne_api.deps import CurrentUser, SessionDep, SettingsDep
 from ariadne_api.schemas.common import error_responses
@@ -20,8 +21,7 @@ from ariadne_api.schemas.lineage import (
 )
 from ariadne_core.cache import LineageCache
 from ariadne_core.db.models import LineageStatus
-from ariadne_core.graph.postgres import PostgresGraphStore
-from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter
+from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter, GraphStore
 from ariadne_core.lineage.impact import Affected, analyze_impact
 from ariadne_core.lineage.traversal import Traversal, parse_lineage_sources, traverse
 
@@ -52,18 +52,38 @@ def _filter(
     )
 
 
+def _store(request: Request, session: Session, backend: dict[str, Any]) -> GraphStore:
+    """Neo4j when configured and current, else PostgreSQL (see ariadne_core.graph.routing)."""
+    store, name = request.app.state.graph_router.store(session)
+    backend["name"] = name
+    backend["store"] = store
+    return store
+
+
 def _cached(
-    request: Request, kind: str, params: dict[str, Any], compute: Callable[[], BaseModel]
+    request: Request,
+    kind: str,
+    params: dict[str, Any],
+    compute: Callable[[], BaseModel],
+    backend: dict[str, Any],
 ) -> Response:
-    """Serve from the lineage cache, or compute, store and serve."""
+    """Serve from the lineage cache, or compute, store and serve.
+
+    `X-Graph-Backend` says who answered: neo4j, postgres, or cache.
+    """
     cache: LineageCache | None = request.app.state.lineage_cache
     key = cache.key(kind, params) if cache is not None else None
     body = cache.get(key) if cache is not None and key is not None else None
+    answered = "cache"
     if body is None:
         body = compute().model_dump_json().encode()
+        store = backend.get("store")
+        answered = getattr(store, "used", None) or backend.get("name", "postgres")
         if cache is not None and key is not None:
             cache.set(key, body)
-    return Response(content=body, media_type="application/json")
+    return Response(
+        content=body, media_type="application/json", headers={"X-Graph-Backend": answered}
+    )
 
 
 def _graph(result: Traversal) -> LineageGraphResponse:
@@ -120,6 +140,7 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
         cursor: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
         edge_filter = _filter(source_filter, status, min_confidence)
+        backend: dict[str, Any] = {}
         params = {
             "root": node_id,
             "depth": depth,
@@ -133,7 +154,7 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
             return _graph(
                 traverse(
                     session,
-                    PostgresGraphStore(session),
+                    _store(request, session, backend),
                     settings,
                     root=node_id,
                     kind=kind,
@@ -145,7 +166,7 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
                 )
             )
 
-        return _cached(request, f"{kind}-{direction}", params, compute)
+        return _cached(request, f"{kind}-{direction}", params, compute, backend)
 
 
 for _kind in ("table", "field"):
@@ -178,10 +199,12 @@ def impact(
         "min_confidence": min_confidence,
     }
 
+    backend: dict[str, Any] = {}
+
     def compute() -> BaseModel:
         result = analyze_impact(
             session,
-            PostgresGraphStore(session),
+            _store(request, session, backend),
             settings,
             table_id=table_id,
             change_type=change_type,
@@ -199,7 +222,7 @@ def impact(
             owners_to_notify=result.owners_to_notify,
         )
 
-    return _cached(request, "impact", params, compute)
+    return _cached(request, "impact", params, compute, backend)
 
 
 def _items(hits: list[Affected]) -> list[ImpactedItem]:

@@ -39,7 +39,7 @@ class Neo4jGraphStore:
         return list(records)
 
     def ensure_schema(self) -> None:
-        for label in LABEL.values():
+        for label in (*LABEL.values(), "SyncCursor"):
             self._run(
                 f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS "
                 f"FOR (n:{label}) REQUIRE n.id IS UNIQUE"
@@ -113,7 +113,14 @@ class Neo4jGraphStore:
         return result
 
     def rebuild(self, session: Session) -> dict[str, int]:
-        """Replace the projection with what PostgreSQL holds; returns the counts loaded."""
+        """Replace the projection with what PostgreSQL holds; returns the counts loaded.
+
+        The outbox cursor is set to the newest audit event seen before reading, so the
+        relay applies whatever commits after that.
+        """
+        from ariadne_core.graph import sync
+
+        newest, _ = sync.outbox_position(session, 0)
         self.ensure_schema()
         self._run("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
         counts = {}
@@ -155,6 +162,7 @@ class Neo4jGraphStore:
                     rows=batch[start : start + BATCH],
                 )
             counts[f"{kind}_edges"] = len(batch)
+        sync.write_cursor(self, newest, sync.outbox_position(session, newest)[1])
         return counts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,28 @@ def run_import(
         return report
     report.format = parsed.format
     report.problems.extend(parsed.problems)
+    # The import holds many small objects for a while; the cyclic collector would scan
+    # them again and again (reference counting still frees everything).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(session, parsed, report, actor, keyring, commit, replace, say)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(
+    session: Session,
+    parsed: Any,
+    report: ImportReport,
+    actor: Actor,
+    keyring: Keyring,
+    commit: bool,
+    replace: bool,
+    say: Progress,
+) -> ImportReport:
+    file_name = report.file_name
     ctx = Context(
         session,
         actor,
@@ -210,7 +233,7 @@ def run_import(
         "import %s of %s (%s): %s",
         "committed" if report.committed else "checked",
         file_name,
-        import_type,
+        report.import_type,
         report.counts(),
     )
     return report

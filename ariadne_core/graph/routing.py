@@ -1,0 +1,153 @@
+"""Which graph backend answers a read: Neo4j when configured and current, else PostgreSQL.
+
+PostgreSQL is the source of truth. A read goes to Neo4j only when the projection has
+every committed change (see `sync.is_fresh`; a stale projection is brought up to date
+first). When Neo4j fails, before or during the read, the same read is answered by
+PostgreSQL and `/readyz` reports `degraded`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ariadne_core.config import Settings
+from ariadne_core.graph import sync
+from ariadne_core.graph.neo4j_store import Neo4jGraphStore
+from ariadne_core.graph.postgres import PostgresGraphStore
+from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind, Walk
+
+log = logging.getLogger("ariadne.graph")
+RETRY_AFTER_SECONDS = 30.0
+
+
+@dataclass
+class BackendState:
+    """What the last read used, for headers and readiness."""
+
+    last_backend: str = "postgres"
+    last_error: str | None = None
+    # After a failure Neo4j is left alone for a while, so degraded reads do not each
+    # wait for a connection timeout first.
+    down_until: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, backend: str, error: str | None = None) -> None:
+        with self.lock:
+            self.last_backend, self.last_error = backend, error
+            if error is not None:
+                self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
+
+    @property
+    def resting(self) -> bool:
+        return time.monotonic() < self.down_until
+
+
+def _neo4j_errors() -> tuple[type[BaseException], ...]:
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    return (Neo4jError, DriverError, OSError)
+
+
+class FallbackStore:
+    """Neo4j first; any Neo4j failure answers the same call from PostgreSQL."""
+
+    def __init__(
+        self, primary: Neo4jGraphStore, fallback: PostgresGraphStore, state: BackendState
+    ) -> None:
+        self.primary, self.fallback, self.state = primary, fallback, state
+        self.used = "neo4j"
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self.used == "neo4j":
+            try:
+                return getattr(self.primary, name)(*args, **kwargs)
+            except _neo4j_errors() as exc:
+                log.warning("Neo4j failed during a lineage read (%s); using PostgreSQL", exc)
+                self.used = "postgres"
+                self.state.note("postgres", type(exc).__name__)
+        return getattr(self.fallback, name)(*args, **kwargs)
+
+    def walk(
+        self,
+        root: uuid.UUID,
+        *,
+        kind: Kind,
+        direction: Direction,
+        depth: int,
+        edge_filter: EdgeFilter,
+    ) -> Walk:
+        result: Walk = self._call(
+            "walk", root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter
+        )
+        return result
+
+    def step(
+        self,
+        frontier: list[uuid.UUID],
+        *,
+        kind: Kind,
+        direction: Direction,
+        edge_filter: EdgeFilter,
+    ) -> list[GraphEdge]:
+        result: list[GraphEdge] = self._call(
+            "step", frontier, kind=kind, direction=direction, edge_filter=edge_filter
+        )
+        return result
+
+
+class GraphRouter:
+    """Built once per API process; hands each read the store it should use."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings, self.engine = settings, engine
+        self.state = BackendState()
+        self.driver: Any = None
+        self.relay: sync.Relay | None = None
+        if settings.neo4j_uri:
+            from neo4j import GraphDatabase
+
+            self.driver = GraphDatabase.driver(
+                settings.neo4j_uri,
+                auth=(settings.neo4j_user, settings.neo4j_password),
+                connection_timeout=2,
+                max_transaction_retry_time=2,
+            )
+            self.relay = sync.Relay(engine, Neo4jGraphStore(self.driver))
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.relay.start()
+
+    def close(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self.driver is not None:
+            self.driver.close()
+
+    def poke(self) -> None:
+        if self.relay is not None:
+            self.relay.poke()
+
+    def store(self, session: Session) -> tuple[GraphStore, str]:
+        """(store, backend name) for one read."""
+        postgres = PostgresGraphStore(session)
+        if self.driver is None or self.state.resting:
+            return postgres, "postgres"
+        neo4j = Neo4jGraphStore(self.driver)
+        try:
+            if not sync.is_fresh(neo4j, session):
+                sync.relay(neo4j, session)
+        except _neo4j_errors() as exc:
+            log.warning("Neo4j is not answering (%s); lineage reads use PostgreSQL", exc)
+            self.state.note("postgres", type(exc).__name__)
+            return postgres, "postgres"
+        self.state.note("neo4j")
+        return FallbackStore(neo4j, postgres, self.state), "neo4j"

@@ -1,0 +1,175 @@
+"""Feed the Neo4j projection from the lineage audit trail, which is the outbox.
+
+Every lineage change appends an audit event in the same transaction as the change, so
+the events are a complete, ordered record of which edges changed. The relay copies the
+current state of the edges named by new events into Neo4j and moves a cursor kept in
+Neo4j itself (`(:SyncCursor {id: "lineage_audit"})`).
+
+Event ids come from a sequence, and a transaction can commit after a later one, so an
+event can appear below the cursor. The cursor therefore also keeps how many events the
+last WINDOW ids held; a different count means a late event arrived, and the relay
+re-reads that window. Upserts write current state, so re-reading is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from ariadne_core.db.engine import session_scope
+from ariadne_core.db.models import FieldLineage, TableLineage
+from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore
+
+log = logging.getLogger("ariadne.graph.sync")
+
+CURSOR_ID = "lineage_audit"
+WINDOW = 1_000
+BATCH = 5_000
+
+
+def outbox_position(session: Session, last: int) -> tuple[int, int]:
+    """(newest event id, events in the WINDOW ids up to ``last``), both from indexes."""
+    row = session.execute(
+        text(
+            "SELECT (SELECT coalesce(max(id), 0) FROM lineage_audit_events), "
+            "(SELECT count(*) FROM lineage_audit_events WHERE id > :low AND id <= :last)"
+        ),
+        {"low": last - WINDOW, "last": last},
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def read_cursor(store: Neo4jGraphStore) -> tuple[int, int]:
+    rows = store._run(
+        "MATCH (c:SyncCursor {id: $id}) RETURN c.last_event_id AS last, c.window AS window",
+        id=CURSOR_ID,
+    )
+    if not rows:
+        return -1, -1  # never synced: everything is stale
+    return int(rows[0]["last"]), int(rows[0]["window"])
+
+
+def write_cursor(store: Neo4jGraphStore, last: int, window: int) -> None:
+    store._run(
+        "MERGE (c:SyncCursor {id: $id}) SET c.last_event_id = $last, c.window = $window",
+        id=CURSOR_ID,
+        last=last,
+        window=window,
+    )
+
+
+def is_fresh(store: Neo4jGraphStore, session: Session) -> bool:
+    last, window = read_cursor(store)
+    if last < 0:
+        return False
+    newest, counted = outbox_position(session, last)
+    return newest == last and counted == window
+
+
+def _edge_rows(session: Session, kind: str, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    model: Any = TableLineage if kind == "table" else FieldLineage
+    src, dst = (
+        (model.source_table_id, model.target_table_id)
+        if kind == "table"
+        else (model.source_field_id, model.target_field_id)
+    )
+    rows = session.execute(
+        select(
+            model.id,
+            src,
+            dst,
+            model.lineage_source,
+            model.confidence,
+            model.status,
+            model.transformation_type,
+        ).where(model.id.in_(ids))
+    ).all()
+    return [
+        {
+            "id": str(r[0]),
+            "src": str(r[1]),
+            "dst": str(r[2]),
+            "lineage_source": r[3].value,
+            "confidence": float(r[4]),
+            "status": r[5].value,
+            "transformation_type": r[6],
+        }
+        for r in rows
+    ]
+
+
+def upsert_edges(store: Neo4jGraphStore, kind: str, rows: list[dict[str, Any]]) -> None:
+    label = LABEL[kind]
+    for start in range(0, len(rows), BATCH):
+        store._run(
+            f"UNWIND $rows AS r MERGE (a:{label} {{id: r.src}}) MERGE (b:{label} {{id: r.dst}}) "
+            "MERGE (a)-[e:FEEDS {id: r.id}]->(b) SET e.lineage_source = r.lineage_source, "
+            "e.confidence = r.confidence, e.status = r.status, "
+            "e.transformation_type = r.transformation_type",
+            rows=rows[start : start + BATCH],
+        )
+
+
+def relay(store: Neo4jGraphStore, session: Session) -> int:
+    """Copy the edges changed since the cursor into Neo4j; returns how many edges."""
+    last, window = read_cursor(store)
+    newest, counted = outbox_position(session, max(last, 0))
+    if last >= 0 and newest == last and counted == window:
+        return 0
+    low = -1 if last < 0 else min(last, newest) - WINDOW
+    events = session.execute(
+        text(
+            "SELECT DISTINCT edge_kind, edge_id FROM lineage_audit_events "
+            "WHERE id > :low AND id <= :newest"
+        ),
+        {"low": low, "newest": newest},
+    ).all()
+    changed = 0
+    for kind in ("table", "field"):
+        ids = [edge_id for edge_kind, edge_id in events if edge_kind == kind]
+        for start in range(0, len(ids), BATCH):
+            rows = _edge_rows(session, kind, ids[start : start + BATCH])
+            upsert_edges(store, kind, rows)
+            changed += len(rows)
+    _, window_now = outbox_position(session, newest)
+    write_cursor(store, newest, window_now)
+    return changed
+
+
+class Relay:
+    """Runs `relay` in a background thread when poked (after a lineage commit) and every
+    few seconds, so Neo4j follows PostgreSQL without the request waiting for it."""
+
+    def __init__(self, engine: Engine, store: Neo4jGraphStore, interval: float = 5.0) -> None:
+        self.engine, self.store, self.interval = engine, store, interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="neo4j-relay", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                with session_scope(self.engine) as session:
+                    relay(self.store, session)
+            except Exception as exc:  # Neo4j down: reads fall back; try again later
+                log.warning("could not relay lineage changes to Neo4j: %s", exc)

@@ -1,0 +1,260 @@
+"""Lineage traversal through the HTTP API on a synthetic enterprise graph, both backends.
+
+    make bench        (or: .venv/bin/python benchmarks/lineage.py)
+
+Builds 100,000 tables in 100 sources (5 fields each) in layers, like a warehouse: raw
+sources, staging, marts, reports. 300,000 table edges mostly go from one layer to the
+next, some skip a layer, a few go back (cycles), and 30 hub tables (calendars,
+currencies, customer masters) feed thousands of tables each. Every table edge carries
+3 field edges (900,000). The same graph is loaded into Neo4j with the `lineage_graph`
+rebuild.
+
+Then a real uvicorn (2 workers) answers 3-hop and 5-hop upstream and downstream requests
+from wrk at 4 concurrent connections: on PostgreSQL and on Neo4j with the cache off,
+and with the Redis cache on. Prints p50 and p95; writes benchmarks/results/lineage.json
+with postgres_3hop_p95_ms, neo4j_3hop_p95_ms, postgres_5hop_p95_ms, neo4j_5hop_p95_ms
+(cache off) and cached_3hop_p95_ms. Target: 3-hop p95 < 25 ms with the cache off.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ariadne_core.config import Settings
+from ariadne_core.runtime.services import load_state, start_services
+from ariadne_core.security.tokens import issue_token
+from benchmarks._common import RESULTS, ROOT, ApiServer, drop_database, fresh_database, wrk_latency
+
+TABLES = 100_000
+SOURCES = 100
+FIELDS = 5
+EDGES = 300_000
+FIELD_EDGES_PER_EDGE = 3
+HUBS = 30
+LAYERS = (0.25, 0.35, 0.3, 0.1)  # share of tables: raw, staging, marts, reports
+CLIENTS = 4
+SECONDS = 10
+PATHS = 400
+
+
+def build_graph(rng: random.Random) -> tuple[list[int], set[tuple[int, int]]]:
+    layer_of: list[int] = []
+    for layer, share in enumerate(LAYERS):
+        layer_of += [layer] * int(TABLES * share)
+    layer_of += [len(LAYERS) - 1] * (TABLES - len(layer_of))
+    members: list[list[int]] = [[] for _ in LAYERS]
+    for table, layer in enumerate(layer_of):
+        members[layer].append(table)
+    hubs = rng.sample(members[1], HUBS)
+    edges: set[tuple[int, int]] = set()
+    while len(edges) < EDGES:
+        target = rng.randrange(TABLES)
+        layer = layer_of[target]
+        roll = rng.random()
+        if roll < 0.08:
+            source = rng.choice(hubs)  # a hub: calendars, currencies, customer master
+        elif roll < 0.09 and layer < len(LAYERS) - 1:
+            source = rng.choice(members[layer + 1])  # a rare edge backwards: cycles
+        elif layer == 0:
+            continue  # raw tables have no upstream
+        else:
+            back = 2 if layer >= 2 and roll < 0.2 else 1  # some skip a layer
+            source = rng.choice(members[layer - back])
+        if source != target:
+            edges.add((source, target))
+    return layer_of, edges
+
+
+def seed(url: str) -> tuple[list[str], list[int]]:
+    rng = random.Random(7)
+    layer_of, edges = build_graph(rng)
+    table_ids = [uuid.uuid4() for _ in range(TABLES)]
+    field_ids = [[uuid.uuid4() for _ in range(FIELDS)] for _ in range(TABLES)]
+    with psycopg.connect(url) as conn:
+        source_ids = [uuid.uuid4() for _ in range(SOURCES)]
+        with conn.cursor().copy("COPY data_sources (id, name, type) FROM STDIN") as copy:
+            for i, sid in enumerate(source_ids):
+                copy.write_row((sid, f"src{i}", "manual"))
+        with conn.cursor().copy(
+            "COPY metadata_tables (id, source_id, schema_name, name, qualified_name) FROM STDIN"
+        ) as copy:
+            for i, tid in enumerate(table_ids):
+                schema = f"layer{layer_of[i]}"
+                copy.write_row(
+                    (
+                        tid,
+                        source_ids[i % SOURCES],
+                        schema,
+                        f"t{i}",
+                        f"src{i % SOURCES}.{schema}.t{i}",
+                    )
+                )
+        with conn.cursor().copy(
+            "COPY metadata_fields (id, table_id, name, qualified_name, ordinal_position) FROM STDIN"
+        ) as copy:
+            for i, tid in enumerate(table_ids):
+                for f in range(FIELDS):
+                    copy.write_row(
+                        (
+                            field_ids[i][f],
+                            tid,
+                            f"c{f}",
+                            f"src{i % SOURCES}.layer{layer_of[i]}.t{i}.c{f}",
+                            f + 1,
+                        )
+                    )
+        kinds = ("manual", "approved", "inferred")
+        with conn.cursor().copy(
+            "COPY table_lineage (id, source_table_id, target_table_id, lineage_source, origin, "
+            "confidence, status, transformation_type) FROM STDIN"
+        ) as copy:
+            edge_ids = {}
+            for s, t in edges:
+                kind = kinds[0] if rng.random() < 0.7 else rng.choice(kinds[1:])
+                eid = uuid.uuid4()
+                edge_ids[(s, t)] = eid
+                status = "pending_review" if kind == "inferred" else "active"
+                copy.write_row(
+                    (
+                        eid,
+                        table_ids[s],
+                        table_ids[t],
+                        kind,
+                        kind,
+                        round(rng.uniform(0.4, 1.0), 2),
+                        status,
+                        "etl",
+                    )
+                )
+        with conn.cursor().copy(
+            "COPY field_lineage (id, source_field_id, target_field_id, table_lineage_id, "
+            "lineage_source, origin, confidence, status) FROM STDIN"
+        ) as copy:
+            for (s, t), eid in edge_ids.items():
+                for f in rng.sample(range(FIELDS), FIELD_EDGES_PER_EDGE):
+                    copy.write_row(
+                        (
+                            uuid.uuid4(),
+                            field_ids[s][f],
+                            field_ids[t][f],
+                            eid,
+                            "manual",
+                            "manual",
+                            1.0,
+                            "active",
+                        )
+                    )
+        conn.commit()
+        conn.execute("ANALYZE")
+    return [str(t) for t in table_ids], layer_of
+
+
+def load_neo4j(url: str, neo4j: dict[str, str]) -> dict[str, int]:
+    from neo4j import GraphDatabase
+    from sqlalchemy.orm import Session
+
+    from ariadne_core.db.engine import engine_for
+    from ariadne_core.graph.neo4j_store import Neo4jGraphStore
+
+    with GraphDatabase.driver(neo4j["uri"], auth=(neo4j["user"], neo4j["password"])) as driver:
+        store = Neo4jGraphStore(driver)
+        with Session(engine_for(url)) as session:
+            return store.rebuild(session)
+
+
+def measure(server: ApiServer, token: str, paths: list[str], expect_backend: str) -> dict:
+    request = urllib.request.Request(
+        server.url + paths[0], headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        backend = response.headers["X-Graph-Backend"]
+    if expect_backend and backend != expect_backend:
+        raise SystemExit(f"expected the {expect_backend} backend, the API used {backend}")
+    return wrk_latency(server.url, token, paths, clients=CLIENTS, seconds=SECONDS)
+
+
+def main() -> None:
+    home = Path(ROOT / ".ariadne")
+    state = load_state(home) or start_services(home, ("postgres", "redis", "neo4j"))
+    url = fresh_database("bench_lineage")
+    results: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        table_ids, layer_of = seed(url)
+        print(
+            f"seeded {TABLES:,} tables, {EDGES:,} table edges and "
+            f"{EDGES * FIELD_EDGES_PER_EDGE:,} field edges in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+        started = time.perf_counter()
+        loaded = load_neo4j(url, state["neo4j"])
+        print(f"loaded Neo4j {loaded} in {time.perf_counter() - started:.0f} s")
+        rng = random.Random(3)
+        middle = [i for i, layer in enumerate(layer_of) if layer in (1, 2)]
+        settings = Settings(
+            _env_file=None,
+            database_url=url,
+            jwt_secret="bench-" + "s" * 40,
+            home=Path(f"/tmp/ariadne-bench-{uuid.uuid4().hex[:6]}"),
+        )
+        token = issue_token(settings, subject="bench@example.com", role="viewer").access_token
+        base_env = {
+            "ARIADNE_DATABASE_URL": url,
+            "ARIADNE_JWT_SECRET": settings.jwt_secret or "",
+            "ARIADNE_HOME": str(settings.home),
+            "ARIADNE_LOG_LEVEL": "WARNING",
+            "ARIADNE_IMPORT_RUNNER": "thread",
+        }
+        neo4j_env = {
+            "ARIADNE_NEO4J_URI": state["neo4j"]["uri"],
+            "ARIADNE_NEO4J_PASSWORD": state["neo4j"]["password"],
+        }
+        runs = [
+            ("postgres", {"ARIADNE_LINEAGE_CACHE": "false"}, "postgres"),
+            ("neo4j", {**neo4j_env, "ARIADNE_LINEAGE_CACHE": "false"}, "neo4j"),
+            (
+                "cached",
+                {"ARIADNE_LINEAGE_CACHE": "true", "ARIADNE_REDIS_URL": state["redis"]["url"]},
+                "",
+            ),
+        ]
+        for name, env, backend in runs:
+            with ApiServer({**base_env, **env}) as server:
+                for depth in (3, 5):
+                    if name == "cached" and depth == 5:
+                        continue
+                    paths = [
+                        f"/api/v1/lineage/table/{table_ids[rng.choice(middle)]}/"
+                        f"{'upstream' if i % 2 else 'downstream'}?depth={depth}"
+                        for i in range(PATHS)
+                    ]
+                    if name == "cached":  # warm the cache once, then measure hits
+                        measure(server, token, paths, backend)
+                    stats = measure(server, token, paths, backend)
+                    print(
+                        f"{name:9s} {depth}-hop  p50 {stats['p50']:7.1f} ms  "
+                        f"p95 {stats['p95']:7.1f} ms  {stats['rps']:6.1f} req/s"
+                    )
+                    results[f"{name}_{depth}hop_p50_ms"] = stats["p50"]
+                    results[f"{name}_{depth}hop_p95_ms"] = stats["p95"]
+                    results[f"{name}_{depth}hop_rps"] = stats["rps"]
+    finally:
+        drop_database(url)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "lineage.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print("target: 3-hop p95 < 25 ms with the cache off (postgres_3hop_p95_ms, neo4j_3hop_p95_ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -698,31 +698,75 @@ class _EdgeWriter:
 
     def __init__(self, ctx: Context, kind: _EdgeKind) -> None:
         self.ctx, self.kind = ctx, kind
-        self.inserts: list[dict[str, Any]] = []
+        self.inserts: list[dict[str, Any]] = []  # {"id": ...} of each new edge
+        self.lines: list[str] = []  # the new edges in COPY text format
         self.updates: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (existing, changes)
 
     def add(self, plan: _EdgePlan) -> None:
-        if plan.existing is None:
-            values = {
-                "id": uuid.uuid4(),
-                self.kind.source_col: plan.source_id,
-                self.kind.target_col: plan.target_id,
-                **initial_state(plan.data, self.ctx.actor),
-                **plan.extra,
-            }
-            self.inserts.append(values)
-        else:
+        if plan.existing is not None:
             self.updates.append((plan.existing, plan.changes))
+            return
+        edge_id = uuid.uuid4()
+        self.inserts.append({"id": edge_id})
+        if not self.ctx.write_lineage:
+            return  # a preview: the id is enough
+        state = initial_state(plan.data, self.ctx.actor)
+        approved_at = state["approved_at"]
+        values = [
+            str(edge_id),
+            str(plan.source_id),
+            str(plan.target_id),
+            _copy_text(state["transformation_type"]),
+            _copy_text(state["transformation_logic"]),
+            state["lineage_source"].value,
+            state["origin"].value,
+            repr(float(state["confidence"])),
+            state["status"].value,
+            _copy_text(state["edge_metadata"] or {}),
+            _copy_text(state["created_by"]),
+            _copy_text(state["approved_by"]),
+            "\\N" if approved_at is None else approved_at.isoformat(),
+        ]
+        if self.kind is FIELD_EDGES:
+            values.append(_copy_text(plan.extra.get("table_lineage_id")))
+        self.lines.append("\t".join(values))
+
+    def _copy_inserts(self) -> None:
+        kind = self.kind
+        columns = [
+            "id",
+            kind.source_col,
+            kind.target_col,
+            "transformation_type",
+            "transformation_logic",
+            "lineage_source",
+            "origin",
+            "confidence",
+            "status",
+            "metadata",
+            "created_by",
+            "approved_by",
+            "approved_at",
+        ]
+        if kind is FIELD_EDGES:
+            columns.append("table_lineage_id")
+        session = self.ctx.session
+        session.flush()
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        statement = f"COPY {kind.model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for start in range(0, len(self.lines), 5_000):
+                copy.write("\n".join(self.lines[start : start + 5_000]) + "\n")
 
     def flush(self) -> None:
         session, kind = self.ctx.session, self.kind
         events: list[dict[str, Any]] = []
         if not self.ctx.write_lineage:
-            self.inserts, self.updates = [], []
+            self.inserts, self.lines, self.updates = [], [], []
             return
         if self.inserts:
-            copy_rows(session, kind.model, self.inserts)
-        if self.inserts:
+            self._copy_inserts()
             append_created_events_sql(
                 session,
                 kind.model,
@@ -766,7 +810,7 @@ class _EdgeWriter:
         if events:
             copy_rows(session, LineageAuditEvent, events)
             mark_lineage_changed(session)
-        self.inserts, self.updates = [], []
+        self.inserts, self.lines, self.updates = [], [], []
 
     def _event(
         self, edge_id: uuid.UUID, action: LineageAction, before: Any, after: Any

@@ -9,6 +9,7 @@ the catalogue in `messages`. GX 1.x is called directly (dagster-ge does not supp
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ def suite_document(import_type: str) -> dict[str, Any]:
 def _gx() -> tuple[Any, Any, dict[str, Any]]:
     """(GX module, batch definition, suites): built once per process, on first use."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import (

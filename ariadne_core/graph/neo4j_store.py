@@ -45,6 +45,18 @@ class Neo4jGraphStore:
                 f"FOR (n:{label}) REQUIRE n.id IS UNIQUE"
             )
 
+    def clear(self) -> None:
+        """Remove the projection in batches (one transaction for a million
+        relationships would not fit the heap)."""
+        while True:
+            rows = self._run(
+                "MATCH (n) WHERE n:Table OR n:Field WITH n LIMIT $batch "
+                "DETACH DELETE n RETURN count(*) AS removed",
+                batch=2_000,
+            )
+            if not rows or int(rows[0]["removed"]) == 0:
+                return
+
     def step(
         self,
         frontier: list[uuid.UUID],
@@ -122,7 +134,7 @@ class Neo4jGraphStore:
 
         newest, _ = sync.outbox_position(session, 0)
         self.ensure_schema()
-        self._run("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        self.clear()
         counts = {}
         for kind, model, src, dst in (
             ("table", TableLineage, TableLineage.source_table_id, TableLineage.target_table_id),

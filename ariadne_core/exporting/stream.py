@@ -128,6 +128,13 @@ def stream_yaml(types: list[str], rows: Rows) -> Iterator[bytes]:
         yield "".join(parts).encode()
 
 
+def _excel_safe(value: str | None) -> str | None:
+    """Excel cannot hold most control characters; they are dropped from the cell."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if value else value
+
+
 def stream_xlsx(types: list[str], rows: Rows) -> Iterator[bytes]:
     """openpyxl's write-only mode spills rows to disk; the file is then sent in chunks."""
     from openpyxl import Workbook
@@ -138,7 +145,7 @@ def stream_xlsx(types: list[str], rows: Rows) -> Iterator[bytes]:
         names = SPECS[import_type].names
         sheet.append(names)
         for row in rows(import_type):
-            sheet.append([neutralize(row.get(n)) for n in names])
+            sheet.append([_excel_safe(neutralize(row.get(n))) for n in names])
     handle, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:

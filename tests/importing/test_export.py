@@ -137,3 +137,20 @@ def test_templates_read_back_with_their_example_row(
         assert set(SPECS[import_type].names) <= described
     if fmt == "yaml":
         assert all(f"#   {c.name} " in content.decode() for c in SPECS[import_type].columns)
+
+
+def test_excel_export_drops_characters_excel_cannot_hold(
+    db_session: Session, populated: None, catalog: dict
+) -> None:
+    from openpyxl import load_workbook
+
+    update_table(
+        db_session,
+        catalog["dw.marts.customer_ltv"].id,
+        {"description": "bell\x07 and \U00095e1e"},
+        "seed",
+    )
+    content = _export(db_session, "xlsx", ["tables"])
+    sheet = load_workbook(io.BytesIO(content))["tables"]
+    descriptions = {row[2]: row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert descriptions["customer_ltv"] == "bell and \U00095e1e"

@@ -21,6 +21,7 @@ from ariadne_api.schemas.lineage import (
 )
 from ariadne_core.cache import LineageCache
 from ariadne_core.db.models import LineageStatus
+from ariadne_core.graph.routing import backend_name
 from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter, GraphStore
 from ariadne_core.lineage.impact import Affected, analyze_impact
 from ariadne_core.lineage.traversal import Traversal, parse_lineage_sources, traverse
@@ -52,22 +53,15 @@ def _filter(
     )
 
 
-def _store(request: Request, session: Session, backend: dict[str, Any]) -> GraphStore:
-    """Neo4j when configured and current, else PostgreSQL (see ariadne_core.graph.routing)."""
-    store, name = request.app.state.graph_router.store(session)
-    backend["name"] = name
-    backend["store"] = store
-    return store
-
-
 def _cached(
     request: Request,
+    session: Session,
     kind: str,
     params: dict[str, Any],
-    compute: Callable[[], BaseModel],
-    backend: dict[str, Any],
+    compute: Callable[[GraphStore], BaseModel],
 ) -> Response:
-    """Serve from the lineage cache, or compute, store and serve.
+    """Serve from the lineage cache, or compute on the store the router picks (Neo4j
+    when configured and current, else PostgreSQL), keep and serve.
 
     `X-Graph-Backend` says who answered: neo4j, postgres, or cache.
     """
@@ -76,9 +70,9 @@ def _cached(
     body = cache.get(key) if cache is not None and key is not None else None
     answered = "cache"
     if body is None:
-        body = compute().model_dump_json().encode()
-        store = backend.get("store")
-        answered = getattr(store, "used", None) or backend.get("name", "postgres")
+        store = request.app.state.graph_router.store(session)
+        body = compute(store).model_dump_json().encode()
+        answered = backend_name(store)
         if cache is not None and key is not None:
             cache.set(key, body)
     return Response(
@@ -140,7 +134,6 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
         cursor: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
         edge_filter = _filter(source_filter, status, min_confidence)
-        backend: dict[str, Any] = {}
         params = {
             "root": node_id,
             "depth": depth,
@@ -150,11 +143,11 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
             "budget": settings.lineage_node_budget,
         }
 
-        def compute() -> BaseModel:
+        def compute(store: GraphStore) -> BaseModel:
             return _graph(
                 traverse(
                     session,
-                    _store(request, session, backend),
+                    store,
                     settings,
                     root=node_id,
                     kind=kind,
@@ -166,7 +159,7 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
                 )
             )
 
-        return _cached(request, f"{kind}-{direction}", params, compute, backend)
+        return _cached(request, session, f"{kind}-{direction}", params, compute)
 
 
 for _kind in ("table", "field"):
@@ -199,12 +192,10 @@ def impact(
         "min_confidence": min_confidence,
     }
 
-    backend: dict[str, Any] = {}
-
-    def compute() -> BaseModel:
+    def compute(store: GraphStore) -> BaseModel:
         result = analyze_impact(
             session,
-            _store(request, session, backend),
+            store,
             settings,
             table_id=table_id,
             change_type=change_type,
@@ -222,7 +213,7 @@ def impact(
             owners_to_notify=result.owners_to_notify,
         )
 
-    return _cached(request, "impact", params, compute, backend)
+    return _cached(request, session, "impact", params, compute)
 
 
 def _items(hits: list[Affected]) -> list[ImpactedItem]:

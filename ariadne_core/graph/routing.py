@@ -30,20 +30,15 @@ RETRY_AFTER_SECONDS = 30.0
 
 @dataclass
 class BackendState:
-    """What the last read used, for headers and readiness."""
+    """After a Neo4j failure, Neo4j is left alone for a while, so degraded reads do not
+    each wait for a connection timeout first."""
 
-    last_backend: str = "postgres"
-    last_error: str | None = None
-    # After a failure Neo4j is left alone for a while, so degraded reads do not each
-    # wait for a connection timeout first.
     down_until: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def note(self, backend: str, error: str | None = None) -> None:
+    def failed(self) -> None:
         with self.lock:
-            self.last_backend, self.last_error = backend, error
-            if error is not None:
-                self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
 
     @property
     def resting(self) -> bool:
@@ -72,7 +67,7 @@ class FallbackStore:
             except _neo4j_errors() as exc:
                 log.warning("Neo4j failed during a lineage read (%s); using PostgreSQL", exc)
                 self.used = "postgres"
-                self.state.note("postgres", type(exc).__name__)
+                self.state.failed()
         return getattr(self.fallback, name)(*args, **kwargs)
 
     def walk(
@@ -101,6 +96,11 @@ class FallbackStore:
             "step", frontier, kind=kind, direction=direction, edge_filter=edge_filter
         )
         return result
+
+
+def backend_name(store: GraphStore) -> str:
+    """Who answered through ``store``: "neo4j", or "postgres" (also after a fallback)."""
+    return str(getattr(store, "used", "postgres"))
 
 
 class GraphRouter:
@@ -136,18 +136,17 @@ class GraphRouter:
         if self.relay is not None:
             self.relay.poke()
 
-    def store(self, session: Session) -> tuple[GraphStore, str]:
-        """(store, backend name) for one read."""
+    def store(self, session: Session) -> GraphStore:
+        """The store one read should use."""
         postgres = PostgresGraphStore(session)
         if self.driver is None or self.state.resting:
-            return postgres, "postgres"
+            return postgres
         neo4j = Neo4jGraphStore(self.driver)
         try:
             if not sync.is_fresh(neo4j, session):
                 sync.relay(neo4j, session)
         except _neo4j_errors() as exc:
             log.warning("Neo4j is not answering (%s); lineage reads use PostgreSQL", exc)
-            self.state.note("postgres", type(exc).__name__)
-            return postgres, "postgres"
-        self.state.note("neo4j")
-        return FallbackStore(neo4j, postgres, self.state), "neo4j"
+            self.state.failed()
+            return postgres
+        return FallbackStore(neo4j, postgres, self.state)

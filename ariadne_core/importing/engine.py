@@ -249,11 +249,6 @@ def read_chunks(spec: ImportSpec, sheet: Sheet, result: SheetResult) -> Iterator
         result.add("HEADER_ONLY", title=spec.title)
 
 
-def _bad_columns(result: SheetResult) -> dict[int, set[str]]:
-    """Cells of the current chunk the row checks rejected: row -> columns."""
-    return result.bad
-
-
 FALSE = {"false", "no", "n", "0"}
 
 
@@ -322,7 +317,7 @@ def _changes(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
 
 def import_sources(ctx: Context, result: SheetResult, records: list[Record]) -> None:
     session = ctx.session
-    bad = _bad_columns(result)
+    bad = result.bad
     names = {r.get("name").lower() for r in records if r.get("name")}  # type: ignore[union-attr]
     existing = {
         s.name.lower(): s
@@ -414,7 +409,7 @@ class _Suggester:
 
 def import_tables(ctx: Context, result: SheetResult, records: list[Record]) -> None:
     session = ctx.session
-    bad = _bad_columns(result)
+    bad = result.bad
     sources = _find_sources(session, {r.get("source") for r in records if r.get("source")})  # type: ignore[misc]
     suggest = result.suggester("source", lambda n: _similar_sources(session, n))
     planned: list[tuple[Record, DataSource, str]] = []
@@ -493,7 +488,7 @@ def _find_tables(session: Session, names: set[str]) -> dict[str, uuid.UUID]:
 
 def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> None:
     session = ctx.session
-    bad = _bad_columns(result)
+    bad = result.bad
     tables = _find_tables(session, {str(r.get("table")) for r in records if r.get("table")})
     suggest = result.suggester(
         "table", lambda n: similar_qualified_names(session, MetadataTable, n)
@@ -594,7 +589,6 @@ FIELD_EDGES = _EdgeKind(
     "source_field",
     "target_field",
 )
-_STATE_COLUMNS = SNAPSHOT_COLUMNS
 
 
 def _existing_edges(
@@ -603,7 +597,7 @@ def _existing_edges(
     if not pairs:
         return {}
     table = kind.model.__tablename__
-    columns = ", ".join(f"e.{c}" for c in _STATE_COLUMNS)
+    columns = ", ".join(f"e.{c}" for c in SNAPSHOT_COLUMNS)
     rows = session.execute(
         text(
             f"SELECT e.id, e.{kind.source_col} AS s, e.{kind.target_col} AS t, {columns}, "
@@ -698,18 +692,19 @@ class _EdgeWriter:
 
     def __init__(self, ctx: Context, kind: _EdgeKind) -> None:
         self.ctx, self.kind = ctx, kind
-        self.inserts: list[dict[str, Any]] = []  # {"id": ...} of each new edge
+        self.new_ids: list[uuid.UUID] = []
         self.lines: list[str] = []  # the new edges in COPY text format
         self.updates: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (existing, changes)
 
-    def add(self, plan: _EdgePlan) -> None:
+    def add(self, plan: _EdgePlan) -> uuid.UUID | None:
+        """Queue the plan's write; returns the id of a new edge (None for an update)."""
         if plan.existing is not None:
             self.updates.append((plan.existing, plan.changes))
-            return
+            return None
         edge_id = uuid.uuid4()
-        self.inserts.append({"id": edge_id})
+        self.new_ids.append(edge_id)
         if not self.ctx.write_lineage:
-            return  # a preview: the id is enough
+            return edge_id  # a preview: the id is enough
         state = initial_state(plan.data, self.ctx.actor)
         approved_at = state["approved_at"]
         values = [
@@ -730,6 +725,7 @@ class _EdgeWriter:
         if self.kind is FIELD_EDGES:
             values.append(_copy_text(plan.extra.get("table_lineage_id")))
         self.lines.append("\t".join(values))
+        return edge_id
 
     def _copy_inserts(self) -> None:
         kind = self.kind
@@ -763,14 +759,14 @@ class _EdgeWriter:
         session, kind = self.ctx.session, self.kind
         events: list[dict[str, Any]] = []
         if not self.ctx.write_lineage:
-            self.inserts, self.lines, self.updates = [], [], []
+            self.new_ids, self.lines, self.updates = [], [], []
             return
-        if self.inserts:
+        if self.new_ids:
             self._copy_inserts()
             append_created_events_sql(
                 session,
                 kind.model,
-                [values["id"] for values in self.inserts],
+                self.new_ids,
                 self.ctx.actor.email,
                 self.ctx.comment,
             )
@@ -810,7 +806,7 @@ class _EdgeWriter:
         if events:
             copy_rows(session, LineageAuditEvent, events)
             mark_lineage_changed(session)
-        self.inserts, self.lines, self.updates = [], [], []
+        self.new_ids, self.lines, self.updates = [], [], []
 
     def _event(
         self, edge_id: uuid.UUID, action: LineageAction, before: Any, after: Any
@@ -886,7 +882,7 @@ def _lineage_rows(
     id_of: Callable[[Any], uuid.UUID],
 ) -> list[_EdgePlan]:
     """References, self-loops, duplicates and attribution rights, row by row."""
-    bad = _bad_columns(result)
+    bad = result.bad
     seen = result.seen
     plans = []
     for record in records:
@@ -1077,8 +1073,8 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
                         metadata={"created_for_field_edge": True},
                     ),
                 )
-                table_writer.add(table_plan)
-                new_id = table_writer.inserts[-1]["id"]
+                new_id = table_writer.add(table_plan)
+                assert new_id is not None  # the pair has no edge yet
                 created_pairs[pair] = new_id
                 plan.extra["table_lineage_id"] = new_id
                 ctx.graph.table_edges_added_for_field_edges += 1

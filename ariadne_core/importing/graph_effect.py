@@ -1,7 +1,8 @@
 """What an import does to the table lineage graph: loops it closes, reach it adds.
 
-The graph is read twice inside the import's transaction, before the lineage sheets are
-written and after. Strongly connected components (scipy, in C) find the new edges that
+The live table graph is read once, before the lineage sheets; the graph after is that
+plus the edges the import creates or brings back, minus those it retires. Strongly
+connected components (scipy, in C) find the new edges that
 close a loop; breadth-first reach counts find the tables that will newly reach the most
 downstream tables.
 """
@@ -112,12 +113,14 @@ def measure(
 ) -> list[tuple[str | None, int | None, list[str]]]:
     """Fill ``effect`` with loops and reach; returns (sheet, row, loop names) per new loop.
 
-    The graph after is what the database holds now plus ``new_pairs`` (a preview plans
-    them without writing them) minus ``retired`` (edges replace=true retires).
+    The graph after is ``before`` plus ``new_pairs`` (created or brought back) minus
+    ``retired`` (edges replace=true retires): an import changes the live table graph in
+    no other way, so it is derived rather than read again, and a preview (which writes
+    no lineage) gets the same answer as the import.
     """
     if not new_pairs:
         return []
-    after_set = set(load_edges(session))
+    after_set = set(before)
     after_set.update(new_pairs)
     after_set.difference_update(retired or ())
     after = list(after_set)

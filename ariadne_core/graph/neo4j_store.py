@@ -136,34 +136,8 @@ class Neo4jGraphStore:
         self.ensure_schema()
         self.clear()
         counts = {}
-        for kind, model, src, dst in (
-            ("table", TableLineage, TableLineage.source_table_id, TableLineage.target_table_id),
-            ("field", FieldLineage, FieldLineage.source_field_id, FieldLineage.target_field_id),
-        ):
-            label = LABEL[kind]
-            rows = session.execute(
-                select(
-                    model.id,
-                    src,
-                    dst,
-                    model.lineage_source,
-                    model.confidence,
-                    model.status,
-                    model.transformation_type,
-                )
-            ).all()
-            batch = [
-                {
-                    "id": str(r[0]),
-                    "src": str(r[1]),
-                    "dst": str(r[2]),
-                    "lineage_source": r[3].value,
-                    "confidence": float(r[4]),
-                    "status": r[5].value,
-                    "transformation_type": r[6],
-                }
-                for r in rows
-            ]
+        for kind, label in LABEL.items():
+            batch = edge_rows(session, kind)
             for start in range(0, len(batch), BATCH):
                 self._run(
                     f"UNWIND $rows AS r MERGE (a:{label} {{id: r.src}}) "
@@ -176,6 +150,41 @@ class Neo4jGraphStore:
             counts[f"{kind}_edges"] = len(batch)
         sync.write_cursor(self, newest, sync.outbox_position(session, newest)[1])
         return counts
+
+
+def edge_rows(
+    session: Session, kind: str, ids: list[uuid.UUID] | None = None
+) -> list[dict[str, Any]]:
+    """Table or field edges (all, or those in ``ids``) as the projection stores them."""
+    model: Any = TableLineage if kind == "table" else FieldLineage
+    src, dst = (
+        (model.source_table_id, model.target_table_id)
+        if kind == "table"
+        else (model.source_field_id, model.target_field_id)
+    )
+    stmt = select(
+        model.id,
+        src,
+        dst,
+        model.lineage_source,
+        model.confidence,
+        model.status,
+        model.transformation_type,
+    )
+    if ids is not None:
+        stmt = stmt.where(model.id.in_(ids))
+    return [
+        {
+            "id": str(r[0]),
+            "src": str(r[1]),
+            "dst": str(r[2]),
+            "lineage_source": r[3].value,
+            "confidence": float(r[4]),
+            "status": r[5].value,
+            "transformation_type": r[6],
+        }
+        for r in session.execute(stmt)
+    ]
 
 
 def edge_counts(store: Neo4jGraphStore) -> dict[str, int]:

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.engine import session_scope
-from ariadne_core.db.models import FieldLineage, TableLineage
-from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore
+from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore, edge_rows
 
 log = logging.getLogger("ariadne.graph.sync")
 
@@ -71,38 +69,6 @@ def is_fresh(store: Neo4jGraphStore, session: Session) -> bool:
     return newest == last and counted == window
 
 
-def _edge_rows(session: Session, kind: str, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    model: Any = TableLineage if kind == "table" else FieldLineage
-    src, dst = (
-        (model.source_table_id, model.target_table_id)
-        if kind == "table"
-        else (model.source_field_id, model.target_field_id)
-    )
-    rows = session.execute(
-        select(
-            model.id,
-            src,
-            dst,
-            model.lineage_source,
-            model.confidence,
-            model.status,
-            model.transformation_type,
-        ).where(model.id.in_(ids))
-    ).all()
-    return [
-        {
-            "id": str(r[0]),
-            "src": str(r[1]),
-            "dst": str(r[2]),
-            "lineage_source": r[3].value,
-            "confidence": float(r[4]),
-            "status": r[5].value,
-            "transformation_type": r[6],
-        }
-        for r in rows
-    ]
-
-
 def upsert_edges(store: Neo4jGraphStore, kind: str, rows: list[dict[str, Any]]) -> None:
     label = LABEL[kind]
     for start in range(0, len(rows), BATCH):
@@ -133,7 +99,7 @@ def relay(store: Neo4jGraphStore, session: Session) -> int:
     for kind in ("table", "field"):
         ids = [edge_id for edge_kind, edge_id in events if edge_kind == kind]
         for start in range(0, len(ids), BATCH):
-            rows = _edge_rows(session, kind, ids[start : start + BATCH])
+            rows = edge_rows(session, kind, ids[start : start + BATCH])
             upsert_edges(store, kind, rows)
             changed += len(rows)
     _, window_now = outbox_position(session, newest)

@@ -172,6 +172,15 @@ def load_neo4j(url: str, neo4j: dict[str, str]) -> dict[str, int]:
             return store.rebuild(session)
 
 
+def clear_neo4j(neo4j: dict[str, str]) -> None:
+    from neo4j import GraphDatabase
+
+    from ariadne_core.graph.neo4j_store import Neo4jGraphStore
+
+    with GraphDatabase.driver(neo4j["uri"], auth=(neo4j["user"], neo4j["password"])) as driver:
+        Neo4jGraphStore(driver).clear()
+
+
 def measure(server: ApiServer, token: str, paths: list[str], expect_backend: str) -> dict:
     request = urllib.request.Request(
         server.url + paths[0], headers={"Authorization": f"Bearer {token}"}
@@ -251,6 +260,7 @@ def main() -> None:
                     results[f"{name}_{depth}hop_rps"] = stats["rps"]
     finally:
         drop_database(url)
+        clear_neo4j(state["neo4j"])  # the test Neo4j is shared: leave it empty
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "lineage.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -49,7 +49,7 @@ def make_store(
     try:
         yield load
     finally:
-        driver.execute_query("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        Neo4jGraphStore(driver).clear()
         driver.close()
 
 

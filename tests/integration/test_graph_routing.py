@@ -45,7 +45,8 @@ def neo4j_store(neo4j_service: dict[str, Any]) -> Iterator[Neo4jGraphStore]:
         neo4j_service["uri"], auth=(neo4j_service["user"], neo4j_service["password"])
     )
     store = Neo4jGraphStore(driver)
-    store._run("MATCH (n) DETACH DELETE n")  # shared server: start from nothing
+    store.clear()  # shared server: start from nothing, the relay cursor included
+    store._run("MATCH (c:SyncCursor) DELETE c")
     yield store
     driver.close()
 

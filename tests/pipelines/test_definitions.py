@@ -13,6 +13,7 @@ from ariadne_core.db.models import (
     SourceType,
     TableLineage,
 )
+from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_pipelines.assets.catalog import catalog_summary
 from ariadne_pipelines.definitions import defs
 from ariadne_pipelines.resources import CatalogDatabase
@@ -132,7 +133,7 @@ def test_lineage_graph_rebuilds_neo4j_and_reports_drift(make_database, neo4j_ser
         neo4j_service["uri"], auth=(neo4j_service["user"], neo4j_service["password"])
     )
     try:
-        driver.execute_query("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        Neo4jGraphStore(driver).clear()
         first = materialize([lineage_graph], resources=resources)
         meta = first.asset_materializations_for_node("lineage_graph")[0].metadata
         assert (meta["table_edges"].value, meta["drift_table_edges"].value) == (3, 3)
@@ -144,5 +145,5 @@ def test_lineage_graph_rebuilds_neo4j_and_reports_drift(make_database, neo4j_ser
         meta = second.asset_materializations_for_node("lineage_graph")[0].metadata
         assert meta["drift_table_edges"].value == 0  # in sync: nothing drifted
     finally:
-        driver.execute_query("MATCH (n) WHERE n:Table OR n:Field DETACH DELETE n")
+        Neo4jGraphStore(driver).clear()
         driver.close()

@@ -1,4 +1,5 @@
-"""Start an import job: as the Dagster job `bulk_import`, or in a thread of the API.
+"""Start an import job (the Dagster job `bulk_import`) or a sync job (the partitioned asset
+`source_metadata`) through the Dagster webserver, or in a thread of the API.
 
 With ``ARIADNE_IMPORT_RUNNER=dagster`` (the default) the job is submitted to the Dagster
 webserver, so the run appears in the Dagster UI with its validation results. When the
@@ -11,22 +12,38 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, update
 
 from ariadne_core.config import Settings
 from ariadne_core.db.models import ImportJob
+from ariadne_core.harvest.service import run_sync, set_dagster_run
 from ariadne_core.importing.jobs import run_job
 from ariadne_core.security.secrets import Keyring
 
 log = logging.getLogger("ariadne.import.launcher")
 JOB_NAME = "bulk_import"
+SYNC_JOB = "source_metadata_job"
+SYNC_PARTITIONS = "data_sources"
 LOCATION = "ariadne"
 
 
 def dagster_run_config(job_id: uuid.UUID) -> dict[str, object]:
     return {"ops": {"validate_import": {"config": {"job_id": str(job_id)}}}}
+
+
+def dagster_client(settings: Settings) -> Any:
+    from dagster_graphql import DagsterGraphQLClient
+
+    url = urlsplit(settings.dagster_base_url)
+    return DagsterGraphQLClient(
+        url.hostname or "127.0.0.1",
+        port_number=url.port or (443 if url.scheme == "https" else 80),
+        use_https=url.scheme == "https",
+        timeout=10,
+    )
 
 
 class ImportLauncher:
@@ -54,15 +71,7 @@ class ImportLauncher:
         return None
 
     def _submit(self, job_id: uuid.UUID) -> str:
-        from dagster_graphql import DagsterGraphQLClient
-
-        url = urlsplit(self.settings.dagster_base_url)
-        client = DagsterGraphQLClient(
-            url.hostname or "127.0.0.1",
-            port_number=url.port or (443 if url.scheme == "https" else 80),
-            use_https=url.scheme == "https",
-            timeout=10,
-        )
+        client = dagster_client(self.settings)
         run_id = client.submit_job_execution(
             JOB_NAME,
             repository_location_name=LOCATION,
@@ -80,3 +89,80 @@ class ImportLauncher:
             run_job(self.engine, job_id, self.keyring)
         except Exception:  # recorded on the job by run_job; keep the thread quiet
             log.debug("import job %s failed", job_id, exc_info=True)
+
+
+ADD_PARTITION = """
+mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) {
+    __typename
+  }
+}
+"""
+
+
+class SyncLauncher:
+    """Launches `source_metadata` for one source's partition, like ImportLauncher."""
+
+    def __init__(self, settings: Settings, engine: Engine, keyring: Keyring) -> None:
+        self.settings, self.engine, self.keyring = settings, engine, keyring
+
+    def dagster_url(self, run_id: str) -> str:
+        return f"{self.settings.dagster_base_url}/runs/{run_id}"
+
+    def launch(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> str | None:
+        if self.settings.sync_runner == "dagster":
+            try:
+                run_id = self._submit(job_id, source_id, full_sync)
+                set_dagster_run(self.engine, job_id, run_id)
+                return run_id
+            except Exception as exc:
+                log.warning(
+                    "Dagster did not take sync job %s (%s); running it in the API instead",
+                    job_id,
+                    exc,
+                )
+        thread = threading.Thread(
+            target=self._run_here,
+            args=(job_id, source_id, full_sync),
+            name=f"sync-{job_id}",
+            daemon=True,
+        )
+        thread.start()
+        return None
+
+    def _submit(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> str:
+        client = dagster_client(self.settings)
+        # The sensor adds partitions every 30 s; a source created a moment ago may not
+        # have one yet, so add it here (an existing partition answers with an error type).
+        client._execute(
+            ADD_PARTITION,
+            {
+                "selector": {
+                    "repositoryLocationName": LOCATION,
+                    "repositoryName": "__repository__",
+                },
+                "name": SYNC_PARTITIONS,
+                "key": str(source_id),
+            },
+        )
+        run_id: str = client.submit_job_execution(
+            SYNC_JOB,
+            repository_location_name=LOCATION,
+            run_config={
+                "ops": {
+                    "source_metadata": {"config": {"full_sync": full_sync, "job_id": str(job_id)}}
+                }
+            },
+            tags={
+                "dagster/partition": str(source_id),
+                "ariadne/sync_job": str(job_id),
+                "ariadne/trigger": "api",
+            },
+        )
+        return run_id
+
+    def _run_here(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> None:
+        try:
+            run_sync(self.engine, source_id, self.keyring, full_sync=full_sync, job_id=job_id)
+        except Exception:  # recorded on the job and the source by run_sync
+            log.debug("sync job %s failed", job_id, exc_info=True)

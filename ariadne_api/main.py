@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from ariadne_api.errors import install_error_handlers
-from ariadne_api.launcher import ImportLauncher
+from ariadne_api.launcher import ImportLauncher, SyncLauncher
 from ariadne_api.middleware import BodySizeLimit, Metrics
 from ariadne_api.routers import (
     auth,
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.keyring = keyring_for(settings)
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
     app.state.import_launcher = ImportLauncher(settings, engine, app.state.keyring)
+    app.state.sync_launcher = SyncLauncher(settings, engine, app.state.keyring)
     app.state.graph_router = GraphRouter(settings, engine)
 
     install_error_handlers(app)

@@ -126,6 +126,24 @@ class Settings(BaseSettings):
         "webserver on ARIADNE_DAGSTER_PORT (falling back to a thread in the API when Dagster "
         "does not answer), or always a thread in the API.",
     )
+    sync_runner: Literal["dagster", "thread"] = Field(
+        "dagster",
+        description="Who executes a sync started by POST /sources/{id}/sync: the Dagster asset "
+        "source_metadata through the webserver (falling back to a thread in the API when "
+        "Dagster does not answer), or always a thread in the API.",
+    )
+    harvest_cron: str = Field(
+        "0 2 * * *",
+        description="When the nightly_harvest schedule syncs every active source (cron).",
+    )
+    harvest_timezone: str = Field(
+        "UTC", description="Time zone of ARIADNE_HARVEST_CRON (an IANA name such as Europe/Paris)."
+    )
+    dagster_executor: Literal["multiprocess", "celery"] = Field(
+        "multiprocess",
+        description="Executor of Ariadne's Dagster jobs: multiprocess on the Dagster host, or "
+        "dagster-celery workers on the ARIADNE_CELERY_BROKER_URL broker (scale-out).",
+    )
     demo: bool = Field(
         True,
         description="Load the demo workbook (a small retail company) into an empty catalog "

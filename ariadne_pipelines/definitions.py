@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, ScheduleDefinition, define_asset_job
+from typing import Any
 
+from dagster import Definitions, ScheduleDefinition, define_asset_job, multiprocess_executor
+
+from ariadne_core.config import get_settings
 from ariadne_pipelines.assets.catalog import catalog_summary
+from ariadne_pipelines.assets.harvest import (
+    data_source_partitions,
+    nightly_harvest,
+    source_metadata,
+    source_metadata_job,
+)
 from ariadne_pipelines.assets.lineage import lineage_graph
 from ariadne_pipelines.jobs.bulk_import import bulk_import
 from ariadne_pipelines.resources import default_resources
 
 catalog_summary_job = define_asset_job("catalog_summary_job", selection=[catalog_summary])
 
+
+def executor() -> Any:
+    """multiprocess by default; ARIADNE_DAGSTER_EXECUTOR=celery sends steps to dagster-celery
+    workers on the ARIADNE_CELERY_BROKER_URL broker (see celery.yaml)."""
+    if get_settings().dagster_executor == "celery":
+        from dagster_celery import celery_executor
+
+        return celery_executor.configured(
+            {
+                "broker": {"env": "ARIADNE_CELERY_BROKER_URL"},
+                "backend": {"env": "ARIADNE_CELERY_BROKER_URL"},
+            }
+        )
+    return multiprocess_executor
+
+
 defs = Definitions(
-    assets=[catalog_summary, lineage_graph],
-    jobs=[catalog_summary_job, bulk_import],
+    assets=[catalog_summary, lineage_graph, source_metadata],
+    jobs=[catalog_summary_job, bulk_import, source_metadata_job],
     schedules=[
         ScheduleDefinition(
             name="hourly_catalog_summary",
             job=catalog_summary_job,
             cron_schedule="0 * * * *",
             description="Refresh the catalog counts every hour.",
-        )
+        ),
+        nightly_harvest,
     ],
+    sensors=[data_source_partitions],
+    executor=executor(),
     resources=default_resources(),
 )

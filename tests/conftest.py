@@ -118,6 +118,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         cors_origins=["http://frontend.example"],
         max_request_bytes=64 * 1024,
         import_runner="thread",
+        sync_runner="thread",
         demo=False,
         # Requests here end in savepoints, never real commits, so nothing would bump the
         # lineage cache generation; tests/integration/test_lineage_cache.py covers it.

@@ -31,7 +31,7 @@ def test_users_create_adds_a_user_who_can_log_in(make_database, tmp_path: Path) 
     env = {"ARIADNE_DATABASE_URL": url, "ARIADNE_HOME": str(tmp_path)}
     up = _ariadne("db", "upgrade", env=env)
     assert up.returncode == 0, up.stderr
-    assert "revision 0003" in up.stdout
+    assert "revision 0004" in up.stdout
     made = _ariadne(
         "users",
         "create",

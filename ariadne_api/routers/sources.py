@@ -1,21 +1,33 @@
-"""Data Source Management API. Reads need `viewer`; writes need `admin`."""
+"""Data Source Management API. Reads need `viewer`; writes and connection tests need
+`admin`; starting a sync needs `editor`."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
 from ariadne_api.schemas.common import Page, PageParams, error_responses
-from ariadne_api.schemas.sources import SourceCreateRequest, SourceResponse, SourceUpdateRequest
+from ariadne_api.schemas.sources import (
+    ConnectionTestResponse,
+    SourceCreateRequest,
+    SourceResponse,
+    SourceUpdateRequest,
+    SyncJobResponse,
+)
 from ariadne_core.catalog import sources as service
+from ariadne_core.catalog.connection_configs import validate_config
+from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import DataSource, SourceType, UserRole
+from ariadne_core.harvest import service as harvest
 from ariadne_core.security.secrets import Keyring
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
+Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 
 
 async def _keyring(request: Request) -> Keyring:
@@ -124,3 +136,84 @@ def delete_source(
 ) -> Response:
     service.delete_source(session, keyring, source_id, actor=user.email)
     return Response(status_code=204)
+
+
+@router.post(
+    "/test-connection",
+    summary="Test a connection config before saving it",
+    response_model=ConnectionTestResponse,
+    responses=error_responses(401, 403, 422),
+)
+def test_connection(body: SourceCreateRequest, _: Admin) -> ConnectionTestResponse:
+    config = validate_config(body.type, body.connection_config)
+    return ConnectionTestResponse(**harvest.check_connection(body.type, config))
+
+
+def _job_response(request: Request, job: harvest.JobView) -> SyncJobResponse:
+    launcher = request.app.state.sync_launcher
+    return SyncJobResponse(
+        job_id=job.id,
+        source_id=job.source_id,
+        status=job.status,
+        full_sync=job.full_sync,
+        trigger=job.trigger,
+        stage=job.stage,
+        counts=job.counts,
+        error_message=job.error_message,
+        attempts=job.attempts,
+        dagster_run_id=job.dagster_run_id,
+        dagster_run_url=launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None,
+        created_by=job.created_by,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+@router.post(
+    "/{source_id}/sync",
+    status_code=202,
+    summary="Sync a source's metadata (launches the Dagster asset source_metadata)",
+    response_model=SyncJobResponse,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def sync_source(
+    source_id: uuid.UUID,
+    request: Request,
+    user: Editor,
+    full_sync: Annotated[
+        bool, Query(description="re-read and compare everything, not only what changed")
+    ] = False,
+) -> SyncJobResponse:
+    # The job is committed on its own before the runner, which has its own connection,
+    # looks for it.
+    with session_scope(request.app.state.engine) as own:
+        job = harvest.create_sync_job(
+            own, source_id, full_sync=full_sync, trigger="api", actor=user.email
+        )
+    run_id = request.app.state.sync_launcher.launch(job.id, source_id, full_sync)
+    return _job_response(request, replace(job, dagster_run_id=run_id))
+
+
+@router.get(
+    "/sync-jobs/{job_id}",
+    summary="Status of a sync job",
+    response_model=SyncJobResponse,
+    responses=error_responses(401, 404, 422),
+)
+def get_sync_job(
+    job_id: uuid.UUID, request: Request, session: SessionDep, _: CurrentUser
+) -> SyncJobResponse:
+    return _job_response(request, harvest.get_sync_job(session, job_id))
+
+
+@router.get(
+    "/{source_id}/sync-jobs",
+    summary="A source's recent sync jobs, newest first",
+    response_model=list[SyncJobResponse],
+    responses=error_responses(401, 404, 422),
+)
+def list_sync_jobs(
+    source_id: uuid.UUID, request: Request, session: SessionDep, _: CurrentUser
+) -> list[SyncJobResponse]:
+    return [_job_response(request, job) for job in harvest.list_sync_jobs(session, source_id)]

@@ -116,7 +116,7 @@ class TableCreateRequest(BaseModel):
     table_type: str = Field(
         "table",
         description="table, view, materialized_view, collection, "
-        "index, data_stream, external or file",
+        "index, data_stream, alias, external or file",
     )
     description: str | None = Field(None, max_length=20_000)
     owner: str | None = Field(None, max_length=320)

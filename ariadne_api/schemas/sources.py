@@ -91,3 +91,63 @@ class SourceResponse(BaseModel):
     created_by: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class ConnectionTestResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "success": True,
+                "message": "Connection successful",
+                "latency_ms": 45.2,
+                "server_version": "18.6",
+            }
+        }
+    )
+    success: bool
+    message: str = Field(description="'Connection successful', or what went wrong and where.")
+    latency_ms: float
+    server_version: str | None = None
+
+
+class SyncJobResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "job_id": "6f1c2a4e-8d0b-4e57-9a5d-2f3c1b0e9a77",
+                "source_id": "0b8e3f9c-5a41-4c62-8e0d-7a9b6c5d4e3f",
+                "status": "running",
+                "full_sync": False,
+                "trigger": "api",
+                "stage": "harvesting shop (18.6)",
+                "counts": {},
+                "error_message": None,
+                "attempts": 1,
+                "dagster_run_id": "b7c1d2e3-0000-4a5b-8c9d-0e1f2a3b4c5d",
+                "dagster_run_url": "http://127.0.0.1:3000/runs/b7c1d2e3-0000-4a5b-8c9d-0e1f2a3b4c5d",
+                "created_by": "admin@ariadne.local",
+                "created_at": "2026-11-26T02:00:00Z",
+                "started_at": "2026-11-26T02:00:01Z",
+                "finished_at": None,
+            }
+        }
+    )
+    job_id: uuid.UUID
+    source_id: uuid.UUID
+    status: str = Field(description="queued, running, succeeded or failed")
+    full_sync: bool
+    trigger: str = Field(description="api, schedule or dagster (the launchpad)")
+    stage: str | None = None
+    counts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="added, changed, deleted, unchanged, restored, fields_added, "
+        "fields_changed, fields_deleted, history_rows, objects, duration_s",
+    )
+    error_message: str | None = None
+    attempts: int
+    dagster_run_id: str | None = None
+    dagster_run_url: str | None = None
+    created_by: str | None = None
+    created_at: datetime
+    started_at: datetime | None = Field(None, description="when the first attempt began")
+    finished_at: datetime | None = None

@@ -31,6 +31,7 @@ TABLE_TYPES = (
     "collection",
     "index",
     "data_stream",
+    "alias",
     "external",
     "file",
 )

@@ -374,6 +374,30 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class SyncJob(Base):
+    """One harvest of one source: launched by the API, the schedule or the Dagster UI."""
+
+    __tablename__ = "sync_jobs"
+    __table_args__ = (Index("ix_sync_jobs_source_created", "source_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False
+    )
+    full_sync: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    trigger: Mapped[str] = mapped_column(String(32), nullable=False, server_default="api")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
+    stage: Mapped[str | None] = mapped_column(String(200))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    dagster_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Embedding(Base):
     __tablename__ = "embeddings"
     __table_args__ = (

@@ -141,8 +141,8 @@ SPECS: dict[str, ImportSpec] = {
             ),
             Column(
                 "type",
-                "table, view, materialized_view, collection, index, data_stream, external or "
-                "file. Empty means table.",
+                "table, view, materialized_view, collection, index, data_stream, alias, external "
+                "or file. Empty means table.",
                 "table",
                 aliases=("table_type", "kind"),
             ),

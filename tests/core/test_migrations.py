@@ -41,7 +41,7 @@ def test_upgrade_on_empty_database_then_downgrade_leaves_nothing(make_database: 
     assert _public_tables(url) == set()
 
     migrate.upgrade(url)
-    assert migrate.current_revision(url) == "0003"
+    assert migrate.current_revision(url) == "0004"
     assert _public_tables(url) >= EXPECTED_TABLES
     extensions = {r[0] for r in _query(url, "SELECT extname FROM pg_extension")}
     assert {"vector", "pg_trgm"} <= extensions

@@ -1,0 +1,1 @@
+"""Connectors: read table and field metadata from the systems Ariadne harvests."""

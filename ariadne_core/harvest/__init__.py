@@ -1,0 +1,1 @@
+"""Harvesting: apply what connectors read to the catalog, as incremental syncs."""

@@ -1,0 +1,69 @@
+"""Harvesting tests run syncs that commit, so they use databases of their own: one
+migrated Ariadne catalog per module, and source databases on the same embedded server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, create_engine
+
+from ariadne_core.catalog.sources import SourceInput, create_source
+from ariadne_core.db import migrate
+from ariadne_core.db.engine import session_scope, sqlalchemy_url
+from ariadne_core.db.models import SourceType
+from ariadne_core.security.secrets import Keyring
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TEST_KEYS = "test:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY="
+
+
+@pytest.fixture(scope="module")
+def keyring() -> Keyring:
+    return Keyring.parse(TEST_KEYS)
+
+
+@pytest.fixture(scope="module")
+def catalog_engine(make_database: Any) -> Iterator[Engine]:
+    """A migrated Ariadne database of this module's own, where syncs really commit."""
+    url = str(make_database("ariadne_harvest"))
+    migrate.upgrade(url)
+    engine = create_engine(sqlalchemy_url(url), pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shop_source_url(make_database: Any) -> str:
+    """A source database with schemas, views, foreign keys and comments."""
+    url = str(make_database("shop_source"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((FIXTURES / "shop_source.sql").read_text())
+    return url
+
+
+def pg_config(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    return {
+        "host": parts.hostname,
+        "port": parts.port,
+        "database": parts.path.lstrip("/"),
+        "username": parts.username or "postgres",
+    }
+
+
+def make_source(
+    engine: Engine, keyring: Keyring, name: str, kind: SourceType, config: dict[str, Any]
+) -> Any:
+    with session_scope(engine) as session:
+        source = create_source(
+            session,
+            keyring,
+            SourceInput(name=name, type=kind, connection_config=config),
+            actor="admin@example.com",
+        )
+        return source.id

@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NEO4J_JAR := tools/neo4j-launcher/target/neo4j-launcher-1.0.0.jar
+ES_JAR := tools/es-launcher/target/es-launcher-1.0.0.jar
+FERRETDB := tools/ferretdb/bin/ferretdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps services stop-services run test lint pytest bench clean
@@ -20,8 +22,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-# System packages the test services need: redis-server from Debian, Java 17 and Maven.
+# System packages the test services need: redis-server from Debian, Java 17 and Maven, and
+# Chromium for the Dagster UI check (tests/integration/test_dagster_ui.py). Go builds FerretDB.
 system-deps:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 	@command -v mvn >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq maven >/dev/null; }
@@ -29,8 +33,15 @@ system-deps:
 $(NEO4J_JAR): tools/neo4j-launcher/pom.xml $(wildcard tools/neo4j-launcher/src/main/java/ai/ariadne/tools/*.java)
 	cd tools/neo4j-launcher && mvn -q -B package -DskipTests
 
-# Embedded Postgres, redis-server and Neo4j 5.26 on free loopback ports (idempotent).
-services: install system-deps $(NEO4J_JAR)
+$(ES_JAR): tools/es-launcher/pom.xml $(wildcard tools/es-launcher/src/main/java/ai/ariadne/tools/*.java)
+	cd tools/es-launcher && mvn -q -B package -DskipTests
+
+$(FERRETDB): tools/ferretdb/build.sh
+	tools/ferretdb/build.sh
+
+# Embedded Postgres, redis-server, Neo4j 5.26, Elasticsearch 7.10 and FerretDB on free
+# loopback ports (idempotent).
+services: install system-deps $(NEO4J_JAR) $(ES_JAR) $(FERRETDB)
 	$(BIN)/ariadne services start
 
 stop-services:
@@ -58,4 +69,4 @@ bench: install services
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
 
 clean:
-	rm -rf $(VENV) tools/neo4j-launcher/target
+	rm -rf $(VENV) tools/neo4j-launcher/target tools/es-launcher/target tools/ferretdb/bin

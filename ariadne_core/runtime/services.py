@@ -1,4 +1,6 @@
-"""Test services on free loopback ports: embedded PostgreSQL, redis-server and Neo4j 5.26.
+"""Test services on free loopback ports: embedded PostgreSQL, redis-server, Neo4j 5.26, and
+the harvested sources: Elasticsearch 7.10 (codelibs cluster runner) and FerretDB (MongoDB
+wire protocol on SQLite).
 
 `ariadne services start` is idempotent: services already answering are reused. Their
 URLs are kept in ``<home>/test-services/services.json`` for the pytest fixtures.
@@ -23,6 +25,8 @@ from ariadne_core.runtime.ports import free_port, port_in_use
 from ariadne_core.runtime.postgres import EmbeddedPostgres
 
 NEO4J_LAUNCHER = REPO_ROOT / "tools" / "neo4j-launcher"
+ES_LAUNCHER = REPO_ROOT / "tools" / "es-launcher"
+FERRETDB = REPO_ROOT / "tools" / "ferretdb"
 
 
 @dataclass
@@ -135,16 +139,16 @@ def _start_redis(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str
 
 
 # -- neo4j -------------------------------------------------------------------------------
-def _launcher_classpath() -> str:
-    jar = NEO4J_LAUNCHER / "target" / "neo4j-launcher-1.0.0.jar"
+def _launcher_classpath(project: Path = NEO4J_LAUNCHER) -> str:
+    jar = project / "target" / f"{project.name}-1.0.0.jar"
     if not jar.exists():
         if shutil.which("mvn") is None:
             raise ConfigurationError(
-                "Maven (mvn) is needed to build the Neo4j launcher; install it."
+                f"Maven (mvn) is needed to build {project.name}; install it."
             )
         result = subprocess.run(
             ["mvn", "-q", "-B", "package", "-DskipTests"],
-            cwd=NEO4J_LAUNCHER,
+            cwd=project,
             capture_output=True,
             text=True,
             timeout=1200,
@@ -152,8 +156,8 @@ def _launcher_classpath() -> str:
         )
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
-            raise ConfigurationError(f"Building the Neo4j launcher with Maven failed:\n{tail}")
-    return f"{jar}:{NEO4J_LAUNCHER / 'target' / 'lib'}/*"
+            raise ConfigurationError(f"Building {project.name} with Maven failed:\n{tail}")
+    return f"{jar}:{project / 'target' / 'lib'}/*"
 
 
 def _neo4j_ping(uri: str, password: str) -> bool:
@@ -223,15 +227,129 @@ def _start_neo4j(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str
     }
 
 
+def _wait_for_line(proc: subprocess.Popen[bytes], log: Path, name: str, seconds: int) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        text = log.read_text(errors="replace")
+        if "READY" in text:
+            return
+        if proc.poll() is not None or "\nFAILED " in text:
+            proc.kill()
+            raise ConfigurationError(
+                f"{name} did not start; the last lines of {log}:\n"
+                + "\n".join(text.splitlines()[-10:])
+            )
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise ConfigurationError(f"{name} did not start within {seconds} s; see {log}")
+        time.sleep(0.5)
+
+
+# -- elasticsearch -----------------------------------------------------------------------
+def _http_ok(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _start_elasticsearch(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str, Any]:
+    if previous and _alive(previous.get("pid")) and _http_ok(previous["url"]):
+        return previous
+    if shutil.which("java") is None:
+        raise ConfigurationError("Java 17 is needed to run Elasticsearch; install a JDK.")
+    classpath = _launcher_classpath(ES_LAUNCHER)
+    port, transport = free_port(), free_port()
+    work = dirs.root / "elasticsearch"
+    shutil.rmtree(work, ignore_errors=True)  # test data only: start clean
+    work.mkdir(parents=True)
+    log = work / "launcher.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                "java",
+                "-Xms256m",
+                "-Xmx512m",
+                "-cp",
+                classpath,
+                "ai.ariadne.tools.EsLauncher",
+                str(work / "cluster"),
+                str(port),
+                str(transport),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    _wait_for_line(proc, log, "Elasticsearch", 180)
+    return {"port": port, "pid": proc.pid, "url": f"http://127.0.0.1:{port}"}
+
+
+# -- ferretdb (MongoDB wire protocol) ------------------------------------------------------
+def _ferretdb_binary() -> Path:
+    binary = FERRETDB / "bin" / "ferretdb"
+    if not binary.exists():
+        result = subprocess.run(
+            [str(FERRETDB / "build.sh")], capture_output=True, text=True, timeout=1200, check=False
+        )
+        if result.returncode != 0:
+            raise ConfigurationError(
+                "Building FerretDB failed:\n" + (result.stdout + result.stderr)[-2000:]
+            )
+    return binary
+
+
+def _start_ferretdb(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str, Any]:
+    if previous and _alive(previous.get("pid")) and port_in_use(previous["port"]):
+        return previous
+    binary = _ferretdb_binary()
+    port = free_port()
+    work = dirs.root / "ferretdb"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    log = work / "ferretdb.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(binary),
+                "--handler=sqlite",
+                f"--sqlite-url=file:{work / 'data'}/",
+                f"--listen-addr=127.0.0.1:{port}",
+                "--telemetry=disable",
+                f"--debug-addr=127.0.0.1:{free_port()}",
+                "--log-level=warn",
+                f"--state-dir={work}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 30
+    while not port_in_use(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise ConfigurationError(f"FerretDB did not start; see {log}")
+        time.sleep(0.2)
+    return {"port": port, "pid": proc.pid, "url": f"mongodb://127.0.0.1:{port}/"}
+
+
 # -- public ------------------------------------------------------------------------------
-SERVICES = ("postgres", "redis", "neo4j")
+SERVICES = ("postgres", "redis", "neo4j", "elasticsearch", "ferretdb")
 
 
 def start_services(home: Path, names: tuple[str, ...] = SERVICES) -> dict[str, Any]:
     dirs = services_dir(home)
     dirs.root.mkdir(parents=True, exist_ok=True)
     state = load_state(home)
-    starters = {"postgres": _start_postgres, "redis": _start_redis, "neo4j": _start_neo4j}
+    starters = {
+        "postgres": _start_postgres,
+        "redis": _start_redis,
+        "neo4j": _start_neo4j,
+        "elasticsearch": _start_elasticsearch,
+        "ferretdb": _start_ferretdb,
+    }
     for name in names:
         state[name] = starters[name](dirs, state.get(name))
         _save_state(dirs, state)
@@ -243,7 +361,7 @@ def stop_services(home: Path) -> None:
     state = load_state(home)
     if "postgres" in state:
         _stop_postgres(dirs, state["postgres"])
-    for name in ("redis", "neo4j"):
+    for name in ("redis", "neo4j", "elasticsearch", "ferretdb"):
         pid = state.get(name, {}).get("pid")
         if _alive(pid):
             os.kill(pid, signal.SIGTERM)

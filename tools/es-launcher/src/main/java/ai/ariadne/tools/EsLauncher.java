@@ -25,6 +25,30 @@ public final class EsLauncher {
         int transportPort = Integer.parseInt(args[2]);
         ElasticsearchClusterRunner runner = new ElasticsearchClusterRunner();
         runner.setMaxHttpPort(port);
+        try {
+            start(runner, home, port, transportPort);
+        } catch (Throwable e) {
+            System.out.println("FAILED " + e);
+            e.printStackTrace(System.out);
+            System.out.flush();
+            System.exit(1);
+        }
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                runner.close();
+            } catch (Exception e) {
+                System.err.println("closing Elasticsearch failed: " + e.getMessage());
+            }
+            stopped.countDown();
+        }));
+        System.out.println("READY http://127.0.0.1:" + port);
+        System.out.flush();
+        stopped.await();
+    }
+
+    private static void start(ElasticsearchClusterRunner runner, String home, int port, int transportPort) {
         runner.onBuild((number, settings) -> {
             settings.put("network.host", "127.0.0.1");
             settings.put("transport.port", String.valueOf(transportPort));
@@ -32,18 +56,5 @@ public final class EsLauncher {
             settings.put("action.auto_create_index", "true");
         }).build(newConfigs().basePath(home).numOfNode(1).baseHttpPort(port - 1).clusterName("ariadne-test").disableESLogger());
         runner.ensureYellow();
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                runner.close();
-            } catch (Exception e) {
-                System.err.println("ERROR closing Elasticsearch: " + e.getMessage());
-            }
-            stopped.countDown();
-        }));
-        System.out.println("READY http://127.0.0.1:" + port);
-        System.out.flush();
-        stopped.await();
     }
 }

@@ -67,3 +67,17 @@ def make_source(
             actor="admin@example.com",
         )
         return source.id
+
+
+@pytest.fixture(scope="session")
+def ferretdb_port() -> int:
+    from tests.conftest import _service
+
+    return int(_service("ferretdb")["port"])
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_port() -> int:
+    from tests.conftest import _service
+
+    return int(_service("elasticsearch")["port"])

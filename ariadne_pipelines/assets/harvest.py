@@ -112,7 +112,6 @@ def source_metadata(
 source_metadata_job = define_asset_job(
     "source_metadata_job",
     selection=[source_metadata],
-    partitions_def=source_partitions,
     description="Sync one data source's metadata (choose the source's partition).",
 )
 

@@ -25,6 +25,7 @@ def test_definitions_are_loadable() -> None:
     assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} == {
         "catalog_summary",
         "lineage_graph",
+        "source_metadata",
     }
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
     bulk = repo.get_job("bulk_import")

@@ -11,12 +11,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
 
 from ariadne_core.runtime.ports import free_port
 from ariadne_core.runtime.postgres import embedded_for
+from tests.integration.dagster_ui import check_dagster_ui
 
 
 def _start(home: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], list[str]]:
@@ -129,6 +131,40 @@ def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> Non
                 },
             ).json()["data"]["runOrError"]
         assert run == {"jobName": "bulk_import", "status": "SUCCESS"}
+        # A sync runs as the partitioned asset source_metadata, launched through the
+        # webserver; here it harvests the platform's own embedded PostgreSQL.
+        pg_url = urlsplit(embedded_for(home, ports["pg"]).url())
+        source = httpx.post(
+            f"{api}/sources",
+            headers=auth,
+            json={
+                "name": "platform_db",
+                "type": "postgresql",
+                "connection_config": {
+                    "host": pg_url.hostname,
+                    "port": pg_url.port,
+                    "database": pg_url.path.lstrip("/"),
+                    "username": pg_url.username,
+                    "schemas": ["public"],
+                },
+            },
+        ).json()
+        sync = httpx.post(f"{api}/sources/{source['id']}/sync", headers=auth).json()
+        assert sync["dagster_run_id"], sync
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            sync = httpx.get(f"{api}/sources/sync-jobs/{sync['job_id']}", headers=auth).json()
+            if sync["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(1)
+        assert sync["status"] == "succeeded", sync
+        assert sync["counts"]["added"] >= 10  # the catalog's own tables
+        # The Dagster UI, in a real (headless) Chromium, shows the asset, its partition,
+        # the nightly schedule and the partition sensor.
+        shots = check_dagster_ui(
+            f"http://127.0.0.1:{ports['dagster']}", source["id"], tmp_path / "screenshots"
+        )
+        assert all(shot.stat().st_size > 10_000 for shot in shots)
         # Dagster keeps its run storage in the same embedded Postgres.
         import psycopg
 

@@ -167,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     svc = sub.add_parser("services", help="test services (postgres, redis, neo4j)")
     svc_sub = svc.add_subparsers(dest="services_command", required=True)
     start = svc_sub.add_parser("start", help="start or reuse the test services")
-    start.add_argument("--only", nargs="*", choices=["postgres", "redis", "neo4j", "elasticsearch", "ferretdb"])
+    start.add_argument(
+        "--only", nargs="*", choices=["postgres", "redis", "neo4j", "elasticsearch", "ferretdb"]
+    )
     svc_sub.add_parser("stop", help="stop the test services")
     svc_sub.add_parser("status", help="print their URLs")
     svc.set_defaults(func=_cmd_services)

@@ -143,9 +143,7 @@ def _launcher_classpath(project: Path = NEO4J_LAUNCHER) -> str:
     jar = project / "target" / f"{project.name}-1.0.0.jar"
     if not jar.exists():
         if shutil.which("mvn") is None:
-            raise ConfigurationError(
-                f"Maven (mvn) is needed to build {project.name}; install it."
-            )
+            raise ConfigurationError(f"Maven (mvn) is needed to build {project.name}; install it.")
         result = subprocess.run(
             ["mvn", "-q", "-B", "package", "-DskipTests"],
             cwd=project,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -17,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from ariadne_core.errors import AriadneError
+
+log = logging.getLogger("ariadne.connectors")
 
 
 class ConnectorError(AriadneError):
@@ -126,6 +129,11 @@ class Connector(ABC):
             version = self.server_version()
         except ConnectorError as exc:
             return ConnectionCheck(False, exc.message, _ms(started))
+        except Exception as exc:  # a driver's own error for odd input: still an answer
+            log.info("connection test failed: %s", type(exc).__name__)
+            return ConnectionCheck(
+                False, f"could not connect: {type(exc).__name__}: {exc}", _ms(started)
+            )
         return ConnectionCheck(True, "Connection successful", _ms(started), version)
 
     @abstractmethod

@@ -162,6 +162,11 @@ class OracleConnector(Connector):
                 hint="Check connection_config.username and password (ORA-01017), or whether "
                 "the account is locked (ORA-28000).",
             )
+        if "DPY-4001" in text:
+            return AuthenticationError(
+                f"no password given for user {user}",
+                hint="Add connection_config.password.",
+            )
         if "ORA-00942" in text or "ORA-01031" in text:
             return MissingPrivilege(f"user {user} lacks SELECT on {view or 'a dictionary view'}")
         if "DPY-4011" in text or "timed out" in text.lower() or "DPI-1067" in text:

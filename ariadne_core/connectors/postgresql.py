@@ -112,6 +112,12 @@ class PostgresConnector(Connector):
             return psycopg.connect(**kwargs, autocommit=True)
         except psycopg.OperationalError as exc:
             raise self._translate(exc) from None
+        except (OSError, UnicodeError) as exc:  # name resolution, before libpq is reached
+            raise HostUnreachable(
+                f"host unreachable: {self._config['host']}:{self._config.get('port', 5432)} "
+                f"({exc})",
+                hint="Check connection_config.host: the name does not resolve.",
+            ) from None
 
     def _translate(self, exc: Exception) -> ConnectorError:
         text = str(exc).lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,6 @@ from dagster import (
     Jitter,
     build_schedule_context,
     build_sensor_context,
-    instance_for_test,
     materialize,
 )
 from sqlalchemy import Engine, select
@@ -91,10 +91,16 @@ def test_sensor_adds_and_removes_partitions_with_sources(
 
 
 def test_nightly_schedule_requests_one_run_per_active_source(
-    catalog_engine: Engine, keyring: Any, catalog_db: CatalogDatabase, shop_source_url: str
+    catalog_engine: Engine,
+    keyring: Any,
+    catalog_db: CatalogDatabase,
+    shop_source_url: str,
+    tmp_path: Path,
 ) -> None:
-    with instance_for_test() as instance:
-        _check_schedule(catalog_engine, keyring, catalog_db, shop_source_url, instance)
+    # The schedule needs an instance with a ref (on disk). Not entered as a context
+    # manager: that would leave Dagster's current defs-state storage pointing at it.
+    instance = DagsterInstance.local_temp(str(tmp_path))
+    _check_schedule(catalog_engine, keyring, catalog_db, shop_source_url, instance)
 
 
 def _check_schedule(

@@ -69,18 +69,16 @@ def test_sensor_adds_and_removes_partitions_with_sources(
         catalog_engine, keyring, "sensor_src", SourceType.POSTGRESQL, pg_config(shop_source_url)
     )
     manual = make_source(catalog_engine, keyring, "by_hand", SourceType.MANUAL, {})
-    result = data_source_partitions(
-        build_sensor_context(instance=instance, resources={"catalog_db": catalog_db})
-    )
+    with build_sensor_context(instance=instance, resources={"catalog_db": catalog_db}) as ctx:
+        result = data_source_partitions(ctx)
     added = {key for req in result.dynamic_partitions_requests for key in req.partition_keys}
     assert str(source_id) in added and str(manual) not in added
     instance.add_dynamic_partitions(PARTITIONS, sorted(added))
 
     with session_scope(catalog_engine) as session:
         delete_source(session, keyring, source_id, actor="admin@example.com")
-    result = data_source_partitions(
-        build_sensor_context(instance=instance, resources={"catalog_db": catalog_db})
-    )
+    with build_sensor_context(instance=instance, resources={"catalog_db": catalog_db}) as ctx:
+        result = data_source_partitions(ctx)
     removed = [
         key
         for req in result.dynamic_partitions_requests
@@ -114,10 +112,11 @@ def _check_schedule(
         catalog_engine, keyring, "nightly_src", SourceType.POSTGRESQL, pg_config(shop_source_url)
     )
     when = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
-    context = build_schedule_context(
+    # As a context manager: the context enters the instance and must leave it again.
+    with build_schedule_context(
         instance=instance, scheduled_execution_time=when, resources={"catalog_db": catalog_db}
-    )
-    requests = nightly_harvest(context)
+    ) as context:
+        requests = nightly_harvest(context)
     keys = {r.partition_key: r for r in requests}
     assert str(source_id) in keys
     assert keys[str(source_id)].run_key == f"{source_id}:2026-11-27"

@@ -64,6 +64,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 # scope="function": commit before the response is sent, so a 2xx means the data is saved.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for handlers that only read (lineage traversal and impact): autocommit,
+    so no BEGIN and no COMMIT round trip, and closing it does no I/O."""
+    session: Session = request.app.state.read_session_factory()
+    session.info[SESSION_GRAPH] = request.app.state.graph_router
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 

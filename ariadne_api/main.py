@@ -30,7 +30,12 @@ from ariadne_api.routers import (
 from ariadne_core import __version__
 from ariadne_core.cache import LineageCache
 from ariadne_core.config import Settings, get_settings
-from ariadne_core.db.engine import engine_for, get_engine, session_factory
+from ariadne_core.db.engine import (
+    engine_for,
+    get_engine,
+    read_session_factory,
+    session_factory,
+)
 from ariadne_core.graph.routing import GraphRouter
 from ariadne_core.importing.rowcheck import warm_up
 from ariadne_core.security.secrets import keyring_for
@@ -79,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.read_session_factory = read_session_factory(engine)
     app.state.metrics_registry = CollectorRegistry()
     app.state.keyring = keyring_for(settings)
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None

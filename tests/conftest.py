@@ -128,7 +128,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
-    from ariadne_api.deps import get_session
+    from ariadne_api.deps import get_read_session, get_session
     from ariadne_api.main import create_app
 
     application = create_app(settings, engine)
@@ -145,6 +145,8 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
         savepoint.commit()
 
     application.dependency_overrides[get_session] = _test_session
+    # Reads see the test's uncommitted writes too (the real read session is autocommit).
+    application.dependency_overrides[get_read_session] = _test_session
     return application
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from ariadne_api.deps import CurrentUser, SessionDep, SettingsDep
+from ariadne_api.deps import CurrentUser, ReadSessionDep, SettingsDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.lineage import (
     GraphEdgeOut,
@@ -121,7 +121,7 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
     def handler(
         node_id: uuid.UUID,
         request: Request,
-        session: SessionDep,
+        session: ReadSessionDep,
         settings: SettingsDep,
         _: CurrentUser,
         depth: Depth = 3,
@@ -176,7 +176,7 @@ for _kind in ("table", "field"):
 def impact(
     table_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     _: CurrentUser,
     change_type: Annotated[Literal["drop", "rename", "type_change", "schema_change"], Query()],

@@ -77,6 +77,12 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return engine_for(database_url(settings), settings.db_pool_size)
 
 
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for requests that only read: the connection is in autocommit, so there is
+    no BEGIN or COMMIT round trip, and each statement sees what is committed."""
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -6,13 +6,13 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
-from ariadne_core.db.models import FieldLineage, LineageSource, MetadataField, MetadataTable
+from ariadne_core.db.models import FieldLineage, LineageSource, MetadataField
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind
 
@@ -84,18 +84,23 @@ def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
+_NAMES = {
+    kind: text(f"SELECT id, qualified_name FROM {table} WHERE id = ANY(:ids)").bindparams(
+        bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+    )
+    for kind, table in (("table", "metadata_tables"), ("field", "metadata_fields"))
+}
+
+
 def _names(session: Session, kind: Kind, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    model: Any = MetadataTable if kind == "table" else MetadataField
-    rows = session.execute(select(model.id, model.qualified_name).where(model.id.in_(ids)))
+    """Qualified names by id, in one statement whatever the number of ids (one array
+    parameter, so the SQL text and its compiled form never change)."""
+    rows = session.execute(_NAMES[kind], {"ids": ids})
     return {row[0]: row[1] for row in rows}
 
 
-def ensure_root(session: Session, kind: Kind, root: uuid.UUID) -> None:
-    model: Any = MetadataTable if kind == "table" else MetadataField
-    if session.scalar(select(model.id).where(model.id == root)) is None:
-        raise NotFound(
-            f"The {kind} {root} is not in the catalog.", details={f"{kind}_id": str(root)}
-        )
+def _not_found(kind: Kind, root: uuid.UUID) -> NotFound:
+    return NotFound(f"The {kind} {root} is not in the catalog.", details={f"{kind}_id": str(root)})
 
 
 def traverse(
@@ -112,10 +117,13 @@ def traverse(
     cursor: str | None = None,
 ) -> Traversal:
     check_depth(depth, settings)
-    ensure_root(session, kind, root)
     offset = _cursor_offset(cursor)
     walk = store.walk(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter)
-    names = _names(session, kind, list(walk.depths))
+    # The walk always holds the root (depth 0), so the names query also tells whether the
+    # root exists: one round trip fewer than checking it first.
+    names = _names(session, kind, list(walk.depths.keys() | {root}))
+    if root not in names:
+        raise _not_found(kind, root)
     ordered = sorted(walk.depths.items(), key=lambda item: (item[1], names.get(item[0], "")))
     budget = settings.lineage_node_budget
     page = ordered[offset : offset + budget]

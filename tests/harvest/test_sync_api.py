@@ -160,3 +160,36 @@ def test_sync_refusals_use_the_error_body(api: Any) -> None:
     assert unknown_job.status_code == 404 and unknown_job.json()["error"]["code"]
     bad_id = client.get("/api/v1/sources/sync-jobs/not-a-uuid", headers=headers("viewer"))
     assert bad_id.status_code == 422
+
+
+def test_lineage_reads_run_on_the_autocommit_read_session(api: Any, shop_source_url: str) -> None:
+    """No dependency override here: the real read session (autocommit) answers, and sees
+    what the sync committed a moment before."""
+    client, headers = api
+    source = client.post(
+        "/api/v1/sources",
+        json={
+            "name": "read_shop",
+            "type": "postgresql",
+            "connection_config": pg_config(shop_source_url),
+        },
+        headers=headers("admin"),
+    ).json()
+    job = client.post(f"/api/v1/sources/{source['id']}/sync", headers=headers("editor")).json()
+    assert _wait(client, headers("viewer"), job["job_id"])["status"] == "succeeded"
+    table = client.get(
+        "/api/v1/tables", params={"source_id": source["id"], "size": 1}, headers=headers("viewer")
+    ).json()["items"][0]
+    graph = client.get(f"/api/v1/lineage/table/{table['id']}/upstream", headers=headers("viewer"))
+    assert graph.status_code == 200, graph.text
+    assert graph.json()["nodes"] == [
+        {"id": table["id"], "qualified_name": table["qualified_name"], "type": "table", "depth": 0}
+    ]
+    missing = client.get(
+        "/api/v1/lineage/table/00000000-0000-0000-0000-000000000000/upstream",
+        headers=headers("viewer"),
+    )
+    assert missing.status_code == 404
+    assert missing.json()["error"]["details"] == {
+        "table_id": "00000000-0000-0000-0000-000000000000"
+    }

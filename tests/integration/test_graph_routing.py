@@ -21,7 +21,7 @@ from tests.api.catalog_helpers import make_source, make_table
 
 
 def _client(settings: Settings, engine: Any, db_session: Session) -> TestClient:
-    from ariadne_api.deps import get_session
+    from ariadne_api.deps import get_read_session, get_session
     from ariadne_api.main import create_app
 
     application = create_app(settings, engine)
@@ -36,6 +36,7 @@ def _client(settings: Settings, engine: Any, db_session: Session) -> TestClient:
         savepoint.commit()
 
     application.dependency_overrides[get_session] = _test_session
+    application.dependency_overrides[get_read_session] = _test_session
     return TestClient(application)
 
 

@@ -57,31 +57,24 @@ class Neo4jGraphStore:
             if not rows or int(rows[0]["removed"]) == 0:
                 return
 
-    def step(
-        self,
-        frontier: list[uuid.UUID],
-        *,
-        kind: Kind,
-        direction: Direction,
-        edge_filter: EdgeFilter,
-    ) -> list[GraphEdge]:
-        if not frontier:
-            return []
+    @staticmethod
+    def _step_query(kind: Kind, direction: Direction) -> str:
         label = LABEL[kind]
         pattern = (
             f"(n:{label})<-[e:FEEDS]-(m:{label})"
             if direction == "upstream"
             else f"(n:{label})-[e:FEEDS]->(m:{label})"
         )
-        rows = self._run(
+        return (
             f"MATCH {pattern} WHERE n.id IN $frontier AND e.status IN $statuses "
             "AND e.lineage_source IN $sources AND e.confidence >= $min_confidence "
             "RETURN e.id AS id, startNode(e).id AS src, endNode(e).id AS dst, "
             "e.lineage_source AS lineage_source, e.confidence AS confidence, "
-            "e.status AS status, e.transformation_type AS transformation_type",
-            frontier=[str(n) for n in frontier],
-            **_filter_params(edge_filter),
+            "e.status AS status, e.transformation_type AS transformation_type"
         )
+
+    @staticmethod
+    def _edges(rows: Any) -> list[GraphEdge]:
         return [
             GraphEdge(
                 id=uuid.UUID(r["id"]),
@@ -95,6 +88,23 @@ class Neo4jGraphStore:
             for r in rows
         ]
 
+    def step(
+        self,
+        frontier: list[uuid.UUID],
+        *,
+        kind: Kind,
+        direction: Direction,
+        edge_filter: EdgeFilter,
+    ) -> list[GraphEdge]:
+        if not frontier:
+            return []
+        rows = self._run(
+            self._step_query(kind, direction),
+            frontier=[str(n) for n in frontier],
+            **_filter_params(edge_filter),
+        )
+        return self._edges(rows)
+
     def walk(
         self,
         root: uuid.UUID,
@@ -104,19 +114,28 @@ class Neo4jGraphStore:
         depth: int,
         edge_filter: EdgeFilter,
     ) -> Walk:
-        result = Walk(depths={root: 0})
-        frontier = [root]
-        for level in range(1, depth + 1):
-            edges = self.step(frontier, kind=kind, direction=direction, edge_filter=edge_filter)
-            frontier = []
-            for edge in edges:
-                nxt = edge.source if direction == "upstream" else edge.target
-                if nxt not in result.depths:
-                    result.depths[nxt] = level
-                    frontier.append(nxt)
-            result.edges.extend(edges)
-            if not frontier:
-                break
+        """Breadth first, one query per level, all levels in one read transaction."""
+        query, params = self._step_query(kind, direction), _filter_params(edge_filter)
+
+        def levels(tx: Any) -> Walk:
+            result = Walk(depths={root: 0})
+            frontier = [root]
+            for level in range(1, depth + 1):
+                rows = tx.run(query, frontier=[str(n) for n in frontier], **params)
+                edges = self._edges(list(rows))
+                frontier = []
+                for edge in edges:
+                    nxt = edge.source if direction == "upstream" else edge.target
+                    if nxt not in result.depths:
+                        result.depths[nxt] = level
+                        frontier.append(nxt)
+                result.edges.extend(edges)
+                if not frontier:
+                    break
+            return result
+
+        with self.driver.session(database=self.database, default_access_mode="READ") as session:
+            result: Walk = session.execute_read(levels)
         # The edges among the nodes found, as the PostgreSQL backend reports them.
         seen: dict[uuid.UUID, GraphEdge] = {e.id: e for e in result.edges}
         result.edges = [

@@ -1,7 +1,7 @@
 """Which graph backend answers a read: Neo4j when configured and current, else PostgreSQL.
 
 PostgreSQL is the source of truth. A read goes to Neo4j only when the projection has
-every committed change (see `sync.is_fresh`; a stale projection is brought up to date
+every committed change (see `GraphRouter._ensure_current`; a stale projection is brought up to date
 first). When Neo4j fails, before or during the read, the same read is answered by
 PostgreSQL and `/readyz` reports `degraded`.
 """
@@ -25,6 +25,9 @@ from ariadne_core.graph.postgres import PostgresGraphStore
 from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind, Walk
 
 log = logging.getLogger("ariadne.graph")
+
+# How long a cursor seen in Neo4j is trusted without asking Neo4j again.
+MEMO_SECONDS = 5.0
 RETRY_AFTER_SECONDS = 30.0
 
 
@@ -111,6 +114,7 @@ class GraphRouter:
         self.state = BackendState()
         self.driver: Any = None
         self.relay: sync.Relay | None = None
+        self._memo: tuple[float, int, int] | None = None  # (when, last event id, window)
         if settings.neo4j_uri:
             from neo4j import GraphDatabase
 
@@ -136,6 +140,22 @@ class GraphRouter:
         if self.relay is not None:
             self.relay.poke()
 
+    def _ensure_current(self, neo4j: Neo4jGraphStore, session: Session) -> None:
+        """Make sure Neo4j holds every committed change before it answers.
+
+        The cursor this process last saw in Neo4j is remembered for MEMO_SECONDS: while
+        the outbox has not moved past it, the check is one PostgreSQL query and no Neo4j
+        query. Once the outbox moves, or the memo is older (someone may have rebuilt or
+        wiped the projection), Neo4j's own cursor is read and the relay runs if needed.
+        """
+        memo = self._memo
+        if memo is not None and time.monotonic() - memo[0] < MEMO_SECONDS:
+            newest, counted = sync.outbox_position(session, memo[1])
+            if newest == memo[1] and counted == memo[2]:
+                return
+        last, window = sync.ensure_fresh(neo4j, session)
+        self._memo = (time.monotonic(), last, window)
+
     def store(self, session: Session) -> GraphStore:
         """The store one read should use."""
         postgres = PostgresGraphStore(session)
@@ -143,8 +163,7 @@ class GraphRouter:
             return postgres
         neo4j = Neo4jGraphStore(self.driver)
         try:
-            if not sync.is_fresh(neo4j, session):
-                sync.relay(neo4j, session)
+            self._ensure_current(neo4j, session)
         except _neo4j_errors() as exc:
             log.warning("Neo4j is not answering (%s); lineage reads use PostgreSQL", exc)
             self.state.failed()

@@ -69,6 +69,16 @@ def is_fresh(store: Neo4jGraphStore, session: Session) -> bool:
     return newest == last and counted == window
 
 
+def ensure_fresh(store: Neo4jGraphStore, session: Session) -> tuple[int, int]:
+    """Bring the projection up to date if it is behind; returns its cursor (last, window)."""
+    last, window = read_cursor(store)
+    newest, counted = outbox_position(session, max(last, 0))
+    if last >= 0 and newest == last and counted == window:
+        return last, window
+    relay(store, session)
+    return read_cursor(store)
+
+
 def upsert_edges(store: Neo4jGraphStore, kind: str, rows: list[dict[str, Any]]) -> None:
     label = LABEL[kind]
     for start in range(0, len(rows), BATCH):

@@ -189,14 +189,15 @@ def _start_neo4j(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str
         proc = subprocess.Popen(
             [
                 "java",
-                "-Xms256m",
-                "-Xmx1g",
+                "-Xms512m",
+                "-Xmx2g",  # the lineage benchmark loads 1.2M relationships
                 "-cp",
                 classpath,
                 "ai.ariadne.tools.Neo4jLauncher",
                 str(work / "data"),
                 str(port),
                 password,
+                "512",  # page cache, MB: the benchmark graph's store files fit
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -13,7 +13,7 @@ import org.neo4j.graphdb.GraphDatabaseService;
 
 /**
  * Runs Neo4j Community in-process with Bolt on 127.0.0.1.
- * Usage: Neo4jLauncher DATA_DIR BOLT_PORT PASSWORD
+ * Usage: Neo4jLauncher DATA_DIR BOLT_PORT PASSWORD [PAGECACHE_MB]
  * Prints "READY bolt://127.0.0.1:PORT" once Bolt accepts connections and stops
  * cleanly on SIGTERM/SIGINT.
  */
@@ -21,20 +21,21 @@ public final class Neo4jLauncher {
     private Neo4jLauncher() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: Neo4jLauncher DATA_DIR BOLT_PORT PASSWORD");
+        if (args.length != 3 && args.length != 4) {
+            System.err.println("usage: Neo4jLauncher DATA_DIR BOLT_PORT PASSWORD [PAGECACHE_MB]");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
         int port = Integer.parseInt(args[1]);
         String password = args[2];
+        long pagecacheMb = args.length == 4 ? Long.parseLong(args[3]) : 128L;
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                .setConfig(GraphDatabaseSettings.pagecache_memory, 128L * 1024 * 1024)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pagecacheMb * 1024 * 1024)
                 .build();
 
         try {

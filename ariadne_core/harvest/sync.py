@@ -298,7 +298,7 @@ def apply_harvest(
     _update_many(session, MetadataTable, stats)
 
     if to_compare:
-        _apply_changes(session, to_compare, counts, history, now)
+        _apply_changes(session, to_compare, counts, history)
 
     vanished = [
         row
@@ -339,7 +339,6 @@ def _apply_changes(
     items: list[tuple[Any, HarvestedObject, str, str]],
     counts: SyncCounts,
     history: _History,
-    now: datetime,
 ) -> None:
     fields_by_table = _fields_of(session, (row.id for row, *_ in items))
     table_updates: list[dict[str, Any]] = []

@@ -203,20 +203,7 @@ def _start_neo4j(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 180
-    while True:
-        text = log.read_text()
-        if "READY" in text:
-            break
-        if proc.poll() is not None or "ERROR" in text:
-            raise ConfigurationError(
-                f"Neo4j did not start; the last lines of {log}:\n"
-                + "\n".join(text.splitlines()[-10:])
-            )
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise ConfigurationError(f"Neo4j did not start within 180 s; see {log}")
-        time.sleep(0.5)
+    _wait_for_line(proc, log, "Neo4j", 180, failure="ERROR")
     return {
         "port": port,
         "pid": proc.pid,
@@ -226,13 +213,16 @@ def _start_neo4j(dirs: ServiceDirs, previous: dict[str, Any] | None) -> dict[str
     }
 
 
-def _wait_for_line(proc: subprocess.Popen[bytes], log: Path, name: str, seconds: int) -> None:
+def _wait_for_line(
+    proc: subprocess.Popen[bytes], log: Path, name: str, seconds: int, failure: str = "\nFAILED "
+) -> None:
+    """Wait for a launcher's READY line; a ``failure`` line or an exit means it failed."""
     deadline = time.monotonic() + seconds
     while True:
         text = log.read_text(errors="replace")
         if "READY" in text:
             return
-        if proc.poll() is not None or "\nFAILED " in text:
+        if proc.poll() is not None or failure in text:
             proc.kill()
             raise ConfigurationError(
                 f"{name} did not start; the last lines of {log}:\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +24,7 @@ from ariadne_core.harvest.service import run_sync, set_dagster_run
 from ariadne_core.importing.jobs import run_job
 from ariadne_core.security.secrets import Keyring
 
-log = logging.getLogger("ariadne.import.launcher")
+log = logging.getLogger("ariadne.launcher")
 JOB_NAME = "bulk_import"
 SYNC_JOB = "source_metadata_job"
 SYNC_PARTITIONS = "data_sources"
@@ -46,29 +47,46 @@ def dagster_client(settings: Settings) -> Any:
     )
 
 
-class ImportLauncher:
+class _Launcher:
     def __init__(self, settings: Settings, engine: Engine, keyring: Keyring) -> None:
         self.settings, self.engine, self.keyring = settings, engine, keyring
 
     def dagster_url(self, run_id: str) -> str:
         return f"{self.settings.dagster_base_url}/runs/{run_id}"
 
-    def launch(self, job_id: uuid.UUID) -> str | None:
-        """Start the job; returns the Dagster run id, or None when it runs in a thread."""
-        if self.settings.import_runner == "dagster":
+    def _start(
+        self,
+        what: str,
+        job_id: uuid.UUID,
+        use_dagster: bool,
+        submit: Callable[[], str],
+        run_here: Callable[[], None],
+    ) -> str | None:
+        """Submit to Dagster; returns the run id, or None when the job runs in a thread."""
+        if use_dagster:
             try:
-                return self._submit(job_id)
+                return submit()
             except Exception as exc:
                 log.warning(
-                    "Dagster did not take import job %s (%s); running it in the API instead",
+                    "Dagster did not take %s job %s (%s); running it in the API instead",
+                    what,
                     job_id,
                     exc,
                 )
-        thread = threading.Thread(
-            target=self._run_here, args=(job_id,), name=f"import-{job_id}", daemon=True
-        )
-        thread.start()
+        threading.Thread(target=run_here, name=f"{what}-{job_id}", daemon=True).start()
         return None
+
+
+class ImportLauncher(_Launcher):
+    def launch(self, job_id: uuid.UUID) -> str | None:
+        """Start the job; returns the Dagster run id, or None when it runs in a thread."""
+        return self._start(
+            "import",
+            job_id,
+            self.settings.import_runner == "dagster",
+            lambda: self._submit(job_id),
+            lambda: self._run_here(job_id),
+        )
 
     def _submit(self, job_id: uuid.UUID) -> str:
         client = dagster_client(self.settings)
@@ -100,35 +118,22 @@ mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
 """
 
 
-class SyncLauncher:
+class SyncLauncher(_Launcher):
     """Launches `source_metadata` for one source's partition, like ImportLauncher."""
 
-    def __init__(self, settings: Settings, engine: Engine, keyring: Keyring) -> None:
-        self.settings, self.engine, self.keyring = settings, engine, keyring
-
-    def dagster_url(self, run_id: str) -> str:
-        return f"{self.settings.dagster_base_url}/runs/{run_id}"
-
     def launch(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> str | None:
-        if self.settings.sync_runner == "dagster":
-            try:
-                run_id = self._submit(job_id, source_id, full_sync)
-                set_dagster_run(self.engine, job_id, run_id)
-                return run_id
-            except Exception as exc:
-                log.warning(
-                    "Dagster did not take sync job %s (%s); running it in the API instead",
-                    job_id,
-                    exc,
-                )
-        thread = threading.Thread(
-            target=self._run_here,
-            args=(job_id, source_id, full_sync),
-            name=f"sync-{job_id}",
-            daemon=True,
+        def submit() -> str:
+            run_id = self._submit(job_id, source_id, full_sync)
+            set_dagster_run(self.engine, job_id, run_id)
+            return run_id
+
+        return self._start(
+            "sync",
+            job_id,
+            self.settings.sync_runner == "dagster",
+            submit,
+            lambda: self._run_here(job_id, source_id, full_sync),
         )
-        thread.start()
-        return None
 
     def _submit(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> str:
         client = dagster_client(self.settings)

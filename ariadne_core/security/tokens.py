@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,14 +27,25 @@ class TokenClaims:
     role: str
 
 
+# Secrets read from ARIADNE_HOME, by path: read once per process, not on every request.
+_SECRET_FILES: dict[Path, str] = {}
+# Tokens whose signature was checked, with their claims and expiry: the HMAC check and
+# the parsing cost more than the rest of a cached read, and a token is sent many times.
+_VERIFIED: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
+_VERIFIED_MAX = 4096
+
+
 def signing_secret(settings: Settings) -> str:
     """The configured secret, or one generated once and kept under ARIADNE_HOME."""
     if settings.jwt_secret:
         return settings.jwt_secret
     path = Path(settings.home) / "jwt-secret"
+    if path in _SECRET_FILES:
+        return _SECRET_FILES[path]
     try:
         if path.exists():
-            return path.read_text().strip()
+            _SECRET_FILES[path] = path.read_text().strip()
+            return _SECRET_FILES[path]
         path.parent.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(48)
         path.write_text(secret)
@@ -60,6 +72,13 @@ def issue_token(settings: Settings, *, subject: str, role: str) -> IssuedToken:
 
 
 def decode_token(settings: Settings, token: str) -> TokenClaims:
+    """Check the signature and expiry; a token checked before is only checked for expiry."""
+    key = (signing_secret(settings), token)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        if time.time() < known[1]:
+            return known[0]
+        _VERIFIED.pop(key, None)
     try:
         claims = jwt.decode(
             token,
@@ -71,4 +90,8 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
         raise AuthenticationFailed("Your session has expired. Log in again.") from None
     except jwt.PyJWTError:
         raise AuthenticationFailed("The access token is not valid. Log in again.") from None
-    return TokenClaims(subject=str(claims["sub"]), role=str(claims["role"]))
+    result = TokenClaims(subject=str(claims["sub"]), role=str(claims["role"]))
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (result, float(claims["exp"]))
+    return result

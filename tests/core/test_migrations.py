@@ -13,6 +13,7 @@ from ariadne_core.db import migrate
 from ariadne_core.db.engine import sqlalchemy_url
 from ariadne_core.db.models import Base
 
+CATALOG_TABLES = ("data_sources", "metadata_tables", "metadata_fields")
 EXPECTED_TABLES = {
     "data_sources",
     "metadata_tables",
@@ -41,8 +42,10 @@ def test_upgrade_on_empty_database_then_downgrade_leaves_nothing(make_database: 
     assert _public_tables(url) == set()
 
     migrate.upgrade(url)
-    assert migrate.current_revision(url) == "0004"
+    assert migrate.current_revision(url) == "0005"
     assert _public_tables(url) >= EXPECTED_TABLES
+    triggers = {r[0] for r in _query(url, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+    assert {f"{t}_catalog_changed" for t in CATALOG_TABLES} <= triggers
     extensions = {r[0] for r in _query(url, "SELECT extname FROM pg_extension")}
     assert {"vector", "pg_trgm"} <= extensions
 
@@ -58,6 +61,9 @@ def test_upgrade_on_empty_database_then_downgrade_leaves_nothing(make_database: 
         )
     }
     assert types == set()
+    assert (
+        _query(url, "SELECT proname FROM pg_proc WHERE proname = 'ariadne_catalog_changed'") == []
+    )
     extensions = {r[0] for r in _query(url, "SELECT extname FROM pg_extension")}
     assert "vector" not in extensions
 

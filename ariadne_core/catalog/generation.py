@@ -1,0 +1,119 @@
+"""The catalog generation: a number that moves whenever the catalog changes, in any process.
+
+Counting 10,000 tables or ranking a search costs PostgreSQL more than everything else in
+a read. Both answers stay the same until a data source, table or field changes, so the
+API keeps them in memory for the generation they were computed in (`GenerationCache`),
+the way a search engine caches requests until its next refresh.
+
+The generation is exact because PostgreSQL says when the catalog changed: a trigger
+(migration 0005) sends `NOTIFY ariadne_catalog` from every writing statement, and the
+notification arrives only when that transaction commits, whoever wrote. A listener thread
+bumps the generation for each one. A value is read before the work that is cached under
+it, so an answer computed while a change committed is filed under the old generation and
+never served again.
+
+While the listener is not connected the generation is unknown (`None`) and nothing is
+served from the caches. Each process also bumps its own generation right after it commits
+(`bump`), so a client reads its own writes at once; another process sees them as soon as
+its listener has the notification, normally well under a millisecond later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "ariadne_catalog"
+T = TypeVar("T")
+
+
+class CatalogGeneration:
+    def __init__(self, libpq_url: str, *, retry_seconds: float = 2.0) -> None:
+        self._url = libpq_url
+        self._retry = retry_seconds
+        self._value = 0
+        self._listening = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def current(self) -> int | None:
+        """The generation now, or None while changes could go unnoticed."""
+        return self._value if self._listening else None
+
+    def bump(self) -> None:
+        with self._lock:
+            self._value += 1
+
+    def start(self, wait_seconds: float = 5.0) -> None:
+        """Start listening; wait (briefly) until the first LISTEN is in place."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._listen, name="catalog-generation", daemon=True
+            )
+            self._thread.start()
+        self._connected.wait(wait_seconds)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.bump()  # whatever changed while nobody listened
+                    self._listening = True
+                    self._connected.set()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            self.bump()
+            except psycopg.Error as exc:
+                if not self._stop.is_set():
+                    log.warning("catalog change listener lost its connection: %s", exc)
+            finally:
+                self._listening = False
+            self._stop.wait(self._retry)
+
+
+class GenerationCache:
+    """Answers kept for the generation they were computed in; a bounded dictionary."""
+
+    def __init__(self, generation: CatalogGeneration, max_entries: int = 4096) -> None:
+        self.generation = generation
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[int, Any]] = {}
+
+    def lookup(self, key: Hashable) -> tuple[int | None, Any]:
+        """The generation now and the value kept for it, or None. Read the generation
+        before doing the work, and `store` the result under it: see the module docstring."""
+        generation = self.generation.current()
+        if generation is None:
+            return None, None
+        hit = self._entries.get(key)
+        return generation, (hit[1] if hit is not None and hit[0] == generation else None)
+
+    def store(self, key: Hashable, generation: int | None, value: Any) -> None:
+        if generation is None:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (generation, value)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        generation, value = self.lookup(key)
+        if value is None:
+            value = compute()
+            self.store(key, generation, value)
+        result: T = value
+        return result

@@ -1,0 +1,138 @@
+"""The catalog generation follows committed changes from any connection (real NOTIFY), and
+the caches built on it never serve an answer from before a committed change."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from ariadne_core.catalog import tables
+from ariadne_core.catalog.generation import CatalogGeneration, GenerationCache
+from ariadne_core.db import migrate
+from ariadne_core.db.plans import run
+
+
+@pytest.fixture(scope="module")
+def url(make_database: Any) -> str:
+    database = str(make_database("ariadne_generation"))
+    migrate.upgrade(database)
+    return database
+
+
+@pytest.fixture
+def generation(url: str) -> Iterator[CatalogGeneration]:
+    gen = CatalogGeneration(url, retry_seconds=0.2)
+    gen.start()
+    assert gen.current() is not None, "the listener did not connect"
+    yield gen
+    gen.close()
+
+
+def _wait_until(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+def _add_source(conn: psycopg.Connection[Any]) -> uuid.UUID:
+    source_id = uuid.uuid4()
+    conn.execute(
+        "INSERT INTO data_sources (id, name, type) VALUES (%s, %s, 'manual')",
+        (source_id, f"src_{source_id.hex[:8]}"),
+    )
+    return source_id
+
+
+def _add_table(conn: psycopg.Connection[Any], source_id: uuid.UUID, name: str) -> None:
+    conn.execute(
+        "INSERT INTO metadata_tables (id, source_id, name, qualified_name) VALUES (%s, %s, %s, %s)",
+        (uuid.uuid4(), source_id, name, f"x.{name}"),
+    )
+
+
+def test_a_commit_elsewhere_moves_the_generation_and_a_rollback_does_not(
+    url: str, generation: CatalogGeneration
+) -> None:
+    before = generation.current()
+    assert before is not None
+    with psycopg.connect(url) as conn:
+        _add_source(conn)
+        conn.rollback()
+    time.sleep(0.3)
+    assert generation.current() == before
+
+    with psycopg.connect(url) as conn:
+        source_id = _add_source(conn)
+        time.sleep(0.2)
+        assert generation.current() == before, "moved before the commit"
+        conn.commit()
+        assert _wait_until(lambda: generation.current() != before)
+
+    moved = generation.current()
+    with psycopg.connect(url, autocommit=True) as conn:  # a field update, by hand
+        _add_table(conn, source_id, f"t_{uuid.uuid4().hex[:6]}")
+        conn.execute(
+            "UPDATE metadata_tables SET description = 'x' WHERE source_id = %s", (source_id,)
+        )
+    assert _wait_until(lambda: generation.current() != moved)
+
+
+def test_cached_totals_are_never_served_after_a_committed_change(
+    url: str, generation: CatalogGeneration
+) -> None:
+    cache = GenerationCache(generation)
+    with psycopg.connect(url, autocommit=True) as writer, psycopg.connect(url) as reader:
+        reader.autocommit = True
+        source_id = _add_source(writer)
+        _add_table(writer, source_id, "orders")
+        assert _wait_until(lambda: run(reader, tables.list_tables(source_id=source_id))[1] == 1)
+
+        counted: list[int] = []
+        real_execute = reader.execute
+
+        def counting_execute(query: Any, params: Any = None, **kw: Any) -> Any:
+            if str(query).startswith("SELECT count(*)"):
+                counted.append(1)
+            return real_execute(query, params, **kw)
+
+        reader.execute = counting_execute  # type: ignore[method-assign]
+        for _ in range(3):
+            _, total = run(reader, tables.list_tables(source_id=source_id, totals=cache))
+            assert total == 1
+        assert len(counted) == 1, "the count was not cached"
+
+        _add_table(writer, source_id, "customers")  # committed: autocommit
+        assert _wait_until(
+            lambda: run(reader, tables.list_tables(source_id=source_id, totals=cache))[1] == 2
+        )
+        items, total = run(reader, tables.list_tables(source_id=source_id, totals=cache))
+        assert total == 2 and '"customers"' in items
+
+
+def test_without_a_listener_nothing_is_served_from_the_cache(url: str) -> None:
+    gen = CatalogGeneration(url, retry_seconds=0.2)
+    gen.start()
+    try:
+        cache = GenerationCache(gen)
+        assert cache.get_or_compute("k", lambda: 1) == 1
+        assert cache.get_or_compute("k", lambda: 2) == 1  # cached
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN ariadne_catalog%%' AND pid <> pg_backend_pid()"
+            )
+        assert _wait_until(lambda: gen.current() is None, 3)
+        assert cache.get_or_compute("k", lambda: 3) == 3  # computed, not the old 1
+        # It reconnects, and what may have changed meanwhile counts as a change.
+        assert _wait_until(lambda: gen.current() is not None, 5)
+        assert cache.get_or_compute("k", lambda: 4) == 4
+    finally:
+        gen.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -18,9 +18,12 @@ from sqlalchemy.orm import Session
 from ariadne_core.cache import SESSION_CACHE, SESSION_GRAPH
 from ariadne_core.config import Settings
 from ariadne_core.db.models import UserRole
+from ariadne_core.db.plans import Plan
 from ariadne_core.errors import AuthenticationFailed
 from ariadne_core.security.roles import require_role
 from ariadne_core.security.tokens import decode_token
+
+T = TypeVar("T")
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -59,6 +62,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await anyio.to_thread.run_sync(_rollback_and_close, session)
         raise
     await anyio.to_thread.run_sync(_commit_and_close, session)
+    after_commit(request)
+
+
+def after_commit(request: Request) -> None:
+    """A write committed: this process's cached counts and searches are stale from now
+    on (other processes learn it from PostgreSQL; see ariadne_core.catalog.generation)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        request.app.state.catalog_generation.bump()
 
 
 # scope="function": commit before the response is sent, so a 2xx means the data is saved.
@@ -77,6 +88,20 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
+class CatalogReader(Protocol):
+    async def run(self, make_plan: Callable[[], Plan[T]]) -> T: ...
+
+
+async def get_catalog_reader(request: Request) -> CatalogReader:
+    """For the hot catalog reads (table list and detail, search): plans run on the
+    asyncio connection pool, in the event loop, with no trip through the thread pool."""
+    reader: CatalogReader = request.app.state.catalog_reader
+    return reader
+
+
+CatalogReaderDep = Annotated[CatalogReader, Depends(get_catalog_reader)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 

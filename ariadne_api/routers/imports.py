@@ -26,7 +26,7 @@ from ariadne_api.schemas.imports import (
     ValidationResponse,
 )
 from ariadne_core.catalog.tables import check_tags_exist
-from ariadne_core.db.engine import session_scope
+from ariadne_core.db.engine import driver_connection, session_scope
 from ariadne_core.db.models import ImportJob, UserRole
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.exporting.rows import export_rows
@@ -266,7 +266,7 @@ def export_metadata(
         chosen = list(IMPORT_TYPES)
     chosen = [t for t in IMPORT_TYPES if t in chosen]
     if tags:
-        check_tags_exist(session, tags)
+        check_tags_exist(driver_connection(session), tags)
     factory = request.app.state.session_factory
 
     def body() -> Iterator[bytes]:

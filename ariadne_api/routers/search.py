@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from ariadne_api.deps import CurrentUser, SessionDep
+from ariadne_api.deps import CatalogReaderDep, CurrentUser
 from ariadne_api.schemas.catalog import SearchResult
-from ariadne_api.schemas.common import Page, PageParams, error_responses
+from ariadne_api.schemas.common import Page, PageParams, error_responses, page_response
 from ariadne_core.search.fulltext import MAX_QUERY_LENGTH, search_catalog
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
@@ -21,8 +21,9 @@ router = APIRouter(prefix="/api/v1/search", tags=["search"])
     response_model=Page[SearchResult],
     responses=error_responses(401, 422),
 )
-def search(
-    session: SessionDep,
+async def search(
+    request: Request,
+    reader: CatalogReaderDep,
     _: CurrentUser,
     paging: Annotated[PageParams, Query()],
     q: Annotated[
@@ -37,22 +38,15 @@ def search(
         Literal["table", "field"] | None, Query(description="only tables or only fields")
     ] = None,
     source_ids: Annotated[list[uuid.UUID] | None, Query(description="repeatable")] = None,
-) -> Page[SearchResult]:
-    hits, total = search_catalog(
-        session, q, kind=type, source_ids=source_ids, offset=paging.offset, limit=paging.size
-    )
-    items = [
-        SearchResult(
-            type=h.kind,
-            id=h.id,
-            name=h.name,
-            qualified_name=h.qualified_name,
-            description=h.description,
-            tags=h.tags,
-            source_id=h.source_id,
-            table_id=h.table_id,
-            score=h.score,
+) -> Response:
+    items, total = await reader.run(
+        lambda: search_catalog(
+            q,
+            kind=type,
+            source_ids=source_ids,
+            offset=paging.offset,
+            limit=paging.size,
+            cache=request.app.state.catalog_cache,
         )
-        for h in hits
-    ]
-    return Page[SearchResult].build(items, total=total, params=paging)
+    )
+    return page_response(items, total=total, params=paging)

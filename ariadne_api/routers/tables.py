@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.deps import CatalogReaderDep, CurrentUser, CurrentUserInfo, SessionDep, requires
 from ariadne_api.schemas.catalog import (
     FieldResponse,
     HistoryEntry,
@@ -16,7 +16,13 @@ from ariadne_api.schemas.catalog import (
     TableResponse,
     TableUpdateRequest,
 )
-from ariadne_api.schemas.common import Page, PageParams, error_responses
+from ariadne_api.schemas.common import (
+    Page,
+    PageParams,
+    error_responses,
+    json_response,
+    page_response,
+)
 from ariadne_core.catalog import fields as field_service
 from ariadne_core.catalog import tables as service
 from ariadne_core.db.models import MetadataTable, UserRole
@@ -43,8 +49,9 @@ def table_response(table: MetadataTable, source_name: str) -> TableResponse:
     response_model=Page[TableResponse],
     responses=error_responses(401, 422),
 )
-def list_tables(
-    session: SessionDep,
+async def list_tables(
+    request: Request,
+    reader: CatalogReaderDep,
     _: CurrentUser,
     paging: Annotated[PageParams, Query()],
     source_id: Annotated[uuid.UUID | None, Query(description="only this source")] = None,
@@ -59,20 +66,20 @@ def list_tables(
         str | None,
         Query(description="name, qualified_name, created_at or updated_at; '-' for descending"),
     ] = None,
-) -> Page[TableResponse]:
-    rows, total = service.list_tables(
-        session,
-        source_id=source_id,
-        search=search,
-        tags=tags,
-        table_type=type,
-        sort=sort,
-        offset=paging.offset,
-        limit=paging.size,
+) -> Response:
+    items, total = await reader.run(
+        lambda: service.list_tables(
+            source_id=source_id,
+            search=search,
+            tags=tags,
+            table_type=type,
+            sort=sort,
+            offset=paging.offset,
+            limit=paging.size,
+            totals=request.app.state.catalog_cache,
+        )
     )
-    return Page[TableResponse].build(
-        [TableResponse.model_validate(row) for row in rows], total=total, params=paging
-    )
+    return page_response(items, total=total, params=paging)
 
 
 @router.post(
@@ -93,9 +100,8 @@ def create_table(body: TableCreateRequest, session: SessionDep, user: Editor) ->
     response_model=TableDetailResponse,
     responses=error_responses(401, 404, 422),
 )
-def get_table(table_id: uuid.UUID, session: SessionDep, _: CurrentUser) -> TableDetailResponse:
-    detail = service.table_detail(session, table_id)
-    return TableDetailResponse.model_validate({**detail.table, "fields": detail.fields})
+async def get_table(table_id: uuid.UUID, reader: CatalogReaderDep, _: CurrentUser) -> Response:
+    return json_response(await reader.run(lambda: service.table_detail(table_id)))
 
 
 @router.put(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Generic, TypeVar
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
@@ -61,9 +62,26 @@ class Page(BaseModel, Generic[T]):
             total=total,
             page=params.page,
             size=params.size,
-            pages=math.ceil(total / params.size) if total else 0,
+            pages=page_count(total, params.size),
             items=items,
         )
+
+
+def page_count(total: int, size: int) -> int:
+    return math.ceil(total / size) if total else 0
+
+
+def json_response(body: str) -> Response:
+    """Pass JSON that PostgreSQL wrote (ariadne_core.db.jsonsql) straight through."""
+    return Response(content=body.encode(), media_type="application/json")
+
+
+def page_response(items_json: str, *, total: int, params: PageParams) -> Response:
+    """The `Page` envelope around a JSON array of items written by PostgreSQL."""
+    return json_response(
+        f'{{"total":{total},"page":{params.page},"size":{params.size},'
+        f'"pages":{page_count(total, params.size)},"items":{items_json}}}'
+    )
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -8,19 +8,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, true, update
+import psycopg
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ariadne_core.catalog.generation import GenerationCache
 from ariadne_core.catalog.history import record_change
 from ariadne_core.catalog.naming import check_name, normalize_tags, table_qualified_name
+from ariadne_core.db.jsonsql import json_array, json_object
 from ariadne_core.db.models import (
     ChangeHistory,
     DataSource,
     LineageStatus,
     MetadataField,
     MetadataTable,
-    TableLineage,
 )
+from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import Conflict, NotFound, ValidationFailed
 from ariadne_core.lineage.deprecation import deprecate_table_edges
 
@@ -35,13 +38,7 @@ TABLE_TYPES = (
     "external",
     "file",
 )
-SORTS = {
-    "name": MetadataTable.name,
-    "qualified_name": MetadataTable.qualified_name,
-    "created_at": MetadataTable.created_at,
-    "updated_at": MetadataTable.updated_at,
-}
-_LIVE_EDGE = TableLineage.status.not_in((LineageStatus.REJECTED, LineageStatus.DEPRECATED))
+SORTS = ("name", "qualified_name", "created_at", "updated_at")
 _TRACKED = (
     "source_id",
     "schema_name",
@@ -69,46 +66,40 @@ class TableInput:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class TableDetail:
-    """A table's columns plus source_name, counts and last change, as plain mappings."""
-
-    table: dict[str, Any]
-    fields: list[dict[str, Any]]
-
-
-# What reads return: plain rows rather than ORM objects, which cost more to build.
-TABLE_COLUMNS = (
-    MetadataTable.id,
-    MetadataTable.source_id,
-    MetadataTable.schema_name,
-    MetadataTable.name,
-    MetadataTable.qualified_name,
-    MetadataTable.table_type,
-    MetadataTable.description,
-    MetadataTable.owner,
-    MetadataTable.tags,
-    MetadataTable.row_count_estimate,
-    MetadataTable.properties,
-    MetadataTable.created_at,
-    MetadataTable.updated_at,
-    DataSource.name.label("source_name"),
+# The columns reads return, written as JSON by PostgreSQL (see ariadne_core.db.jsonsql).
+_TABLE_KEYS = (
+    "id",
+    "source_id",
+    "schema_name",
+    "name",
+    "qualified_name",
+    "table_type",
+    "description",
+    "owner",
+    "tags",
+    "row_count_estimate",
+    "properties",
 )
-FIELD_COLUMNS = (
-    MetadataField.id,
-    MetadataField.table_id,
-    MetadataField.name,
-    MetadataField.qualified_name,
-    MetadataField.data_type,
-    MetadataField.is_nullable,
-    MetadataField.is_primary_key,
-    MetadataField.ordinal_position,
-    MetadataField.description,
-    MetadataField.tags,
-    MetadataField.properties,
-    MetadataField.created_at,
-    MetadataField.updated_at,
+_FIELD_KEYS = (
+    "id",
+    "table_id",
+    "name",
+    "qualified_name",
+    "data_type",
+    "is_nullable",
+    "is_primary_key",
+    "ordinal_position",
+    "description",
+    "tags",
+    "properties",
 )
+_STAMPS = ("created_at", "updated_at")
+
+
+def _table_json(alias: str, source_name: str, extra: dict[str, str] | None = None) -> str:
+    return json_object(
+        alias, _TABLE_KEYS, timestamps=_STAMPS, extra={"source_name": source_name, **(extra or {})}
+    )
 
 
 def snapshot(table: MetadataTable) -> dict[str, Any]:
@@ -124,21 +115,20 @@ def check_table_type(value: str) -> str:
     return value
 
 
-def parse_sort(sort: str | None) -> tuple[Any, Any]:
-    """The ORDER BY of a list: the column, then id in the same direction (one index serves both)."""
+def parse_sort(sort: str | None) -> str:
+    """The ORDER BY of a list over `t`: the column, then id in the same direction (one
+    index serves both)."""
     if not sort:
-        return MetadataTable.qualified_name.asc(), MetadataTable.id.asc()
+        return "t.qualified_name ASC, t.id ASC"
     key = sort.lstrip("-")
-    column = SORTS.get(key)
-    if column is None:
+    if key not in SORTS:
         raise ValidationFailed(
             f"Cannot sort by '{sort}'. Sort by one of {', '.join(SORTS)}; "
             "put '-' in front for descending order.",
             details={"field": "sort", "value": sort, "allowed": list(SORTS)},
         )
-    if sort.startswith("-"):
-        return column.desc(), MetadataTable.id.desc()
-    return column.asc(), MetadataTable.id.asc()
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    return f"t.{key} {direction}, t.id {direction}"
 
 
 def _source(session: Session, source_id: uuid.UUID) -> DataSource:
@@ -164,21 +154,29 @@ def get_table(session: Session, table_id: uuid.UUID, *, for_update: bool = False
     return table
 
 
-def check_tags_exist(session: Session, tags: list[str]) -> None:
+def check_tags_exist(conn: psycopg.Connection[Any], tags: list[str]) -> None:
     """Filtering by a tag nobody uses is almost always a typo: say so, with suggestions."""
+    run(conn, check_tags_plan(tags))
+
+
+def check_tags_plan(tags: list[str]) -> Plan[None]:
     if not tags:
         return
-    known = set(
-        session.scalars(
-            select(func.unnest(MetadataTable.tags))
-            .where(MetadataTable.tags.overlap(tags))
-            .distinct()
-        )
+    row = yield (
+        "SELECT array_agg(DISTINCT tag) FROM metadata_tables, unnest(tags) AS tag "
+        "WHERE tags && %(tags)s::varchar[]",
+        {"tags": tags},
     )
+    known = set(row[0] or []) if row else set()
     missing = [t for t in tags if t not in known]
     if not missing:
         return
-    all_tags = list(session.scalars(select(func.unnest(MetadataTable.tags)).distinct().limit(5000)))
+    row = yield (
+        "SELECT array_agg(tag) FROM "
+        "(SELECT DISTINCT unnest(tags) AS tag FROM metadata_tables LIMIT 5000) used",
+        {},
+    )
+    all_tags = list(row[0] or []) if row else []
     suggestions = {t: difflib.get_close_matches(t, all_tags, n=3) for t in missing}
     hint = "; ".join(
         f"did you mean {', '.join(map(repr, s))} for '{t}'?" for t, s in suggestions.items() if s
@@ -190,7 +188,6 @@ def check_tags_exist(session: Session, tags: list[str]) -> None:
 
 
 def list_tables(
-    session: Session,
     *,
     source_id: uuid.UUID | None = None,
     search: str | None = None,
@@ -199,83 +196,102 @@ def list_tables(
     sort: str | None = None,
     offset: int = 0,
     limit: int = 20,
-) -> tuple[list[dict[str, Any]], int]:
+    totals: GenerationCache | None = None,
+) -> Plan[tuple[str, int]]:
+    """One page of live tables as a JSON array (text), and the number of matches.
+
+    The page's ids come from the list-order indexes before the rows are read. The number
+    of matches is kept in ``totals`` (when given) until the catalog changes.
+    """
     order = parse_sort(sort)
     tags = normalize_tags(tags)
-    stmt: Select[Any] = select(MetadataTable.id).where(~MetadataTable.is_deleted)
+    where = ["NOT t.is_deleted"]
+    params: dict[str, Any] = {"offset": offset, "limit": limit}
     if source_id is not None:
-        stmt = stmt.where(MetadataTable.source_id == source_id)
+        where.append("t.source_id = %(source_id)s")
+        params["source_id"] = source_id
     if table_type is not None:
-        stmt = stmt.where(MetadataTable.table_type == check_table_type(table_type))
+        where.append("t.table_type = %(table_type)s")
+        params["table_type"] = check_table_type(table_type)
     if tags:
-        stmt = stmt.where(MetadataTable.tags.contains(tags))
+        where.append("t.tags @> %(tags)s::varchar[]")
+        params["tags"] = tags
     if search and search.strip():
         term = search.strip()
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                MetadataTable.name.ilike(pattern),
-                MetadataTable.qualified_name.ilike(pattern),
-                MetadataTable.description.ilike(pattern),
-            )
+        where.append(
+            "(t.name ILIKE %(pattern)s OR t.qualified_name ILIKE %(pattern)s "
+            "OR t.description ILIKE %(pattern)s)"
         )
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        params["pattern"] = (
+            "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+    matches = "FROM metadata_tables t WHERE " + " AND ".join(where)
+    filters = sorted(
+        (k, tuple(v) if isinstance(v, list) else v)
+        for k, v in params.items()
+        if k not in ("offset", "limit")
+    )
+    key = ("tables", matches, tuple(filters))
+    generation, total = totals.lookup(key) if totals is not None else (None, None)
+    if total is None:
+        row = yield (f"SELECT count(*) {matches}", params)
+        total = int(row[0]) if row else 0
+        if totals is not None:
+            totals.store(key, generation, total)
     if total == 0:
-        check_tags_exist(session, tags)  # no match at all: was a tag misspelled?
-    ids = stmt.order_by(*order).offset(offset).limit(limit).subquery()
-    rows = session.execute(
-        select(*TABLE_COLUMNS)
-        .join(ids, ids.c.id == MetadataTable.id)
-        .join(DataSource, DataSource.id == MetadataTable.source_id)
-        .order_by(*order)
-    ).mappings()
-    return [dict(row) for row in rows], total
-
-
-def _live_edges(column: Any) -> Any:
-    return select(func.count()).where(column == MetadataTable.id, _LIVE_EDGE).scalar_subquery()
-
-
-_LAST_CHANGE = (
-    select(ChangeHistory.action, ChangeHistory.changed_by, ChangeHistory.changed_at)
-    .where(ChangeHistory.table_id == MetadataTable.id)
-    .order_by(ChangeHistory.changed_at.desc(), ChangeHistory.id.desc())
-    .limit(1)
-    .lateral("last_change")
-)
-_DETAIL = (
-    select(
-        *TABLE_COLUMNS,
-        _live_edges(TableLineage.target_table_id).label("upstream_count"),
-        _live_edges(TableLineage.source_table_id).label("downstream_count"),
-        _LAST_CHANGE.c.action.label("last_action"),
-        _LAST_CHANGE.c.changed_by.label("last_changed_by"),
-        _LAST_CHANGE.c.changed_at.label("last_changed_at"),
+        yield from check_tags_plan(tags)  # no match at all: was a tag misspelled?
+        return "[]", 0
+    if offset >= total:  # past the last page: nothing to read
+        return "[]", int(total)
+    row = yield (
+        f"SELECT {json_array(_table_json('t', 's.name'), order)}::text "
+        f"FROM (SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) ids "
+        "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id",
+        params,
     )
-    .join(DataSource, DataSource.id == MetadataTable.source_id)
-    .outerjoin(_LAST_CHANGE, true())
-    .where(MetadataTable.id == bindparam("table_id"), ~MetadataTable.is_deleted)
-)
-_FIELDS_OF_TABLE = (
-    select(*FIELD_COLUMNS)
-    .where(MetadataField.table_id == bindparam("table_id"), ~MetadataField.is_deleted)
-    .order_by(MetadataField.ordinal_position.asc().nulls_last(), MetadataField.name)
+    return (str(row[0]) if row else "[]"), int(total)
+
+
+def _live_edge_count(column: str) -> str:
+    dead = ", ".join(f"'{s.value}'" for s in (LineageStatus.REJECTED, LineageStatus.DEPRECATED))
+    return (
+        f"(SELECT count(*) FROM table_lineage e WHERE e.{column} = t.id "
+        f"AND e.status NOT IN ({dead}))"
+    )
+
+
+_DETAIL_JSON = (
+    "SELECT "
+    + _table_json(
+        "t",
+        "s.name",
+        {
+            "upstream_count": _live_edge_count("target_table_id"),
+            "downstream_count": _live_edge_count("source_table_id"),
+            "last_change": "(SELECT "
+            + json_object("h", ("action", "changed_by"), timestamps=("changed_at",))
+            + " FROM change_history h WHERE h.table_id = t.id"
+            " ORDER BY h.changed_at DESC, h.id DESC LIMIT 1)",
+            "fields": "(SELECT "
+            + json_array(
+                json_object("f", _FIELD_KEYS, timestamps=_STAMPS),
+                "f.ordinal_position NULLS LAST, f.name",
+            )
+            + " FROM metadata_fields f WHERE f.table_id = t.id AND NOT f.is_deleted)",
+        },
+    )
+    + "::text FROM metadata_tables t JOIN data_sources s ON s.id = t.source_id"
+    " WHERE t.id = %(table_id)s AND NOT t.is_deleted"
 )
 
 
-def table_detail(session: Session, table_id: uuid.UUID) -> TableDetail:
-    """Two queries: the table with its counts and last change, then its fields."""
-    row = session.execute(_DETAIL, {"table_id": table_id}).mappings().first()
-    if row is None:
+def table_detail(table_id: uuid.UUID) -> Plan[str]:
+    """The table with its fields, live edge counts and last change, as JSON text."""
+    row = yield (_DETAIL_JSON, {"table_id": table_id})
+    body = row[0] if row else None
+    if body is None:
         raise NotFound(f"Table {table_id} does not exist.", details={"table_id": str(table_id)})
-    table = dict(row)
-    action = table.pop("last_action")
-    by, at = table.pop("last_changed_by"), table.pop("last_changed_at")
-    table["last_change"] = (
-        {"action": action, "changed_by": by, "changed_at": at} if action is not None else None
-    )
-    fields = [dict(r) for r in session.execute(_FIELDS_OF_TABLE, {"table_id": table_id}).mappings()]
-    return TableDetail(table=table, fields=fields)
+    return str(body)
 
 
 def _ensure_unique(

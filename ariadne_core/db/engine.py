@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -70,6 +71,12 @@ def engine_for(url: str, pool_size: int = 40) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": 10},
     )
+
+
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``session``, in its transaction, for plain-SQL reads."""
+    conn: psycopg.Connection[Any] = session.connection().connection.driver_connection
+    return conn
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

@@ -9,31 +9,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
-from sqlalchemy.orm import Session
-
+from ariadne_core.catalog.generation import GenerationCache
+from ariadne_core.db.jsonsql import json_array, json_object
+from ariadne_core.db.plans import Plan
 from ariadne_core.errors import ValidationFailed
 
 EntityKind = Literal["table", "field"]
 _WORD = re.compile(r"[A-Za-z0-9]+")
 MAX_QUERY_LENGTH = 200
-
-
-@dataclass
-class SearchHit:
-    kind: EntityKind
-    id: uuid.UUID
-    name: str
-    qualified_name: str
-    description: str | None
-    tags: list[str]
-    source_id: uuid.UUID
-    table_id: uuid.UUID | None
-    score: float
 
 
 def prefix_query(q: str) -> str | None:
@@ -43,11 +28,11 @@ def prefix_query(q: str) -> str | None:
 
 def _branch(kind: EntityKind, has_fts: bool, filter_sources: bool) -> str:
     match = (
-        "(e.name % :q OR :q <% e.name"
+        "(e.name %% %(q)s OR %(q)s <%% e.name"
         + (" OR e.search_vector @@ query.tsq" if has_fts else "")
         + ")"
     )
-    rank = "word_similarity(:q, e.name)" + (
+    rank = "word_similarity(%(q)s, e.name)" + (
         " + ts_rank(e.search_vector, query.tsq)" if has_fts else ""
     )
     if kind == "table":
@@ -56,26 +41,38 @@ def _branch(kind: EntityKind, has_fts: bool, filter_sources: bool) -> str:
             f"SELECT 'table' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
             f"e.source_id, NULL::uuid AS table_id, {rank} AS score "
             f"FROM metadata_tables e, query WHERE NOT e.is_deleted AND {match}"
-            + (f" AND {source} = ANY(:source_ids)" if filter_sources else "")
+            + (f" AND {source} = ANY(%(source_ids)s)" if filter_sources else "")
         )
     return (
         f"SELECT 'field' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
         f"t.source_id, e.table_id, {rank} AS score "
         f"FROM metadata_fields e JOIN metadata_tables t ON t.id = e.table_id, query "
         f"WHERE NOT e.is_deleted AND NOT t.is_deleted AND {match}"
-        + (" AND t.source_id = ANY(:source_ids)" if filter_sources else "")
+        + (" AND t.source_id = ANY(%(source_ids)s)" if filter_sources else "")
     )
 
 
+_HIT_JSON = json_object(
+    "hits",
+    ("id", "name", "qualified_name", "description", "tags", "source_id", "table_id"),
+    extra={"type": "hits.kind", "score": "round(hits.score::numeric, 4)"},
+)
+_ORDER = "hits.score DESC, hits.qualified_name, hits.id"
+
+
 def search_catalog(
-    session: Session,
     q: str,
     *,
     kind: EntityKind | None = None,
     source_ids: list[uuid.UUID] | None = None,
     offset: int = 0,
     limit: int = 20,
-) -> tuple[list[SearchHit], int]:
+    cache: GenerationCache | None = None,
+) -> Plan[tuple[str, int]]:
+    """One page of ranked hits as a JSON array (text), and the number of hits.
+
+    With ``cache``, an identical search is answered from memory until the catalog changes.
+    """
     q = q.strip()
     if not q:
         raise ValidationFailed("Type something to search for.", details={"field": "q"})
@@ -84,42 +81,37 @@ def search_catalog(
             f"The search text is longer than {MAX_QUERY_LENGTH} characters.",
             details={"field": "q", "length": len(q)},
         )
+    ids = sorted(set(source_ids or ()))
+    key = ("search", q, kind, tuple(ids), offset, limit)
+    generation, known = cache.lookup(key) if cache is not None else (None, None)
+    if known is not None:
+        result: tuple[str, int] = known
+        return result
     tsq = prefix_query(q)
     kinds: list[EntityKind] = [kind] if kind else ["table", "field"]
-    branches = " UNION ALL ".join(_branch(k, tsq is not None, bool(source_ids)) for k in kinds)
+    branches = " UNION ALL ".join(_branch(k, tsq is not None, bool(ids)) for k in kinds)
     cte = (
-        "WITH query AS (SELECT (to_tsquery('simple', :tsq) || to_tsquery('english', :tsq)) AS tsq) "
+        "WITH query AS (SELECT (to_tsquery('simple', %(tsq)s) || to_tsquery('english', %(tsq)s))"
+        " AS tsq) "
         if tsq
         else "WITH query AS (SELECT 1) "
     )
     params: dict[str, Any] = {"q": q, "tsq": tsq, "offset": offset, "limit": limit}
-    binds = []
-    if source_ids:
-        params["source_ids"] = source_ids
-        binds.append(bindparam("source_ids", type_=ARRAY(UUID(as_uuid=True))))
+    if ids:
+        params["source_ids"] = ids
     # The total comes with the page (a window count), so the matches are found only once.
-    page = text(
-        cte + f"SELECT *, count(*) OVER () AS total FROM ({branches}) hits "
-        "ORDER BY score DESC, qualified_name, id OFFSET :offset LIMIT :limit"
+    row = yield (
+        cte + f", hits AS (SELECT *, count(*) OVER () AS total FROM ({branches}) found "
+        "ORDER BY score DESC, qualified_name, id OFFSET %(offset)s LIMIT %(limit)s) "
+        f"SELECT (SELECT total FROM hits LIMIT 1), {json_array(_HIT_JSON, _ORDER)}::text "
+        "FROM hits",
+        params,
     )
-    count = text(cte + f"SELECT count(*) FROM ({branches}) hits")
-    if binds:
-        page, count = page.bindparams(*binds), count.bindparams(*binds)
-    rows = session.execute(page, params).mappings().all()
-    # A page past the end has no row to carry the total, so count separately then.
-    total = int(rows[0]["total"]) if rows else int(session.execute(count, params).scalar_one())
-    hits = [
-        SearchHit(
-            kind=r["kind"],
-            id=r["id"],
-            name=r["name"],
-            qualified_name=r["qualified_name"],
-            description=r["description"],
-            tags=list(r["tags"] or []),
-            source_id=r["source_id"],
-            table_id=r["table_id"],
-            score=round(float(r["score"]), 4),
-        )
-        for r in rows
-    ]
-    return hits, total
+    if row is not None and row[0] is not None:
+        result = (str(row[1]), int(row[0]))
+    else:  # a page past the end has no row to carry the total, so count separately
+        counted = yield (cte + f"SELECT count(*) FROM ({branches}) found", params)
+        result = ("[]", int(counted[0]) if counted else 0)
+    if cache is not None:
+        cache.store(key, generation, result)
+    return result

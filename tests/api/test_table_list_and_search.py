@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from ariadne_api.schemas.catalog import SearchResult
+from ariadne_api.schemas.common import Page
 from tests.api.catalog_helpers import make_field, make_source, make_table
 
 
@@ -162,10 +164,26 @@ def test_search_filters_and_pages(client: TestClient, catalog: dict[str, Any]) -
     assert scores == sorted(scores, reverse=True)
 
 
+def test_search_answers_match_the_response_model(
+    client: TestClient, catalog: dict[str, Any]
+) -> None:
+    """PostgreSQL writes the hits (ariadne_core.db.jsonsql): exactly the model's keys."""
+    page = _search(client, catalog, q="cust")
+    assert set(page) == set(Page[SearchResult].model_fields)
+    assert page["items"]
+    for hit in page["items"]:
+        assert set(hit) == set(SearchResult.model_fields)
+        SearchResult.model_validate(hit)
+    past_the_end = _search(client, catalog, q="cust", page=50)
+    assert past_the_end["items"] == [] and past_the_end["total"] == page["total"]
+
+
 def test_search_excludes_deleted_tables(
     client: TestClient, catalog: dict[str, Any], auth_headers: Any
 ) -> None:
     table = catalog["tables"]["dim_customer"]
+    # Searched (and so cached) first: the delete must still show at once.
+    assert "dim_customer" in [h["name"] for h in _search(client, catalog, q="cust")["items"]]
     assert (
         client.delete(f"/api/v1/tables/{table['id']}", headers=auth_headers("editor")).status_code
         == 204

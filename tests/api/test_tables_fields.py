@@ -9,6 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ariadne_api.schemas.catalog import (
+    LastChange,
+    TableDetailResponse,
+    TableResponse,
+)
+from ariadne_api.schemas.common import Page
 from ariadne_core.db.models import (
     ChangeHistory,
     FieldLineage,
@@ -95,6 +101,36 @@ def test_unknown_source_is_404(client: TestClient, editor: dict[str, str]) -> No
         json={"source_id": "00000000-0000-0000-0000-000000000000", "name": "x"},
     )
     assert resp.status_code == 404
+
+
+def test_reads_written_by_postgres_match_the_response_models(
+    client: TestClient, editor: dict[str, str], source: dict[str, Any]
+) -> None:
+    """List and detail JSON comes from PostgreSQL (ariadne_core.db.jsonsql), not from the
+    models: it must carry exactly the models' keys, the same values as the write answers,
+    and datetimes in the same UTC `Z` form."""
+    created = make_table(
+        client,
+        editor,
+        source["id"],
+        "orders",
+        tags=["gold", "pii"],
+        properties={"partitioned": True, "owner_team": {"name": "sales"}},
+        row_count_estimate=42,
+    )
+    field = make_field(client, editor, created["id"], "amount", data_type="NUMBER(12,2)")
+
+    detail = client.get(f"/api/v1/tables/{created['id']}", headers=editor).json()
+    assert set(detail) == set(TableDetailResponse.model_fields)
+    TableDetailResponse.model_validate(detail)
+    assert {k: detail[k] for k in created} == created
+    assert detail["fields"] == [field]
+    assert set(detail["last_change"]) == set(LastChange.model_fields)
+    assert detail["last_change"]["changed_at"].endswith("Z")
+
+    listed = client.get("/api/v1/tables", headers=editor).json()
+    assert set(listed) == set(Page[TableResponse].model_fields)
+    assert listed["items"] == [created]
 
 
 def test_detail_has_fields_counts_and_last_change(

@@ -1,0 +1,78 @@
+"""Reads written once and run on either a blocking or an asyncio psycopg connection.
+
+The API answers its busiest reads (table list and detail, search) from `async def`
+handlers on an asyncio connection, so they never wait for a thread-pool thread and never
+fight other threads for the GIL. Imports, tests and scripts run the same reads on a
+blocking connection. So that the logic exists once, a read is a *plan*: a generator that
+yields `(sql, params)` (a statement that returns rows), is sent back the first row of
+the answer (or None), and returns
+its result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+Query = tuple[str, Mapping[str, Any]]
+Plan = Generator[Query, Row | None, T]
+
+
+def run(conn: psycopg.Connection[Any], plan: Plan[T]) -> T:
+    try:
+        query = next(plan)
+        while True:
+            query = plan.send(conn.execute(*query).fetchone())
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+async def run_async(conn: psycopg.AsyncConnection[Any], plan: Plan[T]) -> T:
+    try:
+        query = next(plan)
+        while True:
+            cursor = await conn.execute(*query)
+            query = plan.send(await cursor.fetchone())
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+class AsyncReader:
+    """Runs plans on a pool of asyncio connections in autocommit (no BEGIN, no COMMIT).
+
+    A connection the server closed (a restart) fails its plan once; the plan, a read, is
+    then run again on a fresh connection instead of failing the request.
+    """
+
+    def __init__(self, conninfo: str, *, max_size: int = 20) -> None:
+        self.pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="ariadne-reads",
+        )
+
+    async def open(self) -> None:
+        await self.pool.open(wait=False)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def run(self, make_plan: Callable[[], Plan[T]]) -> T:
+        for attempt in (1, 2):
+            async with self.pool.connection() as conn:
+                try:
+                    return await run_async(conn, make_plan())
+                except psycopg.OperationalError:
+                    if attempt == 2 or not conn.broken:
+                        raise
+        raise AssertionError("unreachable")

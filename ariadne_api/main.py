@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
+from ariadne_api.deps import SingleFlight
 from ariadne_api.errors import install_error_handlers
 from ariadne_api.launcher import ImportLauncher, SyncLauncher
 from ariadne_api.middleware import BodySizeLimit, Metrics
@@ -53,18 +54,23 @@ Log in with `POST /api/v1/auth/login`, then send the token as `Authorization: Be
 """
 
 
+_frozen = threading.Event()
+
+
 def _warm_up_and_freeze() -> None:
     """Load Great Expectations, then take everything loaded so far out of the garbage
-    collector's sight (`gc.freeze`).
+    collector's sight (`gc.freeze`), once per process.
 
-    GX, pandas and their friends leave millions of long-lived objects. Without the freeze,
-    every full collection walks them all: a pause of 150-350 ms, about once a second
-    under load, which set the API's p95 latency. Frozen objects are never collected, and
-    a module-level object is never garbage anyway.
+    GX, pandas and their friends leave hundreds of thousands of long-lived objects.
+    Without the freeze, full collections walk them all: pauses of 150-350 ms, about once
+    a second under load, which set the API's p95 latency. Frozen objects are never
+    collected, and a module-level object is never garbage anyway.
     """
     warm_up()
-    gc.collect()
-    gc.freeze()
+    if not _frozen.is_set():
+        gc.collect()
+        gc.freeze()
+        _frozen.set()
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -82,8 +88,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # their time, and many threads mostly fight over it. Requests beyond the limit wait
         # in the event loop instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
-        # Great Expectations takes seconds to import; load it before the first upload.
-        threading.Thread(target=_warm_up_and_freeze, name="gx-warm-up", daemon=True).start()
+        # Great Expectations takes seconds to import: load it before serving, so neither
+        # the first upload nor the first seconds of traffic pay for it.
+        await anyio.to_thread.run_sync(_warm_up_and_freeze)
         app.state.graph_router.start()
         await anyio.to_thread.run_sync(app.state.catalog_generation.start)
         await app.state.catalog_reader.open()
@@ -111,6 +118,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.catalog_reader = AsyncReader(conninfo, max_size=settings.db_pool_size)
     app.state.catalog_generation = CatalogGeneration(conninfo)
     app.state.catalog_cache = GenerationCache(app.state.catalog_generation)
+    app.state.single_flight = SingleFlight()
     app.state.metrics_registry = CollectorRegistry()
     app.state.keyring = keyring_for(settings)
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ariadne_api.deps import CatalogReaderDep, CurrentUser
 from ariadne_api.schemas.catalog import SearchResult
 from ariadne_api.schemas.common import Page, PageParams, error_responses, page_response
-from ariadne_core.search.fulltext import MAX_QUERY_LENGTH, search_catalog
+from ariadne_core.search.fulltext import MAX_QUERY_LENGTH, search_catalog, search_key
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -39,14 +39,16 @@ async def search(
     ] = None,
     source_ids: Annotated[list[uuid.UUID] | None, Query(description="repeatable")] = None,
 ) -> Response:
-    items, total = await reader.run(
-        lambda: search_catalog(
-            q,
-            kind=type,
-            source_ids=source_ids,
-            offset=paging.offset,
-            limit=paging.size,
-            cache=request.app.state.catalog_cache,
+    key = search_key(q, type, source_ids, paging.offset, paging.size)
+    async with request.app.state.single_flight(key):
+        items, total = await reader.run(
+            lambda: search_catalog(
+                q,
+                kind=type,
+                source_ids=source_ids,
+                offset=paging.offset,
+                limit=paging.size,
+                cache=request.app.state.catalog_cache,
+            )
         )
-    )
     return page_response(items, total=total, params=paging)

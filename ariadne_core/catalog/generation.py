@@ -87,12 +87,17 @@ class CatalogGeneration:
 
 
 class GenerationCache:
-    """Answers kept for the generation they were computed in; a bounded dictionary."""
+    """Answers kept for the generation they were computed in.
 
-    def __init__(self, generation: CatalogGeneration, max_entries: int = 4096) -> None:
+    Bounded by an approximate size in bytes: when a new answer would pass ``max_bytes``,
+    everything is dropped (entries from older generations are useless anyway).
+    """
+
+    def __init__(self, generation: CatalogGeneration, max_bytes: int = 32 << 20) -> None:
         self.generation = generation
-        self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._entries: dict[Hashable, tuple[int, Any]] = {}
+        self._bytes = 0
 
     def lookup(self, key: Hashable) -> tuple[int | None, Any]:
         """The generation now and the value kept for it, or None. Read the generation
@@ -103,12 +108,15 @@ class GenerationCache:
         hit = self._entries.get(key)
         return generation, (hit[1] if hit is not None and hit[0] == generation else None)
 
-    def store(self, key: Hashable, generation: int | None, value: Any) -> None:
+    def store(self, key: Hashable, generation: int | None, value: Any, size: int = 512) -> None:
+        """Keep ``value`` for ``generation``; ``size`` is roughly what it takes in bytes."""
         if generation is None:
             return
-        if len(self._entries) >= self.max_entries:
+        if self._bytes + size > self.max_bytes:
             self._entries.clear()
+            self._bytes = 0
         self._entries[key] = (generation, value)
+        self._bytes += size
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         generation, value = self.lookup(key)

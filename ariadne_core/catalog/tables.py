@@ -39,6 +39,8 @@ TABLE_TYPES = (
     "file",
 )
 SORTS = ("name", "qualified_name", "created_at", "updated_at")
+# Lists with at most this many matches keep their ids in order per catalog generation.
+ORDERED_IDS_MAX = 50_000
 _TRACKED = (
     "source_id",
     "schema_name",
@@ -231,25 +233,53 @@ def list_tables(
         for k, v in params.items()
         if k not in ("offset", "limit")
     )
-    key = ("tables", matches, tuple(filters))
-    generation, total = totals.lookup(key) if totals is not None else (None, None)
-    if total is None:
+    key = ("tables", matches, tuple(filters), order)
+    generation, known = totals.lookup(key) if totals is not None else (None, None)
+    if known is None:
         row = yield (f"SELECT count(*) {matches}", params)
-        total = int(row[0]) if row else 0
+        known = int(row[0]) if row else 0
+        if generation is not None and 0 < known <= ORDERED_IDS_MAX:
+            # Keep every match's id in list order: any page of this list is then read
+            # by primary key, with no OFFSET walk and no sort, until the catalog changes.
+            row = yield (f"SELECT array_agg(t.id ORDER BY {order}) {matches}", params)
+            known = OrderedIds(row[0] if row and row[0] else [])
         if totals is not None:
-            totals.store(key, generation, total)
+            totals.store(key, generation, known, 16 * len(known) if known else 64)
+    total = len(known) if isinstance(known, OrderedIds) else int(known)
     if total == 0:
         yield from check_tags_plan(tags)  # no match at all: was a tag misspelled?
         return "[]", 0
     if offset >= total:  # past the last page: nothing to read
-        return "[]", int(total)
-    row = yield (
-        f"SELECT {json_array(_table_json('t', 's.name'), order)}::text "
-        f"FROM (SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) ids "
-        "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id",
-        params,
-    )
-    return (str(row[0]) if row else "[]"), int(total)
+        return "[]", total
+    if isinstance(known, OrderedIds):
+        row = yield (
+            f"SELECT {json_array(_table_json('t', 's.name'), 'p.ord')}::text "
+            "FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS p(id, ord) "
+            "JOIN metadata_tables t ON t.id = p.id JOIN data_sources s ON s.id = t.source_id",
+            {"ids": known.page(offset, limit)},
+        )
+    else:
+        row = yield (
+            f"SELECT {json_array(_table_json('t', 's.name'), order)}::text FROM "
+            f"(SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) ids "
+            "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id",
+            params,
+        )
+    return (str(row[0]) if row else "[]"), total
+
+
+class OrderedIds:
+    """The ids of a list's matches in list order, packed 16 bytes each."""
+
+    def __init__(self, ids: list[uuid.UUID]) -> None:
+        self._packed = b"".join(i.bytes for i in ids)
+
+    def __len__(self) -> int:
+        return len(self._packed) // 16
+
+    def page(self, offset: int, limit: int) -> list[uuid.UUID]:
+        chunk = self._packed[16 * offset : 16 * (offset + limit)]
+        return [uuid.UUID(bytes=chunk[i : i + 16]) for i in range(0, len(chunk), 16)]
 
 
 def _live_edge_count(column: str) -> str:

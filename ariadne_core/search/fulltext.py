@@ -60,6 +60,13 @@ _HIT_JSON = json_object(
 _ORDER = "hits.score DESC, hits.qualified_name, hits.id"
 
 
+def search_key(
+    q: str, kind: str | None, source_ids: list[uuid.UUID] | None, offset: int, limit: int
+) -> tuple[Any, ...]:
+    """What identifies a search in the cache: equal keys give equal answers."""
+    return ("search", q.strip(), kind, tuple(sorted(set(source_ids or ()))), offset, limit)
+
+
 def search_catalog(
     q: str,
     *,
@@ -82,7 +89,7 @@ def search_catalog(
             details={"field": "q", "length": len(q)},
         )
     ids = sorted(set(source_ids or ()))
-    key = ("search", q, kind, tuple(ids), offset, limit)
+    key = search_key(q, kind, ids, offset, limit)
     generation, known = cache.lookup(key) if cache is not None else (None, None)
     if known is not None:
         result: tuple[str, int] = known

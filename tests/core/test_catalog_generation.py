@@ -136,3 +136,32 @@ def test_without_a_listener_nothing_is_served_from_the_cache(url: str) -> None:
         assert cache.get_or_compute("k", lambda: 4) == 4
     finally:
         gen.close()
+
+
+@pytest.mark.parametrize("sort", [None, "-name", "updated_at"])
+def test_pages_from_kept_ids_equal_pages_from_offset_queries(
+    url: str, generation: CatalogGeneration, sort: str | None
+) -> None:
+    """With a cache, a list keeps its matches' ids in order and reads pages by id; the
+    pages must be exactly what OFFSET/LIMIT over the live tables gives."""
+    cache = GenerationCache(generation)
+    with psycopg.connect(url, autocommit=True) as conn:
+        source_id = _add_source(conn)
+        for i in range(45):
+            _add_table(conn, source_id, f"p{(i * 7) % 45:02d}_{uuid.uuid4().hex[:4]}")
+        time.sleep(0.3)  # let the inserts' notifications arrive
+        for page in range(4):  # the last one is past the end
+            plain = run(
+                conn,
+                tables.list_tables(source_id=source_id, sort=sort, offset=page * 20, limit=20),
+            )
+            kept = run(
+                conn,
+                tables.list_tables(
+                    source_id=source_id, sort=sort, offset=page * 20, limit=20, totals=cache
+                ),
+            )
+            assert kept == plain
+            assert plain[1] == 45
+        kept_ids = [v for _, v in cache._entries.values() if isinstance(v, tables.OrderedIds)]
+        assert kept_ids and len(kept_ids[0]) == 45

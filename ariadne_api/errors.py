@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -148,5 +149,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _database_rejected_value)
+    app.add_exception_handler(psycopg.DataError, _database_rejected_value)  # plain-SQL reads
     app.add_exception_handler(IntegrityError, _constraint_violation)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -116,6 +116,14 @@ def test_bad_list_parameters_are_422(
     assert field in fields
 
 
+def test_a_nul_character_in_a_list_search_is_422(
+    client: TestClient, catalog: dict[str, Any]
+) -> None:
+    resp = client.get("/api/v1/tables", params={"search": "a\x00"}, headers=catalog["headers"])
+    assert resp.status_code == 422
+    assert "NUL" in resp.json()["error"]["message"]
+
+
 def test_unknown_tag_is_422_with_a_suggestion(client: TestClient, catalog: dict[str, Any]) -> None:
     resp = client.get("/api/v1/tables", params={"tags": ["gld"]}, headers=catalog["headers"])
     assert resp.status_code == 422
@@ -199,6 +207,7 @@ def test_search_excludes_deleted_tables(
         {"q": "x" * 201},
         {"q": "a", "type": "view"},
         {"q": "a", "source_ids": ["bad"]},
+        {"q": "cust\x00"},
     ],
 )
 def test_bad_search_parameters_are_422(

@@ -255,7 +255,8 @@ def list_tables(
         row = yield (
             f"SELECT {json_array(_table_json('t', 's.name'), 'p.ord')}::text "
             "FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS p(id, ord) "
-            "JOIN metadata_tables t ON t.id = p.id JOIN data_sources s ON s.id = t.source_id",
+            "JOIN metadata_tables t ON t.id = p.id JOIN data_sources s ON s.id = t.source_id "
+            "WHERE NOT t.is_deleted",
             {"ids": known.page(offset, limit)},
         )
     else:

@@ -114,14 +114,18 @@ class Neo4jGraphStore:
         depth: int,
         edge_filter: EdgeFilter,
     ) -> Walk:
-        """Breadth first, one query per level, all levels in one read transaction."""
-        query, params = self._step_query(kind, direction), _filter_params(edge_filter)
+        """Breadth first, one query per level, on one connection.
 
-        def levels(tx: Any) -> Walk:
-            result = Walk(depths={root: 0})
-            frontier = [root]
+        Each level is an auto-commit query: one round trip (RUN and PULL together), where
+        an explicit transaction adds a BEGIN and a COMMIT. It gives up nothing: a Neo4j
+        transaction reads committed data statement by statement anyway.
+        """
+        query, params = self._step_query(kind, direction), _filter_params(edge_filter)
+        result = Walk(depths={root: 0})
+        frontier = [root]
+        with self.driver.session(database=self.database, default_access_mode="READ") as session:
             for level in range(1, depth + 1):
-                rows = tx.run(query, frontier=[str(n) for n in frontier], **params)
+                rows = session.run(query, frontier=[str(n) for n in frontier], **params)
                 edges = self._edges(list(rows))
                 frontier = []
                 for edge in edges:
@@ -132,10 +136,6 @@ class Neo4jGraphStore:
                 result.edges.extend(edges)
                 if not frontier:
                     break
-            return result
-
-        with self.driver.session(database=self.database, default_access_mode="READ") as session:
-            result: Walk = session.execute_read(levels)
         # The edges among the nodes found, as the PostgreSQL backend reports them.
         seen: dict[uuid.UUID, GraphEdge] = {e.id: e for e in result.edges}
         result.edges = [

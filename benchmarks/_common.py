@@ -33,6 +33,13 @@ def fresh_database(prefix: str) -> str:
     return url
 
 
+def vacuum_analyze(url: str) -> None:
+    """What autovacuum does soon after a bulk load (statistics, visibility map). Measuring
+    before it has run would time its background work instead of the reads."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+
+
 def drop_database(url: str) -> None:
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -24,7 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ariadne_core.config import Settings
 from ariadne_core.security.tokens import issue_token
-from benchmarks._common import RESULTS, ApiServer, drop_database, fresh_database, wrk_latency
+from benchmarks._common import (
+    RESULTS,
+    ApiServer,
+    drop_database,
+    fresh_database,
+    vacuum_analyze,
+    wrk_latency,
+)
 
 TABLES, FIELDS_PER_TABLE = 10_000, 20
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
@@ -137,7 +144,7 @@ def seed(url: str) -> list[str]:
                             [],
                         )
                     )
-        conn.execute("ANALYZE")
+    vacuum_analyze(url)
     return table_ids
 
 

@@ -34,7 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ariadne_core.config import Settings
 from ariadne_core.runtime.services import load_state, start_services
 from ariadne_core.security.tokens import issue_token
-from benchmarks._common import RESULTS, ROOT, ApiServer, drop_database, fresh_database, wrk_latency
+from benchmarks._common import (
+    RESULTS,
+    ROOT,
+    ApiServer,
+    drop_database,
+    fresh_database,
+    vacuum_analyze,
+    wrk_latency,
+)
 
 TABLES = 100_000
 SOURCES = 100
@@ -156,7 +164,7 @@ def seed(url: str) -> tuple[list[str], list[int]]:
                         )
                     )
         conn.commit()
-        conn.execute("ANALYZE")
+    vacuum_analyze(url)
     return [str(t) for t in table_ids], layer_of
 
 

@@ -21,12 +21,19 @@ LABEL = {"table": "Table", "field": "Field"}
 BATCH = 5_000
 
 
-def _filter_params(edge_filter: EdgeFilter) -> dict[str, Any]:
-    return {
-        "statuses": [s.value for s in edge_filter.statuses],
-        "sources": [s.value for s in edge_filter.lineage_sources],
-        "min_confidence": edge_filter.min_confidence,
-    }
+def _filter(edge_filter: EdgeFilter) -> tuple[str, dict[str, Any]]:
+    """The Cypher conditions on `e` and their parameters. A condition every edge passes
+    (all three lineage sources, confidence at least 0) is left out: each one costs a
+    property read per relationship expanded."""
+    conditions = ["e.status IN $statuses"]
+    params: dict[str, Any] = {"statuses": [s.value for s in edge_filter.statuses]}
+    if set(edge_filter.lineage_sources) != set(LineageSource):
+        conditions.append("e.lineage_source IN $sources")
+        params["sources"] = [s.value for s in edge_filter.lineage_sources]
+    if edge_filter.min_confidence > 0:
+        conditions.append("e.confidence >= $min_confidence")
+        params["min_confidence"] = edge_filter.min_confidence
+    return " AND ".join(conditions), params
 
 
 class Neo4jGraphStore:
@@ -58,32 +65,33 @@ class Neo4jGraphStore:
                 return
 
     @staticmethod
-    def _step_query(kind: Kind, direction: Direction) -> str:
+    def _step_query(kind: Kind, direction: Direction, conditions: str) -> str:
+        """One level of a walk. The edges come back as one record holding a list: records
+        cost the server and the driver far more each than list items do."""
         label = LABEL[kind]
         pattern = (
             f"(n:{label})<-[e:FEEDS]-(m:{label})"
             if direction == "upstream"
             else f"(n:{label})-[e:FEEDS]->(m:{label})"
         )
+        source, target = ("m", "n") if direction == "upstream" else ("n", "m")
         return (
-            f"MATCH {pattern} WHERE n.id IN $frontier AND e.status IN $statuses "
-            "AND e.lineage_source IN $sources AND e.confidence >= $min_confidence "
-            "RETURN e.id AS id, startNode(e).id AS src, endNode(e).id AS dst, "
-            "e.lineage_source AS lineage_source, e.confidence AS confidence, "
-            "e.status AS status, e.transformation_type AS transformation_type"
+            f"MATCH {pattern} WHERE n.id IN $frontier AND {conditions} "
+            f"RETURN collect([e.id, {source}.id, {target}.id, e.lineage_source, e.confidence, "
+            "e.status, e.transformation_type]) AS edges"
         )
 
     @staticmethod
     def _edges(rows: Any) -> list[GraphEdge]:
         return [
             GraphEdge(
-                id=uuid.UUID(r["id"]),
-                source=uuid.UUID(r["src"]),
-                target=uuid.UUID(r["dst"]),
-                lineage_source=LineageSource(r["lineage_source"]),
-                confidence=float(r["confidence"]),
-                status=LineageStatus(r["status"]),
-                transformation_type=r["transformation_type"],
+                id=uuid.UUID(r[0]),
+                source=uuid.UUID(r[1]),
+                target=uuid.UUID(r[2]),
+                lineage_source=LineageSource(r[3]),
+                confidence=float(r[4]),
+                status=LineageStatus(r[5]),
+                transformation_type=r[6],
             )
             for r in rows
         ]
@@ -98,12 +106,13 @@ class Neo4jGraphStore:
     ) -> list[GraphEdge]:
         if not frontier:
             return []
-        rows = self._run(
-            self._step_query(kind, direction),
+        conditions, params = _filter(edge_filter)
+        records = self._run(
+            self._step_query(kind, direction, conditions),
             frontier=[str(n) for n in frontier],
-            **_filter_params(edge_filter),
+            **params,
         )
-        return self._edges(rows)
+        return self._edges(records[0]["edges"] if records else [])
 
     def walk(
         self,
@@ -120,13 +129,14 @@ class Neo4jGraphStore:
         an explicit transaction adds a BEGIN and a COMMIT. It gives up nothing: a Neo4j
         transaction reads committed data statement by statement anyway.
         """
-        query, params = self._step_query(kind, direction), _filter_params(edge_filter)
+        conditions, params = _filter(edge_filter)
+        query = self._step_query(kind, direction, conditions)
         result = Walk(depths={root: 0})
         frontier = [root]
         with self.driver.session(database=self.database, default_access_mode="READ") as session:
             for level in range(1, depth + 1):
-                rows = session.run(query, frontier=[str(n) for n in frontier], **params)
-                edges = self._edges(list(rows))
+                record = session.run(query, frontier=[str(n) for n in frontier], **params).single()
+                edges = self._edges(record["edges"] if record else [])
                 frontier = []
                 for edge in edges:
                     nxt = edge.source if direction == "upstream" else edge.target

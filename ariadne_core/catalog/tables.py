@@ -244,7 +244,8 @@ def list_tables(
             row = yield (f"SELECT array_agg(t.id ORDER BY {order}) {matches}", params)
             known = OrderedIds(row[0] if row and row[0] else [])
         if totals is not None:
-            totals.store(key, generation, known, 16 * len(known) if known else 64)
+            size = 16 * len(known) if isinstance(known, OrderedIds) else 64
+            totals.store(key, generation, known, size)
     total = len(known) if isinstance(known, OrderedIds) else int(known)
     if total == 0:
         yield from check_tags_plan(tags)  # no match at all: was a tag misspelled?

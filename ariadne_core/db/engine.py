@@ -75,7 +75,8 @@ def engine_for(url: str, pool_size: int = 40) -> Engine:
 
 def driver_connection(session: Session) -> psycopg.Connection[Any]:
     """The psycopg connection under ``session``, in its transaction, for plain-SQL reads."""
-    conn: psycopg.Connection[Any] = session.connection().connection.driver_connection
+    conn = session.connection().connection.driver_connection
+    assert isinstance(conn, psycopg.Connection)
     return conn
 
 

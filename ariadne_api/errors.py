@@ -9,7 +9,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ariadne_core.errors import (
@@ -125,6 +125,17 @@ async def _database_rejected_value(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "VALIDATION_FAILED", message)
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """The database did not answer (down, restarting, or no connection free in time)."""
+    log.warning("database unavailable: %s", str(exc).strip().splitlines()[:1])
+    return error_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The database is not answering right now. Try again in a moment; if it persists, "
+        "check /readyz and the database server.",
+    )
+
+
 async def _constraint_violation(_: Request, exc: Exception) -> JSONResponse:
     """A concurrent write got there first: the checks in core passed, the constraint did not."""
     original = getattr(exc, "orig", None)
@@ -150,5 +161,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _database_rejected_value)
     app.add_exception_handler(psycopg.DataError, _database_rejected_value)  # plain-SQL reads
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(IntegrityError, _constraint_violation)
     app.add_exception_handler(Exception, _unexpected_error)

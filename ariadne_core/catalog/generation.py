@@ -53,7 +53,7 @@ class CatalogGeneration:
             self._value += 1
 
     def start(self, wait_seconds: float = 5.0) -> None:
-        """Start listening; wait (briefly) until the first LISTEN is in place."""
+        """Start listening; wait (briefly) for the first attempt to connect and LISTEN."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._listen, name="catalog-generation", daemon=True
@@ -83,6 +83,7 @@ class CatalogGeneration:
                     log.warning("catalog change listener lost its connection: %s", exc)
             finally:
                 self._listening = False
+                self._connected.set()  # the first attempt is over, whatever its outcome
             self._stop.wait(self._retry)
 
 

@@ -160,3 +160,27 @@ def test_every_json_response_and_body_has_an_example(client: TestClient) -> None
             if body and not has_example(body["schema"]):
                 missing.append(f"{method.upper()} {path} request body")
     assert missing == []
+
+
+def test_an_unreachable_database_is_a_503_on_sync_and_async_routes(settings: Settings) -> None:
+    """No database: a clear 503 in the unified body, on a sync route (SQLAlchemy) and on
+    a hot read (the asyncio pool, which gives up after its timeout), never a 500."""
+    from ariadne_core.db.plans import AsyncReader
+    from ariadne_core.security.tokens import issue_token
+
+    gone = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
+    down = settings.model_copy(update={"database_url": gone})
+    app = create_app(down, create_engine(gone.replace("postgresql://", "postgresql+psycopg://")))
+    app.state.catalog_reader = AsyncReader(gone, max_size=1, timeout=0.5)
+    token = issue_token(down, subject="ada@example.com", role="viewer").access_token
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        for path in (
+            "/api/v1/tables/00000000-0000-0000-0000-000000000001/history",  # sync
+            "/api/v1/tables",  # async, on the pool
+        ):
+            resp = client.get(path, headers=headers)
+            assert resp.status_code == 503, (path, resp.text)
+            error = resp.json()["error"]
+            assert error["code"] == "SERVICE_UNAVAILABLE"
+            assert "/readyz" in error["message"]

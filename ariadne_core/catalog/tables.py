@@ -69,19 +69,7 @@ class TableInput:
 
 
 # The columns reads return, written as JSON by PostgreSQL (see ariadne_core.db.jsonsql).
-_TABLE_KEYS = (
-    "id",
-    "source_id",
-    "schema_name",
-    "name",
-    "qualified_name",
-    "table_type",
-    "description",
-    "owner",
-    "tags",
-    "row_count_estimate",
-    "properties",
-)
+_TABLE_KEYS = ("id", *_TRACKED)
 _FIELD_KEYS = (
     "id",
     "table_id",

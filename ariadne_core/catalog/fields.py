@@ -12,22 +12,10 @@ from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.history import record_change
 from ariadne_core.catalog.naming import check_name, field_qualified_name, normalize_tags
-from ariadne_core.catalog.tables import get_table
+from ariadne_core.catalog.tables import FIELD_TRACKED, get_table
 from ariadne_core.db.models import MetadataField
 from ariadne_core.errors import Conflict, NotFound
 from ariadne_core.lineage.deprecation import deprecate_field_edges
-
-_TRACKED = (
-    "name",
-    "qualified_name",
-    "data_type",
-    "is_nullable",
-    "is_primary_key",
-    "ordinal_position",
-    "description",
-    "tags",
-    "properties",
-)
 
 
 @dataclass
@@ -44,7 +32,7 @@ class FieldInput:
 
 
 def snapshot(column: MetadataField) -> dict[str, Any]:
-    return {name: getattr(column, name) for name in _TRACKED}
+    return {name: getattr(column, name) for name in FIELD_TRACKED}
 
 
 def get_field(session: Session, field_id: uuid.UUID, *, for_update: bool = False) -> MetadataField:

@@ -19,13 +19,13 @@ from ariadne_core.db.jsonsql import json_array, json_object
 from ariadne_core.db.models import (
     ChangeHistory,
     DataSource,
-    LineageStatus,
     MetadataField,
     MetadataTable,
 )
 from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import Conflict, NotFound, ValidationFailed
 from ariadne_core.lineage.deprecation import deprecate_table_edges
+from ariadne_core.lineage.edges import RETIRED
 
 TABLE_TYPES = (
     "table",
@@ -70,9 +70,8 @@ class TableInput:
 
 # The columns reads return, written as JSON by PostgreSQL (see ariadne_core.db.jsonsql).
 _TABLE_KEYS = ("id", *_TRACKED)
-_FIELD_KEYS = (
-    "id",
-    "table_id",
+# What history tracks of a field (ariadne_core.catalog.fields writes it); reads add ids.
+FIELD_TRACKED = (
     "name",
     "qualified_name",
     "data_type",
@@ -83,6 +82,7 @@ _FIELD_KEYS = (
     "tags",
     "properties",
 )
+_FIELD_KEYS = ("id", "table_id", *FIELD_TRACKED)
 _STAMPS = ("created_at", "updated_at")
 
 
@@ -90,6 +90,10 @@ def _table_json(alias: str, source_name: str, extra: dict[str, str] | None = Non
     return json_object(
         alias, _TABLE_KEYS, timestamps=_STAMPS, extra={"source_name": source_name, **(extra or {})}
     )
+
+
+# A list item, over `t` joined to its source `s`: built once, not on every list request.
+_LIST_ITEM = _table_json("t", "s.name")
 
 
 def snapshot(table: MetadataTable) -> dict[str, Any]:
@@ -242,7 +246,7 @@ def list_tables(
         return "[]", total
     if isinstance(known, OrderedIds):
         row = yield (
-            f"SELECT {json_array(_table_json('t', 's.name'), 'p.ord')}::text "
+            f"SELECT {json_array(_LIST_ITEM, 'p.ord')}::text "
             "FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS p(id, ord) "
             "JOIN metadata_tables t ON t.id = p.id JOIN data_sources s ON s.id = t.source_id "
             "WHERE NOT t.is_deleted",
@@ -250,7 +254,7 @@ def list_tables(
         )
     else:
         row = yield (
-            f"SELECT {json_array(_table_json('t', 's.name'), order)}::text FROM "
+            f"SELECT {json_array(_LIST_ITEM, order)}::text FROM "
             f"(SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) ids "
             "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id",
             params,
@@ -273,7 +277,7 @@ class OrderedIds:
 
 
 def _live_edge_count(column: str) -> str:
-    dead = ", ".join(f"'{s.value}'" for s in (LineageStatus.REJECTED, LineageStatus.DEPRECATED))
+    dead = ", ".join(f"'{s.value}'" for s in RETIRED)
     return (
         f"(SELECT count(*) FROM table_lineage e WHERE e.{column} = t.id "
         f"AND e.status NOT IN ({dead}))"

@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from collections.abc import Hashable
+from typing import Any
 
 import psycopg
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "ariadne_catalog"
-T = TypeVar("T")
 
 
 class CatalogGeneration:
@@ -118,11 +117,3 @@ class GenerationCache:
             self._bytes = 0
         self._entries[key] = (generation, value)
         self._bytes += size
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        generation, value = self.lookup(key)
-        if value is None:
-            value = compute()
-            self.store(key, generation, value)
-        result: T = value
-        return result

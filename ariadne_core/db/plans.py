@@ -36,6 +36,14 @@ def run(conn: psycopg.Connection[Any], plan: Plan[T]) -> T:
 async def run_async(conn: psycopg.AsyncConnection[Any], plan: Plan[T]) -> T:
     try:
         query = next(plan)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    return await _finish_async(conn, plan, query)
+
+
+async def _finish_async(conn: psycopg.AsyncConnection[Any], plan: Plan[T], query: Query) -> T:
+    try:
         while True:
             cursor = await conn.execute(*query)
             query = plan.send(await cursor.fetchone())
@@ -70,9 +78,15 @@ class AsyncReader:
 
     async def run(self, make_plan: Callable[[], Plan[T]]) -> T:
         for attempt in (1, 2):
+            plan = make_plan()
+            try:  # a plan answered from memory needs no connection
+                query = next(plan)
+            except StopIteration as done:
+                result: T = done.value
+                return result
             async with self.pool.connection() as conn:
                 try:
-                    return await run_async(conn, make_plan())
+                    return await _finish_async(conn, plan, query)
                 except psycopg.OperationalError:
                     if attempt == 2 or not conn.broken:
                         raise

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import PoolClosed, PoolTimeout
 
 from ariadne_core.db.plans import AsyncReader, Plan, run, run_async
 
@@ -74,3 +75,26 @@ def test_other_database_errors_are_not_retried(database_url: str) -> None:
     with pytest.raises(psycopg.errors.QueryCanceled):
         asyncio.run(main())
     assert calls == [1]
+
+
+def test_a_plan_answered_from_memory_takes_no_connection() -> None:
+    """A cache hit must not wait for the pool: under load that wait was most of a cached
+    search's time. The pool here points at nothing and is never opened, so taking a
+    connection would fail."""
+
+    def remembered() -> Plan[str]:
+        return "kept"
+        yield ("SELECT 1", {})  # a plan all the same
+
+    def needs_the_database() -> Plan[Any]:
+        row = yield ("SELECT 1", {})
+        return row
+
+    async def main() -> str:
+        reader = AsyncReader("postgresql://nobody@127.0.0.1:1/none", max_size=1, timeout=0.5)
+        answer: str = await reader.run(remembered)
+        with pytest.raises((PoolClosed, PoolTimeout)):
+            await reader.run(needs_the_database)
+        return answer
+
+    assert asyncio.run(main()) == "kept"

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -129,24 +128,11 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
-    from ariadne_api.deps import after_commit, get_catalog_reader, get_read_session, get_session
+    from ariadne_api.deps import after_commit
     from ariadne_api.main import create_app
-    from ariadne_core.db.engine import driver_connection
-    from ariadne_core.db.plans import run as run_plan
+    from tests.transaction import share_test_transaction
 
     application = create_app(settings, engine)
-
-    async def _test_session(request: Request) -> AsyncIterator[Session]:
-        # Like the real dependency, a failed request leaves nothing behind: each request
-        # runs in a savepoint of the test's transaction.
-        savepoint = db_session.begin_nested()
-        try:
-            yield db_session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        after_commit(request)
 
     # The test's transaction never commits, so PostgreSQL never announces its changes:
     # writes straight through db_session move the catalog generation themselves.
@@ -160,20 +146,7 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
     event.listen(db_session, "after_flush", _changed)
     event.listen(db_session, "do_orm_execute", _statement)
 
-    application.dependency_overrides[get_session] = _test_session
-    # Reads see the test's uncommitted writes too (the real read session is autocommit).
-    application.dependency_overrides[get_read_session] = _test_session
-
-    class _TestReader:
-        """The hot reads' plans, run on the test's own connection and transaction."""
-
-        async def run(self, make_plan: Callable[[], Any]) -> Any:
-            return run_plan(driver_connection(db_session), make_plan())
-
-    async def _test_reader() -> _TestReader:
-        return _TestReader()
-
-    application.dependency_overrides[get_catalog_reader] = _test_reader
+    share_test_transaction(application, db_session, after_commit)
     return application
 
 

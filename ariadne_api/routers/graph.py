@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from ariadne_api.deps import CurrentUser, ReadSessionDep, SettingsDep
+from ariadne_api.deps import CatalogReaderDep, CurrentUser, ReadSessionDep, SettingsDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.lineage import (
     GraphEdgeOut,
@@ -24,7 +25,12 @@ from ariadne_core.db.models import LineageStatus
 from ariadne_core.graph.routing import backend_name
 from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter, GraphStore
 from ariadne_core.lineage.impact import Affected, analyze_impact
-from ariadne_core.lineage.traversal import Traversal, parse_lineage_sources, traverse
+from ariadne_core.lineage.traversal import (
+    Traversal,
+    parse_lineage_sources,
+    traversal_plan,
+    traverse,
+)
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
 
@@ -75,8 +81,12 @@ def _cached(
         answered = backend_name(store)
         if cache is not None and key is not None:
             cache.set(key, body)
+    return _answer(body, answered)
+
+
+def _answer(body: bytes, backend: str) -> Response:
     return Response(
-        content=body, media_type="application/json", headers={"X-Graph-Backend": answered}
+        content=body, media_type="application/json", headers={"X-Graph-Backend": backend}
     )
 
 
@@ -118,10 +128,11 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
         responses=error_responses(401, 404, 422),
         name=f"{kind}_{direction}",
     )
-    def handler(
+    async def handler(
         node_id: uuid.UUID,
         request: Request,
         session: ReadSessionDep,
+        reader: CatalogReaderDep,
         settings: SettingsDep,
         _: CurrentUser,
         depth: Depth = 3,
@@ -134,6 +145,25 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
         cursor: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
         edge_filter = _filter(source_filter, status, min_confidence)
+        if (
+            request.app.state.lineage_cache is None
+            and not request.app.state.graph_router.neo4j_available()
+        ):
+            # PostgreSQL answers and nothing is cached: the whole read is one plan on the
+            # asyncio pool, with no thread and no ORM.
+            result = await reader.run(
+                lambda: traversal_plan(
+                    settings,
+                    root=node_id,
+                    kind=kind,
+                    direction=direction,
+                    depth=depth,
+                    edge_filter=edge_filter,
+                    include_fields=include_fields,
+                    cursor=cursor,
+                )
+            )
+            return _answer(_graph(result).model_dump_json().encode(), "postgres")
         params = {
             "root": node_id,
             "depth": depth,
@@ -159,7 +189,9 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
                 )
             )
 
-        return _cached(request, session, f"{kind}-{direction}", params, compute)
+        return await anyio.to_thread.run_sync(
+            _cached, request, session, f"{kind}-{direction}", params, compute
+        )
 
 
 for _kind in ("table", "field"):

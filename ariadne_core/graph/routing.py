@@ -156,10 +156,14 @@ class GraphRouter:
         last, window = sync.ensure_fresh(neo4j, session)
         self._memo = (time.monotonic(), last, window)
 
+    def neo4j_available(self) -> bool:
+        """Whether a read would try Neo4j now (configured, and not resting after a failure)."""
+        return self.driver is not None and not self.state.resting
+
     def store(self, session: Session) -> GraphStore:
         """The store one read should use."""
         postgres = PostgresGraphStore(session)
-        if self.driver is None or self.state.resting:
+        if not self.neo4j_available():
             return postgres
         neo4j = Neo4jGraphStore(self.driver)
         try:

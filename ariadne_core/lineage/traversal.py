@@ -7,14 +7,21 @@ import binascii
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
-from ariadne_core.db.models import FieldLineage, LineageSource, MetadataField
+from ariadne_core.db.engine import driver_connection
+from ariadne_core.db.models import LineageSource
+from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import NotFound, ValidationFailed
-from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind
+from ariadne_core.graph.postgres import (
+    EDGE_FILTER,
+    edge_arrays,
+    filter_params,
+    unpack_edges,
+    walk_plan,
+)
+from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind, Walk
 
 
 @dataclass
@@ -84,19 +91,19 @@ def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
-_NAMES = {
-    kind: text(f"SELECT id, qualified_name FROM {table} WHERE id = ANY(:ids)").bindparams(
-        bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_NAME_TABLES = {"table": "metadata_tables", "field": "metadata_fields"}
+
+
+def _names_plan(kind: Kind, ids: list[uuid.UUID]) -> Plan[dict[uuid.UUID, str]]:
+    """Qualified names by id, in one statement and one row whatever the number of ids."""
+    row = yield (
+        f"SELECT array_agg(id), array_agg(qualified_name) FROM {_NAME_TABLES[kind]} "
+        "WHERE id = ANY(%(ids)s)",
+        {"ids": ids},
     )
-    for kind, table in (("table", "metadata_tables"), ("field", "metadata_fields"))
-}
-
-
-def _names(session: Session, kind: Kind, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Qualified names by id, in one statement whatever the number of ids (one array
-    parameter, so the SQL text and its compiled form never change)."""
-    rows = session.execute(_NAMES[kind], {"ids": ids})
-    return {row[0]: row[1] for row in rows}
+    if row is None or not row[0]:
+        return {}
+    return dict(zip(row[0], row[1], strict=True))
 
 
 def _not_found(kind: Kind, root: uuid.UUID) -> NotFound:
@@ -116,12 +123,49 @@ def traverse(
     include_fields: bool = False,
     cursor: str | None = None,
 ) -> Traversal:
+    """The traversal on ``store`` (PostgreSQL or Neo4j), named from ``session``."""
+    check_depth(depth, settings)
+    _cursor_offset(cursor)  # a bad cursor fails before any walking
+    walk = store.walk(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter)
+    return run(
+        driver_connection(session),
+        traversal_plan(
+            settings,
+            root=root,
+            kind=kind,
+            direction=direction,
+            depth=depth,
+            edge_filter=edge_filter,
+            include_fields=include_fields,
+            cursor=cursor,
+            walk=walk,
+        ),
+    )
+
+
+def traversal_plan(
+    settings: Settings,
+    *,
+    root: uuid.UUID,
+    kind: Kind,
+    direction: Direction,
+    depth: int,
+    edge_filter: EdgeFilter,
+    include_fields: bool = False,
+    cursor: str | None = None,
+    walk: Walk | None = None,
+) -> Plan[Traversal]:
+    """The traversal as a read plan. Without ``walk`` the walk is PostgreSQL's, in the same
+    plan: the API then answers with no thread and no ORM (see ariadne_core.db.plans)."""
     check_depth(depth, settings)
     offset = _cursor_offset(cursor)
-    walk = store.walk(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter)
+    if walk is None:
+        walk = yield from walk_plan(
+            root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter
+        )
     # The walk always holds the root (depth 0), so the names query also tells whether the
     # root exists: one round trip fewer than checking it first.
-    names = _names(session, kind, list(walk.depths.keys() | {root}))
+    names = yield from _names_plan(kind, list(walk.depths.keys() | {root}))
     if root not in names:
         raise _not_found(kind, root)
     ordered = sorted(walk.depths.items(), key=lambda item: (item[1], names.get(item[0], "")))
@@ -143,49 +187,38 @@ def traverse(
     if offset + budget < len(ordered):
         result.truncated, result.next_cursor = True, _cursor(offset + budget)
     if include_fields and kind == "table":
-        _add_field_level(session, result, edge_filter)
+        yield from _field_level_plan(result, edge_filter)
     return result
 
 
-def _add_field_level(session: Session, result: Traversal, edge_filter: EdgeFilter) -> None:
+def _field_level_plan(result: Traversal, edge_filter: EdgeFilter) -> Plan[None]:
     """Field edges between the tables shown, with their fields at their table's depth."""
     depth_of = {n.id: n.depth for n in result.nodes}
     if not depth_of:
         return
-    src, dst = MetadataField.__table__.alias("src"), MetadataField.__table__.alias("dst")
-    rows = session.execute(
-        select(
-            FieldLineage, src.c.table_id, src.c.qualified_name, dst.c.table_id, dst.c.qualified_name
-        )
-        .join(src, src.c.id == FieldLineage.source_field_id)
-        .join(dst, dst.c.id == FieldLineage.target_field_id)
-        .where(
-            src.c.table_id.in_(depth_of),
-            dst.c.table_id.in_(depth_of),
-            FieldLineage.status.in_(edge_filter.statuses),
-            FieldLineage.lineage_source.in_(edge_filter.lineage_sources),
-            FieldLineage.confidence >= edge_filter.min_confidence,
-        )
-    ).all()
+    row = yield (
+        "SELECT array_agg(src.table_id), array_agg(src.qualified_name), "
+        "array_agg(dst.table_id), array_agg(dst.qualified_name), "
+        f"{edge_arrays('source_field_id', 'target_field_id')} "
+        "FROM field_lineage e "
+        "JOIN metadata_fields src ON src.id = e.source_field_id "
+        "JOIN metadata_fields dst ON dst.id = e.target_field_id "
+        "WHERE src.table_id = ANY(%(tables)s) AND dst.table_id = ANY(%(tables)s) "
+        f"AND {EDGE_FILTER}",
+        {"tables": list(depth_of), **filter_params(edge_filter)},
+    )
+    if row is None or not row[0]:
+        return
+    src_tables, src_names, dst_tables, dst_names = row[:4]
     seen: set[uuid.UUID] = set()
-    for edge, src_table, src_name, dst_table, dst_name in rows:
+    for i, edge in enumerate(unpack_edges(row[4:])):
         for field_id, table_id, name in (
-            (edge.source_field_id, src_table, src_name),
-            (edge.target_field_id, dst_table, dst_name),
+            (edge.source, src_tables[i], src_names[i]),
+            (edge.target, dst_tables[i], dst_names[i]),
         ):
             if field_id not in seen:
                 seen.add(field_id)
                 result.nodes.append(
                     Node(id=field_id, qualified_name=name, type="field", depth=depth_of[table_id])
                 )
-        result.edges.append(
-            GraphEdge(
-                id=edge.id,
-                source=edge.source_field_id,
-                target=edge.target_field_id,
-                lineage_source=edge.lineage_source,
-                confidence=edge.confidence,
-                status=edge.status,
-                transformation_type=edge.transformation_type,
-            )
-        )
+        result.edges.append(edge)

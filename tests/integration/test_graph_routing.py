@@ -18,25 +18,14 @@ from ariadne_core.graph import sync
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.runtime.ports import free_port
 from tests.api.catalog_helpers import make_source, make_table
+from tests.transaction import share_test_transaction
 
 
 def _client(settings: Settings, engine: Any, db_session: Session) -> TestClient:
-    from ariadne_api.deps import get_read_session, get_session
     from ariadne_api.main import create_app
 
     application = create_app(settings, engine)
-
-    async def _test_session() -> Any:
-        savepoint = db_session.begin_nested()
-        try:
-            yield db_session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-
-    application.dependency_overrides[get_session] = _test_session
-    application.dependency_overrides[get_read_session] = _test_session
+    share_test_transaction(application, db_session)
     return TestClient(application)
 
 

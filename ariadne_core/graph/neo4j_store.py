@@ -114,6 +114,28 @@ class Neo4jGraphStore:
         )
         return self._edges(records[0]["edges"] if records else [])
 
+    @staticmethod
+    def _walk_query(kind: Kind, direction: Direction, depth: int, conditions: str) -> str:
+        """The whole walk in one query: level by level, each level expanding the distinct
+        nodes the one before reached (like the PostgreSQL CTE), and every level's edges
+        returned as one list each. One round trip, where a query per level took one each."""
+        label = LABEL[kind]
+        pattern = (
+            f"(n)<-[e:FEEDS]-(m:{label})"
+            if direction == "upstream"
+            else f"(n)-[e:FEEDS]->(m:{label})"
+        )
+        source, target = ("m", "n") if direction == "upstream" else ("n", "m")
+        query = f"MATCH (root:{label} {{id: $root}}) WITH [root] AS f0 "
+        for level in range(1, depth + 1):
+            query += (
+                f"CALL (f{level - 1}) {{ UNWIND f{level - 1} AS n MATCH {pattern} "
+                f"WHERE {conditions} RETURN collect([e.id, {source}.id, {target}.id, "
+                "e.lineage_source, e.confidence, e.status, e.transformation_type]) "
+                f"AS e{level}, collect(DISTINCT m) AS f{level} }} "
+            )
+        return query + "RETURN [" + ", ".join(f"e{i}" for i in range(1, depth + 1)) + "] AS levels"
+
     def walk(
         self,
         root: uuid.UUID,
@@ -123,34 +145,21 @@ class Neo4jGraphStore:
         depth: int,
         edge_filter: EdgeFilter,
     ) -> Walk:
-        """Breadth first, one query per level, on one connection.
-
-        Each level is an auto-commit query: one round trip (RUN and PULL together), where
-        an explicit transaction adds a BEGIN and a COMMIT. It gives up nothing: a Neo4j
-        transaction reads committed data statement by statement anyway.
-        """
+        """Breadth first in one auto-commit query (no BEGIN and COMMIT round trips; a
+        Neo4j transaction reads committed data statement by statement anyway)."""
         conditions, params = _filter(edge_filter)
-        query = self._step_query(kind, direction, conditions)
-        result = Walk(depths={root: 0})
-        frontier = [root]
+        query = self._walk_query(kind, direction, depth, conditions)
         with self.driver.session(database=self.database, default_access_mode="READ") as session:
-            for level in range(1, depth + 1):
-                record = session.run(query, frontier=[str(n) for n in frontier], **params).single()
-                edges = self._edges(record["edges"] if record else [])
-                frontier = []
-                for edge in edges:
-                    nxt = edge.source if direction == "upstream" else edge.target
-                    if nxt not in result.depths:
-                        result.depths[nxt] = level
-                        frontier.append(nxt)
-                result.edges.extend(edges)
-                if not frontier:
-                    break
+            record = session.run(query, root=str(root), **params).single()
+        result = Walk(depths={root: 0})
+        seen: dict[uuid.UUID, GraphEdge] = {}
+        for level, rows in enumerate(record["levels"] if record else [], start=1):
+            for edge in self._edges(rows):
+                reached = edge.source if direction == "upstream" else edge.target
+                result.depths.setdefault(reached, level)
+                seen.setdefault(edge.id, edge)
         # The edges among the nodes found, as the PostgreSQL backend reports them.
-        seen: dict[uuid.UUID, GraphEdge] = {e.id: e for e in result.edges}
-        result.edges = [
-            e for e in seen.values() if e.source in result.depths and e.target in result.depths
-        ]
+        result.edges = list(seen.values())
         return result
 
     def rebuild(self, session: Session) -> dict[str, int]:

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ariadne_core.db.engine import session_scope
+from ariadne_core.db.engine import driver_connection, session_scope
+from ariadne_core.db.plans import Plan, run
 from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore, edge_rows
 
 log = logging.getLogger("ariadne.graph.sync")
@@ -32,13 +33,16 @@ BATCH = 5_000
 
 def outbox_position(session: Session, last: int) -> tuple[int, int]:
     """(newest event id, events in the WINDOW ids up to ``last``), both from indexes."""
-    row = session.execute(
-        text(
-            "SELECT (SELECT coalesce(max(id), 0) FROM lineage_audit_events), "
-            "(SELECT count(*) FROM lineage_audit_events WHERE id > :low AND id <= :last)"
-        ),
+    return run(driver_connection(session), outbox_position_plan(last))
+
+
+def outbox_position_plan(last: int) -> Plan[tuple[int, int]]:
+    row = yield (
+        "SELECT (SELECT coalesce(max(id), 0) FROM lineage_audit_events), "
+        "(SELECT count(*) FROM lineage_audit_events WHERE id > %(low)s AND id <= %(last)s)",
         {"low": last - WINDOW, "last": last},
-    ).one()
+    )
+    assert row is not None
     return int(row[0]), int(row[1])
 
 

@@ -117,7 +117,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
     app.state.catalog_reader = AsyncReader(conninfo, max_size=settings.db_pool_size)
     app.state.catalog_generation = CatalogGeneration(conninfo)
-    app.state.catalog_cache = GenerationCache(app.state.catalog_generation)
+    app.state.catalog_cache = GenerationCache(
+        app.state.catalog_generation, max_bytes=settings.catalog_cache_mb << 20
+    )
     app.state.single_flight = SingleFlight()
     app.state.metrics_registry = CollectorRegistry()
     app.state.keyring = keyring_for(settings)

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         40, ge=1, le=500, description="Database connections each API process keeps open."
     )
+    catalog_cache_mb: int = Field(
+        64,
+        ge=0,
+        le=16_384,
+        description="Memory each API process may keep catalog answers in (table pages and "
+        "details, list totals, searches) until the catalog changes; 0 turns it off.",
+    )
     embedded_pg_port: int = Field(
         54329, ge=1, le=65535, description="Loopback port of the embedded PostgreSQL."
     )

@@ -76,7 +76,7 @@ async def list_tables(
             sort=sort,
             offset=paging.offset,
             limit=paging.size,
-            totals=request.app.state.catalog_cache,
+            cache=request.app.state.catalog_cache,
         )
     )
     return page_response(items, total=total, params=paging)
@@ -100,8 +100,11 @@ def create_table(body: TableCreateRequest, session: SessionDep, user: Editor) ->
     response_model=TableDetailResponse,
     responses=error_responses(401, 404, 422),
 )
-async def get_table(table_id: uuid.UUID, reader: CatalogReaderDep, _: CurrentUser) -> Response:
-    return json_response(await reader.run(lambda: service.table_detail(table_id)))
+async def get_table(
+    table_id: uuid.UUID, request: Request, reader: CatalogReaderDep, _: CurrentUser
+) -> Response:
+    cache = request.app.state.catalog_cache
+    return json_response(await reader.run(lambda: service.table_detail(table_id, cache)))
 
 
 @router.put(

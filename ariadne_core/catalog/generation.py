@@ -1,12 +1,15 @@
 """The catalog generation: a number that moves whenever the catalog changes, in any process.
 
 Counting 10,000 tables or ranking a search costs PostgreSQL more than everything else in
-a read. Both answers stay the same until a data source, table or field changes, so the
-API keeps them in memory for the generation they were computed in (`GenerationCache`),
-the way a search engine caches requests until its next refresh.
+a read, and the catalog is read far more often than it changes. List totals, pages,
+table details and searches stay the same until a data source, table, field, table edge
+or history row changes, so the API keeps them in memory for the generation they were
+computed in (`GenerationCache`), the way a search engine caches requests until its next
+refresh.
 
-The generation is exact because PostgreSQL says when the catalog changed: a trigger
-(migration 0005) sends `NOTIFY ariadne_catalog` from every writing statement, and the
+The generation is exact because PostgreSQL says when the catalog changed: triggers
+(migrations 0005 and 0006) send `NOTIFY ariadne_catalog` from every writing statement on
+those tables, and the
 notification arrives only when that transaction commits, whoever wrote. A listener thread
 bumps the generation for each one. A value is read before the work that is cached under
 it, so an answer computed while a change committed is filed under the old generation and
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
@@ -87,33 +91,50 @@ class CatalogGeneration:
 
 
 class GenerationCache:
-    """Answers kept for the generation they were computed in.
+    """Answers kept for the generation they were computed in, least recently used first
+    out.
 
-    Bounded by an approximate size in bytes: when a new answer would pass ``max_bytes``,
-    everything is dropped (entries from older generations are useless anyway).
+    Bounded by an approximate size in bytes (``max_bytes``; 0 turns the cache off). An
+    answer from an older generation is dropped when it is next looked up.
     """
 
-    def __init__(self, generation: CatalogGeneration, max_bytes: int = 32 << 20) -> None:
+    def __init__(self, generation: CatalogGeneration, max_bytes: int = 64 << 20) -> None:
         self.generation = generation
         self.max_bytes = max_bytes
-        self._entries: dict[Hashable, tuple[int, Any]] = {}
+        self._entries: OrderedDict[Hashable, tuple[int, Any, int]] = OrderedDict()
         self._bytes = 0
+        self._lock = threading.Lock()
 
     def lookup(self, key: Hashable) -> tuple[int | None, Any]:
         """The generation now and the value kept for it, or None. Read the generation
-        before doing the work, and `store` the result under it: see the module docstring."""
-        generation = self.generation.current()
+        before doing the work, and `store` the result under it: see the module docstring.
+
+        The generation is None (nothing can be kept) while the cache is off or the
+        listener is not connected."""
+        generation = self.generation.current() if self.max_bytes > 0 else None
         if generation is None:
             return None, None
-        hit = self._entries.get(key)
-        return generation, (hit[1] if hit is not None and hit[0] == generation else None)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return generation, None
+            if hit[0] != generation:
+                del self._entries[key]
+                self._bytes -= hit[2]
+                return generation, None
+            self._entries.move_to_end(key)
+            return generation, hit[1]
 
     def store(self, key: Hashable, generation: int | None, value: Any, size: int = 512) -> None:
         """Keep ``value`` for ``generation``; ``size`` is roughly what it takes in bytes."""
-        if generation is None:
+        if generation is None or size > self.max_bytes:
             return
-        if self._bytes + size > self.max_bytes:
-            self._entries.clear()
-            self._bytes = 0
-        self._entries[key] = (generation, value)
-        self._bytes += size
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            self._entries[key] = (generation, value, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, _, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped

@@ -190,12 +190,13 @@ def list_tables(
     sort: str | None = None,
     offset: int = 0,
     limit: int = 20,
-    totals: GenerationCache | None = None,
+    cache: GenerationCache | None = None,
 ) -> Plan[tuple[str, int]]:
     """One page of live tables as a JSON array (text), and the number of matches.
 
-    The page's ids come from the list-order indexes before the rows are read. The number
-    of matches is kept in ``totals`` (when given) until the catalog changes.
+    The page's ids come from the list-order indexes before the rows are read. With
+    ``cache``, the number of matches (for short lists, their ids in order) and the pages
+    read are kept until the catalog changes.
     """
     order = parse_sort(sort)
     tags = normalize_tags(tags)
@@ -226,7 +227,7 @@ def list_tables(
         if k not in ("offset", "limit")
     )
     key = ("tables", matches, tuple(filters), order)
-    generation, known = totals.lookup(key) if totals is not None else (None, None)
+    generation, known = cache.lookup(key) if cache is not None else (None, None)
     if known is None:
         row = yield (f"SELECT count(*) {matches}", params)
         known = int(row[0]) if row else 0
@@ -235,15 +236,19 @@ def list_tables(
             # by primary key, with no OFFSET walk and no sort, until the catalog changes.
             row = yield (f"SELECT array_agg(t.id ORDER BY {order}) {matches}", params)
             known = OrderedIds(row[0] if row and row[0] else [])
-        if totals is not None:
+        if cache is not None:
             size = 16 * len(known) if isinstance(known, OrderedIds) else 64
-            totals.store(key, generation, known, size)
+            cache.store(key, generation, known, size)
     total = len(known) if isinstance(known, OrderedIds) else int(known)
     if total == 0:
         yield from check_tags_plan(tags)  # no match at all: was a tag misspelled?
         return "[]", 0
     if offset >= total:  # past the last page: nothing to read
         return "[]", total
+    page_key = (key, offset, limit)
+    _, kept = cache.lookup(page_key) if cache is not None else (None, None)
+    if kept is not None:
+        return kept, total
     if isinstance(known, OrderedIds):
         row = yield (
             f"SELECT {json_array(_LIST_ITEM, 'p.ord')}::text "
@@ -259,7 +264,10 @@ def list_tables(
             "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id",
             params,
         )
-    return (str(row[0]) if row else "[]"), total
+    body = str(row[0]) if row else "[]"
+    if cache is not None:
+        cache.store(page_key, generation, body, len(body))
+    return body, total
 
 
 class OrderedIds:
@@ -309,12 +317,19 @@ _DETAIL_JSON = (
 )
 
 
-def table_detail(table_id: uuid.UUID) -> Plan[str]:
-    """The table with its fields, live edge counts and last change, as JSON text."""
+def table_detail(table_id: uuid.UUID, cache: GenerationCache | None = None) -> Plan[str]:
+    """The table with its fields, live edge counts and last change, as JSON text; with
+    ``cache``, kept until the catalog or its lineage changes."""
+    key = ("table", table_id)
+    generation, kept = cache.lookup(key) if cache is not None else (None, None)
+    if kept is not None:
+        return str(kept)
     row = yield (_DETAIL_JSON, {"table_id": table_id})
     body = row[0] if row else None
     if body is None:
         raise NotFound(f"Table {table_id} does not exist.", details={"table_id": str(table_id)})
+    if cache is not None:
+        cache.store(key, generation, str(body), len(body))
     return str(body)
 
 

@@ -1,8 +1,9 @@
 """Neo4j graph backend: a projection of the PostgreSQL lineage tables.
 
 Nodes are `:Table` and `:Field` with a unique `id`; edges are `:FEEDS` relationships that
-carry the filterable attributes. A walk expands one level per query from the frontier of
-distinct nodes (like the PostgreSQL CTE), so hubs and cycles never multiply paths.
+carry the filterable attributes. A walk is one query that expands level by level from the
+distinct nodes the level before reached (like the PostgreSQL CTE), so hubs and cycles
+never multiply paths.
 PostgreSQL stays the source of truth: `rebuild` reloads the projection from it.
 """
 

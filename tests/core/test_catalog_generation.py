@@ -3,6 +3,7 @@ the caches built on it never serve an answer from before a committed change."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -115,15 +116,15 @@ def test_cached_totals_are_never_served_after_a_committed_change(
 
         reader.execute = counting_execute  # type: ignore[method-assign]
         for _ in range(3):
-            _, total = run(reader, tables.list_tables(source_id=source_id, totals=cache))
+            _, total = run(reader, tables.list_tables(source_id=source_id, cache=cache))
             assert total == 1
         assert len(counted) == 1, "the count was not cached"
 
         _add_table(writer, source_id, "customers")  # committed: autocommit
         assert _wait_until(
-            lambda: run(reader, tables.list_tables(source_id=source_id, totals=cache))[1] == 2
+            lambda: run(reader, tables.list_tables(source_id=source_id, cache=cache))[1] == 2
         )
-        items, total = run(reader, tables.list_tables(source_id=source_id, totals=cache))
+        items, total = run(reader, tables.list_tables(source_id=source_id, cache=cache))
         assert total == 2 and '"customers"' in items
 
 
@@ -168,10 +169,63 @@ def test_pages_from_kept_ids_equal_pages_from_offset_queries(
             kept = run(
                 conn,
                 tables.list_tables(
-                    source_id=source_id, sort=sort, offset=page * 20, limit=20, totals=cache
+                    source_id=source_id, sort=sort, offset=page * 20, limit=20, cache=cache
                 ),
             )
             assert kept == plain
             assert plain[1] == 45
-        kept_ids = [v for _, v in cache._entries.values() if isinstance(v, tables.OrderedIds)]
+        kept_ids = [v for _, v, _ in cache._entries.values() if isinstance(v, tables.OrderedIds)]
         assert kept_ids and len(kept_ids[0]) == 45
+
+
+def test_a_kept_detail_shows_a_lineage_edge_committed_elsewhere(
+    url: str, generation: CatalogGeneration
+) -> None:
+    """Details carry their live edge counts, so a lineage write (migration 0006) must end
+    the generation as a table write does."""
+    cache = GenerationCache(generation)
+    with psycopg.connect(url, autocommit=True) as writer, psycopg.connect(url) as reader:
+        reader.autocommit = True
+        source_id = _add_source(writer)
+        _add_table(writer, source_id, "raw_orders")
+        _add_table(writer, source_id, "orders")
+        ids = dict(
+            writer.execute(
+                "SELECT name, id FROM metadata_tables WHERE source_id = %s", (source_id,)
+            ).fetchall()
+        )
+        time.sleep(0.3)  # let the inserts' notifications arrive
+
+        def upstream_count() -> int:
+            body = json.loads(run(reader, tables.table_detail(ids["orders"], cache)))
+            return int(body["upstream_count"])
+
+        assert upstream_count() == 0
+        assert cache.lookup(("table", ids["orders"]))[1] is not None, "the detail was not kept"
+        writer.execute(
+            "INSERT INTO table_lineage (id, source_table_id, target_table_id, lineage_source, "
+            "origin, confidence, status) VALUES (%s, %s, %s, 'manual', 'manual', 1.0, 'active')",
+            (uuid.uuid4(), ids["raw_orders"], ids["orders"]),
+        )
+        assert _wait_until(lambda: upstream_count() == 1)
+
+
+def test_the_cache_drops_the_least_recently_used_answers_first(
+    generation: CatalogGeneration,
+) -> None:
+    cache = GenerationCache(generation, max_bytes=3_000)
+    for key in ("a", "b", "c"):
+        cache.store(key, cache.lookup(key)[0], key, size=1_000)
+    assert cache.lookup("a")[1] == "a"  # now the most recently used
+    cache.store("d", cache.lookup("d")[0], "d", size=1_000)
+    assert [cache.lookup(k)[1] for k in ("a", "b", "c", "d")] == ["a", None, "c", "d"]
+    cache.store("huge", cache.lookup("huge")[0], "x", size=10_000)  # larger than it all
+    assert cache.lookup("huge")[1] is None and cache.lookup("a")[1] == "a"
+
+
+def test_a_cache_of_size_zero_keeps_nothing(generation: CatalogGeneration) -> None:
+    cache = GenerationCache(generation, max_bytes=0)
+    generation_now, _ = cache.lookup("k")
+    assert generation_now is None  # so the plans do no work meant for the cache
+    cache.store("k", generation.current(), 1)
+    assert cache.lookup("k") == (None, None)

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
@@ -20,12 +20,10 @@ from sqlalchemy.orm import Session
 from ariadne_core.cache import SESSION_CACHE, SESSION_GRAPH
 from ariadne_core.config import Settings
 from ariadne_core.db.models import UserRole
-from ariadne_core.db.plans import Plan
+from ariadne_core.db.plans import PlanRunner as CatalogReader
 from ariadne_core.errors import AuthenticationFailed
 from ariadne_core.security.roles import require_role
 from ariadne_core.security.tokens import decode_token
-
-T = TypeVar("T")
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -90,10 +88,6 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
-
-
-class CatalogReader(Protocol):
-    async def run(self, make_plan: Callable[[], Plan[T]]) -> T: ...
 
 
 async def get_catalog_reader(request: Request) -> CatalogReader:

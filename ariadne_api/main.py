@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         finally:
             await app.state.catalog_reader.close()
             app.state.catalog_generation.close()
+            await app.state.graph_router.aclose()
             app.state.graph_router.close()
 
     app = FastAPI(

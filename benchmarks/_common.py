@@ -34,10 +34,12 @@ def fresh_database(prefix: str) -> str:
 
 
 def vacuum_analyze(url: str) -> None:
-    """What autovacuum does soon after a bulk load (statistics, visibility map). Measuring
-    before it has run would time its background work instead of the reads."""
+    """What autovacuum and the checkpointer do soon after a bulk load (statistics, the
+    visibility map, writing the loaded pages out). Measuring before they have run would
+    time their background work instead of the reads."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
+        conn.execute("CHECKPOINT")
 
 
 def drop_database(url: str) -> None:

@@ -27,6 +27,7 @@ from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter, GraphStore
 from ariadne_core.lineage.impact import Affected, analyze_impact
 from ariadne_core.lineage.traversal import (
     Traversal,
+    check_traversal,
     parse_lineage_sources,
     traversal_plan,
     traverse,
@@ -145,25 +146,38 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
         cursor: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
         edge_filter = _filter(source_filter, status, min_confidence)
-        if (
-            request.app.state.lineage_cache is None
-            and not request.app.state.graph_router.neo4j_available()
-        ):
-            # PostgreSQL answers and nothing is cached: the whole read is one plan on the
-            # asyncio pool, with no thread and no ORM.
-            result = await reader.run(
-                lambda: traversal_plan(
-                    settings,
-                    root=node_id,
+        check_traversal(settings, depth, cursor)
+        if request.app.state.lineage_cache is None:
+            # Nothing is cached: the read runs in the event loop, with no thread and no
+            # ORM. PostgreSQL walks in the same plan that names the nodes; Neo4j walks
+            # first when it is known to be current (else the blocking path below).
+            graph = request.app.state.graph_router
+            walk, backend = None, "postgres"
+            if graph.neo4j_available():
+                walk = await graph.current_walk(
+                    reader,
+                    node_id,
                     kind=kind,
                     direction=direction,
                     depth=depth,
                     edge_filter=edge_filter,
-                    include_fields=include_fields,
-                    cursor=cursor,
                 )
-            )
-            return _answer(_graph(result).model_dump_json().encode(), "postgres")
+                backend = "neo4j"
+            if walk is not None or backend == "postgres":
+                result = await reader.run(
+                    lambda: traversal_plan(
+                        settings,
+                        root=node_id,
+                        kind=kind,
+                        direction=direction,
+                        depth=depth,
+                        edge_filter=edge_filter,
+                        include_fields=include_fields,
+                        cursor=cursor,
+                        walk=walk,
+                    )
+                )
+                return _answer(_graph(result).model_dump_json().encode(), backend)
         params = {
             "root": node_id,
             "depth": depth,

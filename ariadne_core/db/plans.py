@@ -12,7 +12,7 @@ its result.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -50,6 +50,12 @@ async def _finish_async(conn: psycopg.AsyncConnection[Any], plan: Plan[T], query
     except StopIteration as done:
         result: T = done.value
         return result
+
+
+class PlanRunner(Protocol):
+    """Runs a plan to its result: `AsyncReader` in the API, or a test's own connection."""
+
+    async def run(self, make_plan: Callable[[], Plan[T]]) -> T: ...
 
 
 class AsyncReader:

@@ -148,10 +148,38 @@ class Neo4jGraphStore:
     ) -> Walk:
         """Breadth first in one auto-commit query (no BEGIN and COMMIT round trips; a
         Neo4j transaction reads committed data statement by statement anyway)."""
-        conditions, params = _filter(edge_filter)
-        query = self._walk_query(kind, direction, depth, conditions)
+        query, params = self._walk(root, kind, direction, depth, edge_filter)
         with self.driver.session(database=self.database, default_access_mode="READ") as session:
-            record = session.run(query, root=str(root), **params).single()
+            record = session.run(query, params).single()
+        return self._assemble(root, direction, record)
+
+    async def walk_async(
+        self,
+        driver: Any,
+        root: uuid.UUID,
+        *,
+        kind: Kind,
+        direction: Direction,
+        depth: int,
+        edge_filter: EdgeFilter,
+    ) -> Walk:
+        """`walk` on the driver's asyncio twin (`neo4j.AsyncDriver`), for the API's event
+        loop."""
+        query, params = self._walk(root, kind, direction, depth, edge_filter)
+        async with driver.session(database=self.database, default_access_mode="READ") as session:
+            result = await session.run(query, params)
+            record = await result.single()
+        return self._assemble(root, direction, record)
+
+    def _walk(
+        self, root: uuid.UUID, kind: Kind, direction: Direction, depth: int, edge_filter: EdgeFilter
+    ) -> tuple[str, dict[str, Any]]:
+        conditions, params = _filter(edge_filter)
+        return self._walk_query(kind, direction, depth, conditions), {"root": str(root), **params}
+
+    def _assemble(self, root: uuid.UUID, direction: Direction, record: Any) -> Walk:
+        """Each node at the first level that reached it; the edges once each, all of them
+        between nodes found (as the PostgreSQL backend reports them)."""
         result = Walk(depths={root: 0})
         seen: dict[uuid.UUID, GraphEdge] = {}
         for level, rows in enumerate(record["levels"] if record else [], start=1):
@@ -159,7 +187,6 @@ class Neo4jGraphStore:
                 reached = edge.source if direction == "upstream" else edge.target
                 result.depths.setdefault(reached, level)
                 seen.setdefault(edge.id, edge)
-        # The edges among the nodes found, as the PostgreSQL backend reports them.
         result.edges = list(seen.values())
         return result
 

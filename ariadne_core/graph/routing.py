@@ -8,6 +8,7 @@ PostgreSQL and `/readyz` reports `degraded`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
+from ariadne_core.db.plans import PlanRunner
 from ariadne_core.graph import sync
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.graph.postgres import PostgresGraphStore
@@ -115,6 +117,7 @@ class GraphRouter:
         self.driver: Any = None
         self.relay: sync.Relay | None = None
         self._memo: tuple[float, int, int] | None = None  # (when, last event id, window)
+        self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None  # (loop, driver)
         if settings.neo4j_uri:
             from neo4j import GraphDatabase
 
@@ -135,6 +138,66 @@ class GraphRouter:
             self.relay.stop()
         if self.driver is not None:
             self.driver.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None and self._async[0] is asyncio.get_running_loop():
+            await self._async[1].close()
+        self._async = None
+
+    def _async_driver(self) -> Any:
+        """The asyncio driver for the running event loop (one per loop: an asyncio driver
+        belongs to the loop it was first used on)."""
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            from neo4j import AsyncGraphDatabase
+
+            self._async = (
+                loop,
+                AsyncGraphDatabase.driver(
+                    str(self.settings.neo4j_uri),
+                    auth=(self.settings.neo4j_user, self.settings.neo4j_password),
+                    connection_timeout=2,
+                    max_transaction_retry_time=2,
+                ),
+            )
+        return self._async[1]
+
+    async def current_walk(
+        self,
+        reader: PlanRunner,
+        root: uuid.UUID,
+        *,
+        kind: Kind,
+        direction: Direction,
+        depth: int,
+        edge_filter: EdgeFilter,
+    ) -> Walk | None:
+        """The walk from Neo4j, in the event loop, when Neo4j is known to be current: the
+        outbox has not moved past the cursor this process saw in Neo4j less than
+        MEMO_SECONDS ago (one PostgreSQL query, on ``reader``). None otherwise, and after
+        a Neo4j failure: the caller then takes the blocking path (`store`), which
+        brings Neo4j up to date or answers from PostgreSQL."""
+        memo = self._memo
+        if not self.neo4j_available() or memo is None:
+            return None
+        if time.monotonic() - memo[0] >= MEMO_SECONDS:
+            return None
+        position = await reader.run(lambda: sync.outbox_position_plan(memo[1]))
+        if position != (memo[1], memo[2]):
+            return None
+        try:
+            return await Neo4jGraphStore(self.driver).walk_async(
+                self._async_driver(),
+                root,
+                kind=kind,
+                direction=direction,
+                depth=depth,
+                edge_filter=edge_filter,
+            )
+        except _neo4j_errors() as exc:
+            log.warning("Neo4j failed during a lineage read (%s); using PostgreSQL", exc)
+            self.state.failed()
+            return None
 
     def poke(self) -> None:
         if self.relay is not None:

@@ -73,6 +73,12 @@ def check_depth(depth: int, settings: Settings) -> None:
         )
 
 
+def check_traversal(settings: Settings, depth: int, cursor: str | None) -> None:
+    """Refuse a depth over the cap or a cursor this API never gave, before any walking."""
+    check_depth(depth, settings)
+    _cursor_offset(cursor)
+
+
 def _cursor_offset(cursor: str | None) -> int:
     if not cursor:
         return 0
@@ -124,8 +130,7 @@ def traverse(
     cursor: str | None = None,
 ) -> Traversal:
     """The traversal on ``store`` (PostgreSQL or Neo4j), named from ``session``."""
-    check_depth(depth, settings)
-    _cursor_offset(cursor)  # a bad cursor fails before any walking
+    check_traversal(settings, depth, cursor)
     walk = store.walk(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter)
     return run(
         driver_connection(session),

@@ -89,6 +89,55 @@ def test_reads_use_neo4j_and_see_every_committed_change(
         assert same.json()["nodes"] == second.json()["nodes"]
 
 
+def test_while_neo4j_is_current_reads_skip_the_blocking_path(
+    settings: Settings,
+    engine: Any,
+    db_session: Session,
+    users: Any,
+    auth_headers: Any,
+    neo4j_service: dict[str, Any],
+    neo4j_store: Neo4jGraphStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After one read has seen Neo4j current, the next ones walk Neo4j from the event loop
+    (asyncio driver) without the thread, the ORM session or the Neo4j cursor read; a
+    Neo4j failure there still answers, from PostgreSQL."""
+    from neo4j.exceptions import ServiceUnavailable
+
+    configured = settings.model_copy(
+        update={"neo4j_uri": neo4j_service["uri"], "neo4j_password": neo4j_service["password"]}
+    )
+    headers = auth_headers("editor")
+    with _client(configured, engine, db_session) as client:
+        tables = _chain(client, auth_headers)
+        path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
+        first = client.get(path, headers=headers)  # brings Neo4j up to date
+        assert first.headers["X-Graph-Backend"] == "neo4j"
+        router = client.app.state.graph_router  # type: ignore[attr-defined]
+        blocking: list[str] = []
+
+        def no_blocking_path(*args: Any) -> Any:
+            blocking.append("store")
+            raise AssertionError("took the blocking path")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(router, "store", no_blocking_path)
+            second = client.get(path, headers=headers)
+        assert blocking == [] and second.status_code == 200, second.text
+        assert second.headers["X-Graph-Backend"] == "neo4j"
+        assert second.json() == first.json()
+
+        async def unavailable(*args: Any, **kwargs: Any) -> Any:
+            raise ServiceUnavailable("gone")
+
+        monkeypatch.setattr(Neo4jGraphStore, "walk_async", unavailable)
+        third = client.get(path, headers=headers)
+        assert third.status_code == 200
+        assert third.headers["X-Graph-Backend"] == "postgres"
+        assert third.json()["nodes"] == first.json()["nodes"]
+        assert router.state.resting  # Neo4j is left alone for a while
+
+
 def test_neo4j_down_falls_back_to_postgres_and_readyz_says_degraded(
     settings: Settings, engine: Any, db_session: Session, users: Any, auth_headers: Any
 ) -> None:

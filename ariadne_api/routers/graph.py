@@ -27,7 +27,7 @@ from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter, GraphStore
 from ariadne_core.lineage.impact import Affected, analyze_impact
 from ariadne_core.lineage.traversal import (
     Traversal,
-    check_traversal,
+    TraversalQuery,
     parse_lineage_sources,
     traversal_plan,
     traverse,
@@ -145,8 +145,16 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
         ] = False,
         cursor: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
-        edge_filter = _filter(source_filter, status, min_confidence)
-        check_traversal(settings, depth, cursor)
+        query = TraversalQuery(
+            root=node_id,
+            kind=kind,
+            direction=direction,
+            depth=depth,
+            edge_filter=_filter(source_filter, status, min_confidence),
+            include_fields=include_fields,
+            cursor=cursor,
+        )
+        query.check(settings)
         if request.app.state.lineage_cache is None:
             # Nothing is cached: the read runs in the event loop, with no thread and no
             # ORM. PostgreSQL walks in the same plan that names the nodes; Neo4j walks
@@ -154,54 +162,21 @@ def _route(kind: Literal["table", "field"], direction: Literal["upstream", "down
             graph = request.app.state.graph_router
             walk, backend = None, "postgres"
             if graph.neo4j_available():
-                walk = await graph.current_walk(
-                    reader,
-                    node_id,
-                    kind=kind,
-                    direction=direction,
-                    depth=depth,
-                    edge_filter=edge_filter,
-                )
-                backend = "neo4j"
+                walk, backend = await graph.current_walk(reader, query), "neo4j"
             if walk is not None or backend == "postgres":
-                result = await reader.run(
-                    lambda: traversal_plan(
-                        settings,
-                        root=node_id,
-                        kind=kind,
-                        direction=direction,
-                        depth=depth,
-                        edge_filter=edge_filter,
-                        include_fields=include_fields,
-                        cursor=cursor,
-                        walk=walk,
-                    )
-                )
+                result = await reader.run(lambda: traversal_plan(settings, query, walk))
                 return _answer(_graph(result).model_dump_json().encode(), backend)
         params = {
             "root": node_id,
             "depth": depth,
-            "filter": edge_filter,
+            "filter": query.edge_filter,
             "cursor": cursor,
             "fields": include_fields,
             "budget": settings.lineage_node_budget,
         }
 
         def compute(store: GraphStore) -> BaseModel:
-            return _graph(
-                traverse(
-                    session,
-                    store,
-                    settings,
-                    root=node_id,
-                    kind=kind,
-                    direction=direction,
-                    depth=depth,
-                    edge_filter=edge_filter,
-                    include_fields=include_fields,
-                    cursor=cursor,
-                )
-            )
+            return _graph(traverse(session, store, settings, query))
 
         return await anyio.to_thread.run_sync(
             _cached, request, session, f"{kind}-{direction}", params, compute

@@ -37,6 +37,23 @@ def _filter(edge_filter: EdgeFilter) -> tuple[str, dict[str, Any]]:
     return " AND ".join(conditions), params
 
 
+def _hop(direction: Direction, near: str, label: str) -> str:
+    """One hop from `n` (written ``near``) to `m` over the relationship `e`."""
+    if direction == "upstream":
+        return f"({near})<-[e:FEEDS]-(m:{label})"
+    return f"({near})-[e:FEEDS]->(m:{label})"
+
+
+def _edge_list(direction: Direction) -> str:
+    """The hops' edges as one list (records cost the server and the driver far more each
+    than list items do), in the column order `_edges` reads."""
+    source, target = ("m", "n") if direction == "upstream" else ("n", "m")
+    return (
+        f"collect([e.id, {source}.id, {target}.id, e.lineage_source, e.confidence, e.status, "
+        "e.transformation_type])"
+    )
+
+
 class Neo4jGraphStore:
     def __init__(self, driver: Any, database: str | None = None) -> None:
         self.driver = driver
@@ -67,19 +84,11 @@ class Neo4jGraphStore:
 
     @staticmethod
     def _step_query(kind: Kind, direction: Direction, conditions: str) -> str:
-        """One level of a walk. The edges come back as one record holding a list: records
-        cost the server and the driver far more each than list items do."""
+        """One level from a frontier (impact analysis walks level by level)."""
         label = LABEL[kind]
-        pattern = (
-            f"(n:{label})<-[e:FEEDS]-(m:{label})"
-            if direction == "upstream"
-            else f"(n:{label})-[e:FEEDS]->(m:{label})"
-        )
-        source, target = ("m", "n") if direction == "upstream" else ("n", "m")
         return (
-            f"MATCH {pattern} WHERE n.id IN $frontier AND {conditions} "
-            f"RETURN collect([e.id, {source}.id, {target}.id, e.lineage_source, e.confidence, "
-            "e.status, e.transformation_type]) AS edges"
+            f"MATCH {_hop(direction, f'n:{label}', label)} WHERE n.id IN $frontier "
+            f"AND {conditions} RETURN {_edge_list(direction)} AS edges"
         )
 
     @staticmethod
@@ -121,19 +130,12 @@ class Neo4jGraphStore:
         nodes the one before reached (like the PostgreSQL CTE), and every level's edges
         returned as one list each. One round trip, where a query per level took one each."""
         label = LABEL[kind]
-        pattern = (
-            f"(n)<-[e:FEEDS]-(m:{label})"
-            if direction == "upstream"
-            else f"(n)-[e:FEEDS]->(m:{label})"
-        )
-        source, target = ("m", "n") if direction == "upstream" else ("n", "m")
         query = f"MATCH (root:{label} {{id: $root}}) WITH [root] AS f0 "
         for level in range(1, depth + 1):
             query += (
-                f"CALL (f{level - 1}) {{ UNWIND f{level - 1} AS n MATCH {pattern} "
-                f"WHERE {conditions} RETURN collect([e.id, {source}.id, {target}.id, "
-                "e.lineage_source, e.confidence, e.status, e.transformation_type]) "
-                f"AS e{level}, collect(DISTINCT m) AS f{level} }} "
+                f"CALL (f{level - 1}) {{ UNWIND f{level - 1} AS n "
+                f"MATCH {_hop(direction, 'n', label)} WHERE {conditions} "
+                f"RETURN {_edge_list(direction)} AS e{level}, collect(DISTINCT m) AS f{level} }} "
             )
         return query + "RETURN [" + ", ".join(f"e{i}" for i in range(1, depth + 1)) + "] AS levels"
 

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -54,6 +54,14 @@ def _neo4j_errors() -> tuple[type[BaseException], ...]:
     from neo4j.exceptions import DriverError, Neo4jError
 
     return (Neo4jError, DriverError, OSError)
+
+
+class WalkQuery(Protocol):
+    root: uuid.UUID
+    kind: Kind
+    direction: Direction
+    depth: int
+    edge_filter: EdgeFilter
 
 
 class FallbackStore:
@@ -162,16 +170,7 @@ class GraphRouter:
             )
         return self._async[1]
 
-    async def current_walk(
-        self,
-        reader: PlanRunner,
-        root: uuid.UUID,
-        *,
-        kind: Kind,
-        direction: Direction,
-        depth: int,
-        edge_filter: EdgeFilter,
-    ) -> Walk | None:
+    async def current_walk(self, reader: PlanRunner, query: WalkQuery) -> Walk | None:
         """The walk from Neo4j, in the event loop, when Neo4j is known to be current: the
         outbox has not moved past the cursor this process saw in Neo4j less than
         MEMO_SECONDS ago (one PostgreSQL query, on ``reader``). None otherwise, and after
@@ -188,11 +187,11 @@ class GraphRouter:
         try:
             return await Neo4jGraphStore(self.driver).walk_async(
                 self._async_driver(),
-                root,
-                kind=kind,
-                direction=direction,
-                depth=depth,
-                edge_filter=edge_filter,
+                query.root,
+                kind=query.kind,
+                direction=query.direction,
+                depth=query.depth,
+                edge_filter=query.edge_filter,
             )
         except _neo4j_errors() as exc:
             log.warning("Neo4j failed during a lineage read (%s); using PostgreSQL", exc)

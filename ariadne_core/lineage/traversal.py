@@ -73,12 +73,6 @@ def check_depth(depth: int, settings: Settings) -> None:
         )
 
 
-def check_traversal(settings: Settings, depth: int, cursor: str | None) -> None:
-    """Refuse a depth over the cap or a cursor this API never gave, before any walking."""
-    check_depth(depth, settings)
-    _cursor_offset(cursor)
-
-
 def _cursor_offset(cursor: str | None) -> int:
     if not cursor:
         return 0
@@ -116,54 +110,51 @@ def _not_found(kind: Kind, root: uuid.UUID) -> NotFound:
     return NotFound(f"The {kind} {root} is not in the catalog.", details={f"{kind}_id": str(root)})
 
 
+@dataclass(frozen=True)
+class TraversalQuery:
+    """What a client asked for: the walk, plus how the answer is shaped."""
+
+    root: uuid.UUID
+    kind: Kind
+    direction: Direction
+    depth: int
+    edge_filter: EdgeFilter
+    include_fields: bool = False
+    cursor: str | None = None
+
+    def check(self, settings: Settings) -> int:
+        """Refuse a depth over the cap or a cursor this API never gave, before any
+        walking; returns the cursor's offset."""
+        check_depth(self.depth, settings)
+        return _cursor_offset(self.cursor)
+
+    def walk_on(self, store: GraphStore) -> Walk:
+        return store.walk(
+            self.root,
+            kind=self.kind,
+            direction=self.direction,
+            depth=self.depth,
+            edge_filter=self.edge_filter,
+        )
+
+
 def traverse(
-    session: Session,
-    store: GraphStore,
-    settings: Settings,
-    *,
-    root: uuid.UUID,
-    kind: Kind,
-    direction: Direction,
-    depth: int,
-    edge_filter: EdgeFilter,
-    include_fields: bool = False,
-    cursor: str | None = None,
+    session: Session, store: GraphStore, settings: Settings, query: TraversalQuery
 ) -> Traversal:
     """The traversal on ``store`` (PostgreSQL or Neo4j), named from ``session``."""
-    check_traversal(settings, depth, cursor)
-    walk = store.walk(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter)
-    return run(
-        driver_connection(session),
-        traversal_plan(
-            settings,
-            root=root,
-            kind=kind,
-            direction=direction,
-            depth=depth,
-            edge_filter=edge_filter,
-            include_fields=include_fields,
-            cursor=cursor,
-            walk=walk,
-        ),
-    )
+    query.check(settings)
+    walk = query.walk_on(store)
+    return run(driver_connection(session), traversal_plan(settings, query, walk))
 
 
 def traversal_plan(
-    settings: Settings,
-    *,
-    root: uuid.UUID,
-    kind: Kind,
-    direction: Direction,
-    depth: int,
-    edge_filter: EdgeFilter,
-    include_fields: bool = False,
-    cursor: str | None = None,
-    walk: Walk | None = None,
+    settings: Settings, query: TraversalQuery, walk: Walk | None = None
 ) -> Plan[Traversal]:
     """The traversal as a read plan. Without ``walk`` the walk is PostgreSQL's, in the same
     plan: the API then answers with no thread and no ORM (see ariadne_core.db.plans)."""
-    check_depth(depth, settings)
-    offset = _cursor_offset(cursor)
+    offset = query.check(settings)
+    root, kind, direction, depth = query.root, query.kind, query.direction, query.depth
+    edge_filter = query.edge_filter
     if walk is None:
         walk = yield from walk_plan(
             root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter
@@ -191,7 +182,7 @@ def traversal_plan(
     ]
     if offset + budget < len(ordered):
         result.truncated, result.next_cursor = True, _cursor(offset + budget)
-    if include_fields and kind == "table":
+    if query.include_fields and kind == "table":
         yield from _field_level_plan(result, edge_filter)
     return result
 

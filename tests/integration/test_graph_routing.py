@@ -41,6 +41,14 @@ def neo4j_store(neo4j_service: dict[str, Any]) -> Iterator[Neo4jGraphStore]:
     driver.close()
 
 
+@pytest.fixture
+def configured(settings: Settings, neo4j_service: dict[str, Any]) -> Settings:
+    """The test settings with the test Neo4j configured."""
+    return settings.model_copy(
+        update={"neo4j_uri": neo4j_service["uri"], "neo4j_password": neo4j_service["password"]}
+    )
+
+
 def _chain(client: TestClient, auth_headers: Any) -> list[dict[str, Any]]:
     source = make_source(client, auth_headers("admin"))
     headers = auth_headers("editor")
@@ -57,16 +65,13 @@ def _chain(client: TestClient, auth_headers: Any) -> list[dict[str, Any]]:
 
 def test_reads_use_neo4j_and_see_every_committed_change(
     settings: Settings,
+    configured: Settings,
     engine: Any,
     db_session: Session,
     users: Any,
     auth_headers: Any,
-    neo4j_service: dict[str, Any],
     neo4j_store: Neo4jGraphStore,
 ) -> None:
-    configured = settings.model_copy(
-        update={"neo4j_uri": neo4j_service["uri"], "neo4j_password": neo4j_service["password"]}
-    )
     headers = auth_headers("editor")
     with _client(configured, engine, db_session) as client:
         tables = _chain(client, auth_headers)
@@ -90,12 +95,11 @@ def test_reads_use_neo4j_and_see_every_committed_change(
 
 
 def test_while_neo4j_is_current_reads_skip_the_blocking_path(
-    settings: Settings,
+    configured: Settings,
     engine: Any,
     db_session: Session,
     users: Any,
     auth_headers: Any,
-    neo4j_service: dict[str, Any],
     neo4j_store: Neo4jGraphStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -104,9 +108,6 @@ def test_while_neo4j_is_current_reads_skip_the_blocking_path(
     Neo4j failure there still answers, from PostgreSQL."""
     from neo4j.exceptions import ServiceUnavailable
 
-    configured = settings.model_copy(
-        update={"neo4j_uri": neo4j_service["uri"], "neo4j_password": neo4j_service["password"]}
-    )
     headers = auth_headers("editor")
     with _client(configured, engine, db_session) as client:
         tables = _chain(client, auth_headers)

@@ -36,6 +36,10 @@ public final class Neo4jLauncher {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, pagecacheMb * 1024 * 1024)
+                // A test and benchmark server: no backups, so keep only the newest
+                // transaction log file (the default keeps two days of them: tens of GB
+                // after a day of benchmark loads).
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "1 files")
                 .build();
 
         try {

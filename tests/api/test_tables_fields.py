@@ -352,3 +352,44 @@ def test_every_write_path_leaves_a_history_row(
     assert _history_count(db_session, column["id"]) == 3  # its field went with it
     rows = db_session.scalars(select(ChangeHistory).where(ChangeHistory.table_id == table["id"]))
     assert all(r.changed_by == "editor@example.com" for r in rows)
+
+
+def test_kept_details_and_pages_show_every_write_at_once(
+    client: TestClient, source: dict[str, Any], editor: dict[str, str]
+) -> None:
+    """Details and list pages are kept until the catalog changes: each kind of write
+    (table, field, lineage) must show in the very next read."""
+    orders = make_table(client, editor, source["id"], "orders")
+    raw = make_table(client, editor, source["id"], "raw_orders")
+    detail_path = f"/api/v1/tables/{orders['id']}"
+    list_path = f"/api/v1/tables?source_id={source['id']}&size=10"
+
+    def detail() -> dict[str, Any]:
+        response = client.get(detail_path, headers=editor)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def listed() -> dict[str, Any]:
+        return {t["name"]: t for t in client.get(list_path, headers=editor).json()["items"]}
+
+    assert detail()["description"] is None and listed()["orders"]["description"] is None
+    assert detail() == detail()  # read twice: kept
+    changed = client.put(detail_path, json={"description": "one row per order"}, headers=editor)
+    assert changed.status_code == 200, changed.text
+    assert detail()["description"] == "one row per order"
+    assert listed()["orders"]["description"] == "one row per order"
+
+    make_field(client, editor, orders["id"], "order_id")
+    assert [f["name"] for f in detail()["fields"]] == ["order_id"]
+
+    declared = client.post(
+        "/api/v1/lineage/table",
+        json={"source_table_id": raw["id"], "target_table_id": orders["id"]},
+        headers=editor,
+    )
+    assert declared.status_code == 201, declared.text
+    assert detail()["upstream_count"] == 1
+    assert (
+        client.delete(f"/api/v1/lineage/{declared.json()['id']}", headers=editor).status_code == 200
+    )
+    assert detail()["upstream_count"] == 0

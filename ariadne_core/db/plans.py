@@ -33,15 +33,6 @@ def run(conn: psycopg.Connection[Any], plan: Plan[T]) -> T:
         return result
 
 
-async def run_async(conn: psycopg.AsyncConnection[Any], plan: Plan[T]) -> T:
-    try:
-        query = next(plan)
-    except StopIteration as done:
-        result: T = done.value
-        return result
-    return await _finish_async(conn, plan, query)
-
-
 async def _finish_async(conn: psycopg.AsyncConnection[Any], plan: Plan[T], query: Query) -> T:
     try:
         while True:

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg_pool import PoolClosed, PoolTimeout
 
-from ariadne_core.db.plans import AsyncReader, Plan, run, run_async
+from ariadne_core.db.plans import AsyncReader, Plan, run
 
 
 def _two_steps(n: int) -> Plan[tuple[int, int]]:
@@ -32,8 +32,12 @@ def test_the_same_plan_on_a_blocking_and_an_asyncio_connection(database_url: str
         assert run(conn, _nothing()) is None
 
     async def main() -> tuple[int, Any]:
-        async with await psycopg.AsyncConnection.connect(database_url) as conn:
-            return (await run_async(conn, _two_steps(20)))[0], await run_async(conn, _nothing())
+        reader = AsyncReader(database_url, max_size=1)
+        await reader.open()
+        try:
+            return (await reader.run(lambda: _two_steps(20)))[0], await reader.run(_nothing)
+        finally:
+            await reader.close()
 
     assert asyncio.run(main()) == (41, None)
 

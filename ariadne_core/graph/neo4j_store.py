@@ -157,7 +157,6 @@ class Neo4jGraphStore:
 
     async def walk_async(
         self,
-        driver: Any,
         root: uuid.UUID,
         *,
         kind: Kind,
@@ -165,10 +164,12 @@ class Neo4jGraphStore:
         depth: int,
         edge_filter: EdgeFilter,
     ) -> Walk:
-        """`walk` on the driver's asyncio twin (`neo4j.AsyncDriver`), for the API's event
-        loop."""
+        """`walk` for the API's event loop, on a store built over the asyncio driver
+        (`neo4j.AsyncDriver`)."""
         query, params = self._walk(root, kind, direction, depth, edge_filter)
-        async with driver.session(database=self.database, default_access_mode="READ") as session:
+        async with self.driver.session(
+            database=self.database, default_access_mode="READ"
+        ) as session:
             result = await session.run(query, params)
             record = await result.single()
         return self._assemble(root, direction, record)

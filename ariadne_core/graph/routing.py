@@ -185,8 +185,7 @@ class GraphRouter:
         if position != (memo[1], memo[2]):
             return None
         try:
-            return await Neo4jGraphStore(self.driver).walk_async(
-                self._async_driver(),
+            return await Neo4jGraphStore(self._async_driver()).walk_async(
                 query.root,
                 kind=query.kind,
                 direction=query.direction,

@@ -24,6 +24,7 @@ from ariadne_core.db.plans import PlanRunner as CatalogReader
 from ariadne_core.errors import AuthenticationFailed
 from ariadne_core.security.roles import require_role
 from ariadne_core.security.tokens import decode_token
+from ariadne_core.users.sessions import Logins, current_account
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -99,6 +100,14 @@ async def get_catalog_reader(request: Request) -> CatalogReader:
 
 CatalogReaderDep = Annotated[CatalogReader, Depends(get_catalog_reader)]
 
+
+async def get_logins(request: Request) -> Logins:
+    logins: Logins = request.app.state.logins
+    return logins
+
+
+LoginsDep = Annotated[Logins, Depends(get_logins)]
+
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 
@@ -109,20 +118,22 @@ class CurrentUserInfo:
 
 
 async def get_current_user(
+    request: Request,
     settings: SettingsDep,
+    reader: CatalogReaderDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CurrentUserInfo:
+    """The user behind the bearer token, with the role they hold now: a token whose user
+    logged out, was deactivated, deleted or given another role is refused."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed(
             "You are not logged in. Send the access token from POST /api/v1/auth/login "
             "as 'Authorization: Bearer <token>'."
         )
     claims = decode_token(settings, credentials.credentials)
-    try:
-        role = UserRole(claims.role)
-    except ValueError:
-        raise AuthenticationFailed("The access token is not valid. Log in again.") from None
-    return CurrentUserInfo(email=claims.subject, role=role)
+    account = await current_account(claims, reader, request.app.state.catalog_cache)
+    request.state.user = account.email  # for the request log
+    return CurrentUserInfo(email=account.email, role=account.role)
 
 
 CurrentUser = Annotated[CurrentUserInfo, Depends(get_current_user)]
@@ -136,6 +147,11 @@ def requires(role: UserRole) -> Callable[[CurrentUserInfo], Coroutine[Any, Any, 
         return user
 
     return check
+
+
+Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
+Steward = Annotated[CurrentUserInfo, Depends(requires(UserRole.STEWARD))]
+Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
 
 
 class SingleFlight:

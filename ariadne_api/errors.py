@@ -20,6 +20,7 @@ from ariadne_core.errors import (
     NotFound,
     PermissionDenied,
     ServiceUnavailable,
+    TooManyRequests,
     ValidationFailed,
 )
 
@@ -32,6 +33,7 @@ STATUS_FOR: dict[type[AriadneError], int] = {
     AuthenticationFailed: 401,
     PermissionDenied: 403,
     ServiceUnavailable: 503,
+    TooManyRequests: 429,
     ConfigurationError: 500,
 }
 
@@ -79,6 +81,8 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AriadneError)
     status = _status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(status, exc.code, exc.message, exc.details, headers)
 
 

@@ -28,6 +28,7 @@ from ariadne_api.routers import (
     search,
     sources,
     tables,
+    users,
 )
 from ariadne_core import __version__
 from ariadne_core.cache import LineageCache
@@ -43,7 +44,10 @@ from ariadne_core.db.engine import (
 from ariadne_core.db.plans import AsyncReader
 from ariadne_core.graph.routing import GraphRouter
 from ariadne_core.importing.rowcheck import warm_up
+from ariadne_core.security.ratelimit import counters_for
 from ariadne_core.security.secrets import keyring_for
+from ariadne_core.security.tokens import signing_secret
+from ariadne_core.users.sessions import Logins
 
 DESCRIPTION = """
 Ariadne is a metadata catalog and data-lineage platform.
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             app.state.catalog_generation.close()
             await app.state.graph_router.aclose()
             app.state.graph_router.close()
+            await app.state.logins.counters.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -123,7 +128,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.single_flight = SingleFlight()
     app.state.metrics_registry = CollectorRegistry()
+    signing_secret(settings)  # refuse to start with a weak or published secret
     app.state.keyring = keyring_for(settings)
+    app.state.logins = Logins(settings, counters_for(settings.redis_url))
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
     app.state.import_launcher = ImportLauncher(settings, engine, app.state.keyring)
     app.state.sync_launcher = SyncLauncher(settings, engine, app.state.keyring)
@@ -132,6 +139,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(sources.router)
     app.include_router(tables.router)
     app.include_router(fields.router)

@@ -78,8 +78,8 @@ class Settings(BaseSettings):
     )
     jwt_secret: str | None = Field(
         None,
-        description="Secret that signs access tokens. Unset: generated once and kept "
-        "in ARIADNE_HOME/jwt-secret.",
+        description="Secret that signs access tokens, at least 32 bytes (generate one with "
+        "`openssl rand -base64 48`). Unset: generated once and kept in ARIADNE_HOME/jwt-secret.",
     )
     encryption_keys: str | None = Field(
         None,
@@ -89,8 +89,34 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
         "HS256", description="JWT signing algorithm."
     )
+    jwt_issuer: str = Field(
+        "ariadne",
+        min_length=1,
+        description="`iss` claim of access tokens, checked on each request.",
+    )
+    jwt_audience: str = Field(
+        "ariadne-api",
+        min_length=1,
+        description="`aud` claim of access tokens, checked on each request.",
+    )
     access_token_expire_minutes: int = Field(
         60, ge=1, le=1440, description="Lifetime of an access token, in minutes."
+    )
+    login_window_seconds: int = Field(
+        300, ge=1, le=86_400, description="Window of the login rate limits, in seconds."
+    )
+    login_attempts_per_address: int = Field(
+        60, ge=1, description="Login attempts one client address may make per window (429 above)."
+    )
+    login_failures_per_account: int = Field(
+        10, ge=1, description="Failed logins one account may have per window (429 above)."
+    )
+    login_max_pending: int = Field(
+        32,
+        ge=1,
+        description="Logins that may wait for a password check at once in each API process "
+        "(429 above); password hashing runs on two threads of its own, never on the threads "
+        "that serve reads.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"],

@@ -47,3 +47,15 @@ class ConfigurationError(AriadneError):
 
 class ServiceUnavailable(AriadneError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class TooManyRequests(AriadneError):
+    """A limit was reached; ``retry_after`` says in how many seconds to try again."""
+
+    code = "TOO_MANY_REQUESTS"
+
+    def __init__(
+        self, message: str, *, retry_after: int, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details={**(details or {}), "retry_after_seconds": retry_after})
+        self.retry_after = max(1, int(retry_after))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ariadne_api.deps import CurrentUser, SessionDep, SettingsDep
+from ariadne_api.deps import CatalogReaderDep, CurrentUser, LoginsDep, SessionDep
 from ariadne_api.schemas.common import error_responses
-from ariadne_core.users.service import authenticate
+from ariadne_core.users.service import end_sessions
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -43,13 +43,27 @@ class Me(BaseModel):
     "/login",
     summary="Exchange e-mail and password for an access token",
     response_model=TokenResponse,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 429),
 )
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
-    token = authenticate(session, settings, email=body.email, password=body.password)
+async def login(
+    body: LoginRequest, request: Request, reader: CatalogReaderDep, logins: LoginsDep
+) -> TokenResponse:
+    client = request.client.host if request.client else None
+    token = await logins.login(reader, email=body.email, password=body.password, client=client)
     return TokenResponse(
         access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in
     )
+
+
+@router.post(
+    "/logout",
+    summary="End every session of the current user (all their tokens stop working)",
+    status_code=204,
+    responses=error_responses(401),
+)
+def logout(user: CurrentUser, session: SessionDep) -> Response:
+    end_sessions(session, user.email)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from ariadne_api.deps import CurrentUserInfo, SessionDep, requires
+from ariadne_api.deps import Editor, SessionDep
 from ariadne_api.routers.tables import DEPRECATED_HEADER
 from ariadne_api.schemas.catalog import FieldCreateRequest, FieldResponse, FieldUpdateRequest
 from ariadne_api.schemas.common import error_responses
 from ariadne_core.catalog import fields as service
-from ariadne_core.db.models import UserRole
 
 router = APIRouter(prefix="/api/v1/fields", tags=["fields"])
-Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 
 
 @router.post(

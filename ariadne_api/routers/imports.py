@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 
-from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.deps import CurrentUser, CurrentUserInfo, Editor, SessionDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.imports import (
     ImportJobResponse,
@@ -27,7 +27,7 @@ from ariadne_api.schemas.imports import (
 )
 from ariadne_core.catalog.tables import check_tags_exist
 from ariadne_core.db.engine import driver_connection, session_scope
-from ariadne_core.db.models import ImportJob, UserRole
+from ariadne_core.db.models import ImportJob
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.exporting.rows import export_rows
 from ariadne_core.exporting.stream import file_kind, stream
@@ -39,7 +39,6 @@ from ariadne_core.importing.spec import IMPORT_TYPES
 from ariadne_core.lineage.edges import Actor
 
 router = APIRouter(tags=["import/export"])
-Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 Format = Literal["csv", "xlsx", "json", "yaml"]
 UPLOAD = File(description="The file: .csv, .xlsx, .json, .yaml or .yml")
 IMPORT_TYPE = Form(

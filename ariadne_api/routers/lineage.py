@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
-from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.deps import CurrentUser, CurrentUserInfo, Editor, SessionDep, Steward
 from ariadne_api.schemas.common import Page, PageParams, error_responses
 from ariadne_api.schemas.lineage import (
     BulkDecisionRequest,
@@ -20,13 +20,11 @@ from ariadne_api.schemas.lineage import (
     LineageUpdateRequest,
     TableLineageCreateRequest,
 )
-from ariadne_core.db.models import TableLineage, UserRole
+from ariadne_core.db.models import TableLineage
 from ariadne_core.lineage import edges as service
 from ariadne_core.lineage.audit import Edge
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
-Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
-Steward = Annotated[CurrentUserInfo, Depends(requires(UserRole.STEWARD))]
 
 
 def _actor(user: CurrentUserInfo) -> service.Actor:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ariadne_api.deps import CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.deps import Admin, CurrentUser, Editor, SessionDep
 from ariadne_api.schemas.common import Page, PageParams, error_responses
 from ariadne_api.schemas.sources import (
     ConnectionTestResponse,
@@ -21,13 +21,11 @@ from ariadne_api.schemas.sources import (
 from ariadne_core.catalog import sources as service
 from ariadne_core.catalog.connection_configs import validate_config
 from ariadne_core.db.engine import session_scope
-from ariadne_core.db.models import DataSource, SourceType, UserRole
+from ariadne_core.db.models import DataSource, SourceType
 from ariadne_core.harvest import service as harvest
 from ariadne_core.security.secrets import Keyring
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
-Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
-Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 
 
 async def _keyring(request: Request) -> Keyring:

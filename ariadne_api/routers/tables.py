@@ -5,9 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from ariadne_api.deps import CatalogReaderDep, CurrentUser, CurrentUserInfo, SessionDep, requires
+from ariadne_api.deps import (
+    CatalogReaderDep,
+    CurrentUser,
+    Editor,
+    SessionDep,
+)
 from ariadne_api.schemas.catalog import (
     FieldResponse,
     HistoryEntry,
@@ -25,10 +30,9 @@ from ariadne_api.schemas.common import (
 )
 from ariadne_core.catalog import fields as field_service
 from ariadne_core.catalog import tables as service
-from ariadne_core.db.models import MetadataTable, UserRole
+from ariadne_core.db.models import MetadataTable
 
 router = APIRouter(prefix="/api/v1/tables", tags=["tables"])
-Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 DEPRECATED_HEADER = "X-Deprecated-Lineage-Edges"
 
 

@@ -119,6 +119,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    # Moved by logout, a role change and deactivation: older tokens stop working.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -378,7 +380,16 @@ class SyncJob(Base):
     """One harvest of one source: launched by the API, the schedule or the Dagster UI."""
 
     __tablename__ = "sync_jobs"
-    __table_args__ = (Index("ix_sync_jobs_source_created", "source_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_sync_jobs_source_created", "source_id", "created_at"),
+        # One queued or running sync per source, whoever starts it and however fast.
+        Index(
+            "uq_sync_jobs_one_unfinished",
+            "source_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     source_id: Mapped[uuid.UUID] = mapped_column(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.sources import get_source, read_config
@@ -103,29 +104,44 @@ def create_sync_job(
     trigger: str = "api",
     actor: str | None = None,
 ) -> JobView:
-    """A queued job, or Conflict naming the job already queued or running for the source."""
+    """A queued job, or Conflict naming the job already queued or running for the source.
+
+    The unique index `uq_sync_jobs_one_unfinished` decides between concurrent requests;
+    the look-up first only gives the loser a message naming the winner's job."""
     source = syncable_source(session, source_id)
-    running = session.scalar(
-        select(SyncJob)
+    now = datetime.now(UTC)
+    session.execute(  # an unfinished job this old was abandoned (its process died)
+        update(SyncJob)
         .where(
             SyncJob.source_id == source.id,
             SyncJob.status.in_(UNFINISHED),
-            SyncJob.created_at > datetime.now(UTC) - STALE_AFTER,
+            SyncJob.created_at <= now - STALE_AFTER,
         )
-        .order_by(SyncJob.created_at.desc())
-        .limit(1)
+        .values(
+            status="failed",
+            finished_at=now,
+            error_message=f"abandoned: still unfinished after {STALE_AFTER}",
+        )
     )
-    if running is not None:
-        raise Conflict(
-            f"a sync of '{source.name}' is already {running.status} (job {running.id}); "
-            "follow it with GET /api/v1/sources/sync-jobs/{job_id}.",
-            details={"job_id": str(running.id), "status": running.status},
-        )
     job = SyncJob(
         source_id=source.id, full_sync=full_sync, trigger=trigger, created_by=actor, status="queued"
     )
-    session.add(job)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        running = session.scalar(
+            select(SyncJob)
+            .where(SyncJob.source_id == source.id, SyncJob.status.in_(UNFINISHED))
+            .limit(1)
+        )
+        job_id, status = (running.id, running.status) if running else ("unknown", "queued")
+        raise Conflict(
+            f"a sync of '{source.name}' is already {status} (job {job_id}); "
+            "follow it with GET /api/v1/sources/sync-jobs/{job_id}.",
+            details={"job_id": str(job_id), "status": status},
+        ) from None
     session.refresh(job)
     return _view(job)
 

@@ -27,6 +27,7 @@ from ariadne_core.errors import ConfigurationError
 from ariadne_core.runtime import REPO_ROOT
 from ariadne_core.runtime.database import ResolvedDatabase, resolve_database
 from ariadne_core.runtime.ports import port_in_use
+from ariadne_core.security import secret_files
 from ariadne_core.users.service import count_users, create_user
 
 
@@ -47,8 +48,7 @@ def ensure_admin(url: str, settings: Settings) -> tuple[str, str | None]:
                 role=UserRole.ADMIN,
                 full_name="Ariadne administrator",
             )
-            creds.write_text(f"{settings.admin_email}\n{password}\n")
-            creds.chmod(0o600)
+            secret_files.replace(creds, f"{settings.admin_email}\n{password}\n")
             return settings.admin_email, password
     if creds.exists():
         email, password = creds.read_text().splitlines()[:2]

@@ -17,3 +17,8 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Checked against when the user is unknown or inactive, so every failed login costs the
+# same time as a wrong password.
+DUMMY_HASH = hash_password("not-a-real-password")

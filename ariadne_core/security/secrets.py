@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ariadne_core.config import Settings
 from ariadne_core.errors import ConfigurationError
+from ariadne_core.security.secret_files import read_or_create
 
 NONCE_BYTES = 12
 
@@ -90,13 +91,12 @@ class Keyring:
 
 def keyring_from_home(home: Path) -> Keyring:
     """The generated local key, created on first use under ARIADNE_HOME."""
-    path = Path(home) / "encryption-keys"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def make() -> str:
         kid = "local-" + secrets.token_hex(4)
-        path.write_text(f"{kid}:{base64.b64encode(os.urandom(32)).decode()}\n")
-        path.chmod(0o600)
-    return Keyring.parse(path.read_text().strip())
+        return f"{kid}:{base64.b64encode(os.urandom(32)).decode()}\n"
+
+    return Keyring.parse(read_or_create(Path(home) / "encryption-keys", make).strip())
 
 
 def keyring_for(settings: Settings) -> Keyring:

@@ -1,4 +1,11 @@
-"""Signed JWT access tokens."""
+"""Signed JWT access tokens.
+
+A token names its user (`sub`), the role it was issued for (`role`), the user's token
+version (`ver`), who issued it and for whom (`iss`, `aud`), and when it expires (`exp`).
+Every claim is required. The signature says the token is ours; the version says it is
+still good: logging out, a role change and deactivation move the user's version, and the
+API compares it on every request (`ariadne_core.users.sessions`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,25 @@ import jwt
 
 from ariadne_core.config import Settings
 from ariadne_core.errors import AuthenticationFailed, ConfigurationError
+from ariadne_core.security.secret_files import read_or_create
+
+MIN_SECRET_BYTES = 32
+# Secrets that appear in examples, templates and older versions of our own files.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "change-me-to-a-long-random-secret",
+        "change-me",
+        "changeme",
+        "secret",
+        "your-secret-key",
+        "your-256-bit-secret",
+        "supersecret",
+        "ariadne",
+        "test",
+    }
+)
+REQUIRED_CLAIMS = ("sub", "role", "ver", "iss", "aud", "iat", "exp")
+GENERATE_HINT = "generate one with `openssl rand -base64 48`"
 
 
 @dataclass(frozen=True)
@@ -25,6 +51,7 @@ class IssuedToken:
 class TokenClaims:
     subject: str
     role: str
+    version: int
 
 
 # Secrets read from ARIADNE_HOME, by path: read once per process, not on every request.
@@ -35,35 +62,40 @@ _VERIFIED: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
 _VERIFIED_MAX = 4096
 
 
+def check_secret(secret: str, where: str) -> str:
+    """Refuse a secret that is short or publicly known; ``where`` names its origin."""
+    if secret.strip().lower() in KNOWN_DEFAULT_SECRETS:
+        raise ConfigurationError(
+            f"{where} is a published default, so anyone could sign tokens; {GENERATE_HINT}."
+        )
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"{where} is {len(secret.encode())} bytes; it must have at least "
+            f"{MIN_SECRET_BYTES}: {GENERATE_HINT}."
+        )
+    return secret
+
+
 def signing_secret(settings: Settings) -> str:
     """The configured secret, or one generated once and kept under ARIADNE_HOME."""
     if settings.jwt_secret:
-        return settings.jwt_secret
+        return check_secret(settings.jwt_secret, "ARIADNE_JWT_SECRET")
     path = Path(settings.home) / "jwt-secret"
-    if path in _SECRET_FILES:
-        return _SECRET_FILES[path]
-    try:
-        if path.exists():
-            _SECRET_FILES[path] = path.read_text().strip()
-            return _SECRET_FILES[path]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(48)
-        path.write_text(secret)
-        path.chmod(0o600)
-        return secret
-    except OSError as exc:
-        raise ConfigurationError(
-            f"Cannot keep the token secret in {path} ({exc.strerror}). "
-            "Set ARIADNE_JWT_SECRET, or point ARIADNE_HOME at a writable directory."
-        ) from None
+    if path not in _SECRET_FILES:
+        text = read_or_create(path, lambda: secrets.token_urlsafe(48)).strip()
+        _SECRET_FILES[path] = check_secret(text, str(path))
+    return _SECRET_FILES[path]
 
 
-def issue_token(settings: Settings, *, subject: str, role: str) -> IssuedToken:
+def issue_token(settings: Settings, *, subject: str, role: str, version: int = 1) -> IssuedToken:
     lifetime = settings.access_token_expire_minutes * 60
     now = datetime.now(UTC)
     claims = {
         "sub": subject,
         "role": role,
+        "ver": version,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
         "iat": now,
         "exp": now + timedelta(seconds=lifetime),
     }
@@ -72,7 +104,8 @@ def issue_token(settings: Settings, *, subject: str, role: str) -> IssuedToken:
 
 
 def decode_token(settings: Settings, token: str) -> TokenClaims:
-    """Check the signature and expiry; a token checked before is only checked for expiry."""
+    """Check the signature, issuer, audience and expiry; a token checked before is only
+    checked for expiry."""
     key = (signing_secret(settings), token)
     known = _VERIFIED.get(key)
     if known is not None:
@@ -84,14 +117,30 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
             token,
             signing_secret(settings),
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["sub", "exp", "role"]},
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+        result = TokenClaims(
+            subject=_text(claims["sub"]), role=_text(claims["role"]), version=_int(claims["ver"])
         )
     except jwt.ExpiredSignatureError:
         raise AuthenticationFailed("Your session has expired. Log in again.") from None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError):
         raise AuthenticationFailed("The access token is not valid. Log in again.") from None
-    result = TokenClaims(subject=str(claims["sub"]), role=str(claims["role"]))
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
     _VERIFIED[key] = (result, float(claims["exp"]))
     return result
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("claim must be a non-empty string")
+    return value
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("claim must be an integer")
+    return value

@@ -27,7 +27,13 @@ def test_login_with_good_password_returns_the_plan_token_body(
     assert set(body) == {"access_token", "token_type", "expires_in"}
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.access_token_expire_minutes * 60
-    claims = jwt.decode(body["access_token"], settings.jwt_secret, algorithms=["HS256"])
+    claims = jwt.decode(
+        body["access_token"],
+        settings.jwt_secret,
+        algorithms=["HS256"],
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+    )
     assert claims["sub"] == users["editor"]
     assert claims["role"] == "editor"
 
@@ -85,7 +91,15 @@ def test_me_with_token(client: TestClient, auth_headers, users: dict[str, str]) 
 def test_expired_token_gets_401(client: TestClient, settings: Settings) -> None:
     past = datetime.now(UTC) - timedelta(hours=2)
     token = jwt.encode(
-        {"sub": "a@b.c", "role": "admin", "iat": past, "exp": past + timedelta(minutes=1)},
+        {
+            "sub": "a@b.c",
+            "role": "admin",
+            "ver": 1,
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "iat": past,
+            "exp": past + timedelta(minutes=1),
+        },
         settings.jwt_secret,
         algorithm="HS256",
     )

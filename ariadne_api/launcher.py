@@ -22,6 +22,7 @@ from ariadne_core.config import Settings
 from ariadne_core.db.models import ImportJob
 from ariadne_core.harvest.service import run_sync, set_dagster_run
 from ariadne_core.importing.jobs import run_job
+from ariadne_core.security import submissions
 from ariadne_core.security.secrets import Keyring
 
 log = logging.getLogger("ariadne.launcher")
@@ -31,8 +32,13 @@ SYNC_PARTITIONS = "data_sources"
 LOCATION = "ariadne"
 
 
-def dagster_run_config(job_id: uuid.UUID) -> dict[str, object]:
-    return {"ops": {"validate_import": {"config": {"job_id": str(job_id)}}}}
+def dagster_run_config(settings: Settings, job_id: uuid.UUID) -> dict[str, object]:
+    """The run config of an import the API submits: the job and its signature (the run
+    acts as the job's creator only when the signature checks)."""
+    signature = submissions.sign(settings, "import", str(job_id))
+    return {
+        "ops": {"validate_import": {"config": {"job_id": str(job_id), "submission": signature}}}
+    }
 
 
 def dagster_client(settings: Settings) -> Any:
@@ -93,7 +99,7 @@ class ImportLauncher(_Launcher):
         run_id = client.submit_job_execution(
             JOB_NAME,
             repository_location_name=LOCATION,
-            run_config=dagster_run_config(job_id),
+            run_config=dagster_run_config(self.settings, job_id),
             tags={"ariadne/import_job": str(job_id)},
         )
         with self.engine.begin() as conn:

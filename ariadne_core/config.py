@@ -165,6 +165,21 @@ class Settings(BaseSettings):
         "source_metadata through the webserver (falling back to a thread in the API when "
         "Dagster does not answer), or always a thread in the API.",
     )
+    dagster_actor: str = Field(
+        "dagster@ariadne.local",
+        description="Who imports started from the Dagster launchpad act as (recorded as the "
+        "author of what they write).",
+    )
+    dagster_actor_role: Literal["viewer", "editor"] = Field(
+        "editor",
+        description="Role of imports started from the Dagster launchpad: never enough to "
+        "write approved lineage or data sources, whatever the run config says.",
+    )
+    import_drop_dir: Path | None = Field(
+        None,
+        description="Folder whose files the Dagster launchpad may import by file_path. Unset: "
+        "ARIADNE_HOME/imports/drop. Paths outside it are refused.",
+    )
     harvest_cron: str = Field(
         "0 2 * * *",
         description="When the nightly_harvest schedule syncs every active source (cron).",
@@ -199,6 +214,10 @@ class Settings(BaseSettings):
     @property
     def dagster_base_url(self) -> str:
         return (self.dagster_url or f"http://{self.api_host}:{self.dagster_port}").rstrip("/")
+
+    @property
+    def drop_dir(self) -> Path:
+        return self.import_drop_dir or self.home / "imports" / "drop"
 
     @property
     def uses_embedded_postgres(self) -> bool:

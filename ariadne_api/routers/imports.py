@@ -190,7 +190,7 @@ def _job_response(request: Request, job: ImportJob) -> ImportJobStatusResponse:
 def get_import_job(
     request: Request, session: SessionDep, user: Editor, job_id: uuid.UUID
 ) -> ImportJobStatusResponse:
-    return _job_response(request, jobs.get_job(session, job_id))
+    return _job_response(request, jobs.get_job(session, job_id, _actor(user)))
 
 
 @router.get(
@@ -203,7 +203,7 @@ def get_import_job(
     },
 )
 def get_error_report(session: SessionDep, user: Editor, job_id: uuid.UUID) -> FileResponse:
-    job = jobs.get_job(session, job_id)
+    job = jobs.get_job(session, job_id, _actor(user))
     if not job.error_report_path or not Path(job.error_report_path).exists():
         raise NotFound(
             f"Import job {job_id} has no error report: no row had a problem.",

@@ -21,7 +21,7 @@ from ariadne_api.schemas.sources import (
 from ariadne_core.catalog import sources as service
 from ariadne_core.catalog.connection_configs import validate_config
 from ariadne_core.db.engine import session_scope
-from ariadne_core.db.models import DataSource, SourceType
+from ariadne_core.db.models import DataSource, SourceType, UserRole
 from ariadne_core.harvest import service as harvest
 from ariadne_core.security.secrets import Keyring
 
@@ -36,17 +36,17 @@ async def _keyring(request: Request) -> Keyring:
 KeyringDep = Annotated[Keyring, Depends(_keyring)]
 
 
-def _response(keyring: Keyring, source: DataSource) -> SourceResponse:
+def _response(keyring: Keyring, source: DataSource, role: UserRole) -> SourceResponse:
     return SourceResponse(
         id=source.id,
         name=source.name,
         type=source.type,
         description=source.description,
         is_active=source.is_active,
-        connection_config=service.masked_config(keyring, source),
+        connection_config=service.config_for(keyring, source, role),
         last_sync_status=source.last_sync_status,
         last_sync_at=source.last_sync_at,
-        last_sync_error=source.last_sync_error,
+        last_sync_error=service.sync_error_for(source.last_sync_error, role),
         created_by=source.created_by,
         created_at=source.created_at,
         updated_at=source.updated_at,
@@ -62,7 +62,7 @@ def _response(keyring: Keyring, source: DataSource) -> SourceResponse:
 def list_sources(
     session: SessionDep,
     keyring: KeyringDep,
-    _: CurrentUser,
+    user: CurrentUser,
     paging: Annotated[PageParams, Query()],
     type: Annotated[SourceType | None, Query(description="only this source type")] = None,
     is_active: Annotated[bool | None, Query(description="only active or inactive sources")] = None,
@@ -71,7 +71,7 @@ def list_sources(
         session, source_type=type, is_active=is_active, offset=paging.offset, limit=paging.size
     )
     return Page[SourceResponse].build(
-        [_response(keyring, s) for s in items], total=total, params=paging
+        [_response(keyring, s, user.role) for s in items], total=total, params=paging
     )
 
 
@@ -88,7 +88,7 @@ def create_source(
     source = service.create_source(
         session, keyring, service.SourceInput(**body.model_dump()), actor=user.email
     )
-    return _response(keyring, source)
+    return _response(keyring, source, user.role)
 
 
 @router.get(
@@ -98,9 +98,9 @@ def create_source(
     responses=error_responses(401, 404, 422),
 )
 def get_source(
-    source_id: uuid.UUID, session: SessionDep, keyring: KeyringDep, _: CurrentUser
+    source_id: uuid.UUID, session: SessionDep, keyring: KeyringDep, user: CurrentUser
 ) -> SourceResponse:
-    return _response(keyring, service.get_source(session, source_id))
+    return _response(keyring, service.get_source(session, source_id), user.role)
 
 
 @router.put(
@@ -118,7 +118,9 @@ def update_source(
 ) -> SourceResponse:
     changes = body.model_dump(exclude_unset=True)
     return _response(
-        keyring, service.update_source(session, keyring, source_id, changes, actor=user.email)
+        keyring,
+        service.update_source(session, keyring, source_id, changes, actor=user.email),
+        user.role,
     )
 
 
@@ -147,7 +149,7 @@ def test_connection(body: SourceCreateRequest, _: Admin) -> ConnectionTestRespon
     return ConnectionTestResponse(**harvest.check_connection(body.type, config))
 
 
-def _job_response(request: Request, job: harvest.JobView) -> SyncJobResponse:
+def _job_response(request: Request, job: harvest.JobView, role: UserRole) -> SyncJobResponse:
     launcher = request.app.state.sync_launcher
     return SyncJobResponse(
         job_id=job.id,
@@ -157,7 +159,7 @@ def _job_response(request: Request, job: harvest.JobView) -> SyncJobResponse:
         trigger=job.trigger,
         stage=job.stage,
         counts=job.counts,
-        error_message=job.error_message,
+        error_message=service.sync_error_for(job.error_message, role),
         attempts=job.attempts,
         dagster_run_id=job.dagster_run_id,
         dagster_run_url=launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None,
@@ -190,7 +192,7 @@ def sync_source(
             own, source_id, full_sync=full_sync, trigger="api", actor=user.email
         )
     run_id = request.app.state.sync_launcher.launch(job.id, source_id, full_sync)
-    return _job_response(request, replace(job, dagster_run_id=run_id))
+    return _job_response(request, replace(job, dagster_run_id=run_id), user.role)
 
 
 @router.get(
@@ -200,9 +202,9 @@ def sync_source(
     responses=error_responses(401, 404, 422),
 )
 def get_sync_job(
-    job_id: uuid.UUID, request: Request, session: SessionDep, _: CurrentUser
+    job_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
 ) -> SyncJobResponse:
-    return _job_response(request, harvest.get_sync_job(session, job_id))
+    return _job_response(request, harvest.get_sync_job(session, job_id), user.role)
 
 
 @router.get(
@@ -212,6 +214,7 @@ def get_sync_job(
     responses=error_responses(401, 404, 422),
 )
 def list_sync_jobs(
-    source_id: uuid.UUID, request: Request, session: SessionDep, _: CurrentUser
+    source_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
 ) -> list[SyncJobResponse]:
-    return [_job_response(request, job) for job in harvest.list_sync_jobs(session, source_id)]
+    jobs = harvest.list_sync_jobs(session, source_id)
+    return [_job_response(request, job, user.role) for job in jobs]

@@ -84,7 +84,10 @@ class SourceResponse(BaseModel):
     type: SourceType
     description: str | None
     is_active: bool
-    connection_config: dict[str, Any] = Field(description="Secrets come back as `********`.")
+    connection_config: dict[str, Any] | None = Field(
+        description="Secrets come back as `********`; null for viewers, who do not see where "
+        "a source lives (hosts, user names)."
+    )
     last_sync_status: str | None
     last_sync_at: datetime | None
     last_sync_error: str | None

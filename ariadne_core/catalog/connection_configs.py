@@ -98,8 +98,33 @@ def mask_secrets(config: dict[str, Any]) -> dict[str, Any]:
     return {k: (MASK if k in SECRET_KEYS and v else v) for k, v in config.items()}
 
 
-def merge_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    """An update that sends the mask back (or leaves a secret out) keeps the stored secret."""
+# What says where a stored password may be sent: change any of these and the stored
+# secrets are dropped, so a new host never receives the old host's password.
+IDENTITY_KEYS = ("host", "port", "username", "database", "service_name", "scheme")
+
+
+def identity(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: config.get(k) for k in IDENTITY_KEYS}
+
+
+def merge_secrets(
+    new: dict[str, Any], old: dict[str, Any], *, old_type: SourceType, new_type: SourceType
+) -> dict[str, Any]:
+    """An update that sends the mask back (or leaves a secret out) keeps the stored secret,
+    unless the config now points elsewhere (another type, host, port, user, database or
+    scheme): then the secrets must be given again."""
+    public = {k: v for k, v in new.items() if k not in SECRET_KEYS}
+    moved = old_type != new_type or identity(validate_config(new_type, public)) != identity(old)
+    if moved:
+        masked = sorted(k for k in SECRET_KEYS if new.get(k) == MASK and old.get(k))
+        if masked:
+            raise ValidationFailed(
+                f"connection_config.{masked[0]}: the connection now points elsewhere (host, "
+                "port, user, database or scheme changed), so the stored secret is not kept. "
+                "Give it again.",
+                details={"field": f"connection_config.{masked[0]}", "value": MASK},
+            )
+        return {k: v for k, v in new.items() if v != MASK}
     merged = dict(new)
     for key in SECRET_KEYS:
         if merged.get(key) == MASK or (key not in merged and key in old):

@@ -16,8 +16,9 @@ from ariadne_core.catalog.connection_configs import (
     validate_config,
 )
 from ariadne_core.catalog.history import record_change
-from ariadne_core.db.models import DataSource, MetadataTable, SourceType
+from ariadne_core.db.models import DataSource, MetadataTable, SourceType, UserRole
 from ariadne_core.errors import Conflict, NotFound
+from ariadne_core.security.roles import has_role
 from ariadne_core.security.secrets import Keyring, Sealed
 
 
@@ -41,6 +42,25 @@ def read_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
 
 def masked_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
     return mask_secrets(read_config(keyring, source))
+
+
+# Viewers see that a source exists and how its syncs went, not where it lives: hosts,
+# user names and a remote server's error text (which often names both) are for editors
+# and above.
+HIDDEN_SYNC_ERROR = "The sync failed. Editors and administrators can read the reason."
+
+
+def sees_connections(role: UserRole) -> bool:
+    return has_role(role, UserRole.EDITOR)
+
+
+def config_for(keyring: Keyring, source: DataSource, role: UserRole) -> dict[str, Any] | None:
+    """The connection config as ``role`` may see it: secrets masked, or nothing at all."""
+    return masked_config(keyring, source) if sees_connections(role) else None
+
+
+def sync_error_for(error: str | None, role: UserRole) -> str | None:
+    return error if error is None or sees_connections(role) else HIDDEN_SYNC_ERROR
 
 
 def _snapshot(source: DataSource, config: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +173,12 @@ def update_source(
     secrets_changed: list[str] = []
     if "connection_config" in changes or new_type != source.type:
         raw = changes.get("connection_config")
-        merged = merge_secrets(dict(raw if raw is not None else old_config), old_config)
+        merged = merge_secrets(
+            dict(raw if raw is not None else old_config),
+            old_config,
+            old_type=source.type,
+            new_type=new_type,
+        )
         config = validate_config(new_type, merged)
         secrets_changed = sorted(k for k in SECRET_KEYS if config.get(k) != old_config.get(k))
         source.type = new_type

@@ -354,6 +354,9 @@ def import_sources(ctx: Context, result: SheetResult, records: list[Record]) -> 
             state = {"description": current.description, "is_active": current.is_active}
             changes = _changes(state, wanted)
             status = UPDATE if changes else UNCHANGED
+        if status != UNCHANGED and not has_role(ctx.actor.role, UserRole.ADMIN):
+            result.add("SOURCE_NEEDS_ADMIN", record.row, value=name, role=ctx.actor.role.value)
+            continue
         if result.statuses[record.row] != STATUS_ERROR:
             result.statuses[record.row] = status
         plans[record.row] = (current, changes)
@@ -829,34 +832,24 @@ def _decide(
     existing: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]],
     names: Callable[[_EdgePlan], tuple[str, str]],
 ) -> None:
-    """Status of each lineage row from the shared declaration rule.
-
-    Only a steward may make an edge approved; an approved row over an edge that is
-    already approved (an export imported back) asks for nothing and is accepted.
-    """
+    """Status of each lineage row from the shared declaration rule
+    (`lineage.edges.declaration_outcome`), roles included: the API and the import refuse
+    the same changes for the same reasons."""
     steward = has_role(ctx.actor.role, UserRole.STEWARD)
     for plan in plans:
         record = plan.record
         assert record is not None
         current = existing.get((plan.source_id, plan.target_id))
-        already_approved = current is not None and current["lineage_source"] == "approved"
-        if plan.data.lineage_source is LineageSource.APPROVED and not (steward or already_approved):
-            result.add(
-                "APPROVED_NEEDS_STEWARD",
-                record.row,
-                column="lineage_source",
-                value="approved",
-                role=ctx.actor.role.value,
-            )
-            continue
         if current is None:
+            if plan.data.lineage_source is LineageSource.APPROVED and not steward:
+                _refused(ctx, result, plan, "APPROVED_NEEDS_STEWARD", names)
+                continue
             status = CREATE
-        elif current["status"] == LineageStatus.REJECTED:
-            source, target = names(plan)
-            result.add("LINEAGE_REJECTED", record.row, source=source, target=target)
-            continue
         else:
-            outcome = declaration_outcome(current, plan.data, ctx.actor.email)
+            outcome = declaration_outcome(current, plan.data, ctx.actor)
+            if outcome.refusal is not None:
+                _refused(ctx, result, plan, outcome.refusal, names)
+                continue
             plan.existing, plan.changes = current, outcome.changes
             plan.upgrade = outcome.kind == "upgrade"
             if outcome.kind == "kept":
@@ -870,6 +863,21 @@ def _decide(
                 status = UNCHANGED if outcome.kind == "unchanged" else UPDATE
         if result.statuses[record.row] != STATUS_ERROR:
             result.statuses[record.row] = status
+
+
+def _refused(
+    ctx: Context,
+    result: SheetResult,
+    plan: _EdgePlan,
+    code: str,
+    names: Callable[[_EdgePlan], tuple[str, str]],
+) -> None:
+    assert plan.record is not None
+    source, target = names(plan)
+    params: dict[str, Any] = {"source": source, "target": target, "role": ctx.actor.role.value}
+    if code == "APPROVED_NEEDS_STEWARD":
+        params.update(column="lineage_source", value="approved")
+    result.add(code, plan.record.row, **params)
 
 
 def _lineage_rows(

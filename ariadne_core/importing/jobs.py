@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import ImportJob, ImportStatus, UserRole
-from ariadne_core.errors import NotFound
+from ariadne_core.errors import NotFound, PermissionDenied, ValidationFailed
 from ariadne_core.importing.report import write_error_report
 from ariadne_core.importing.service import ImportReport, check_import_type, check_mode, run_import
 from ariadne_core.lineage.edges import Actor
+from ariadne_core.security.roles import has_role
 from ariadne_core.security.secrets import Keyring
 
 log = logging.getLogger("ariadne.import.jobs")
@@ -69,11 +70,42 @@ def create_job(
     return job
 
 
-def get_job(session: Session, job_id: uuid.UUID) -> ImportJob:
+def drop_file(settings: Settings, file_path: str) -> Path:
+    """A file given by path (the Dagster launchpad), accepted only inside the drop folder:
+    a run must not read whatever the Dagster host can read."""
+    folder = settings.drop_dir.resolve()
+    if not file_path or "\x00" in file_path:
+        raise ValidationFailed(
+            f"Give file_path: the path of a file in the drop folder {folder}.",
+            details={"field": "file_path"},
+        )
+    path = Path(file_path)
+    path = (path if path.is_absolute() else folder / path).resolve()
+    if not path.is_relative_to(folder):
+        raise PermissionDenied(
+            f"file_path '{file_path}' is outside the drop folder {folder}. Copy the file into "
+            "that folder (ARIADNE_IMPORT_DROP_DIR) and give its path there.",
+            details={"field": "file_path", "value": file_path},
+        )
+    if not path.is_file():
+        raise ValidationFailed(
+            f"file_path '{file_path}' is not a file in the drop folder {folder}.",
+            details={"field": "file_path", "value": file_path},
+        )
+    return path
+
+
+def get_job(session: Session, job_id: uuid.UUID, reader: Actor | None = None) -> ImportJob:
+    """The job; with ``reader``, only when they may see it: its creator, stewards and
+    admins (an import's rows and problems may show data the others should not see)."""
     job = session.get(ImportJob, job_id)
-    if job is None:
+    if job is None or (reader is not None and not may_read(job, reader)):
         raise NotFound(f"Import job {job_id} does not exist.", details={"job_id": str(job_id)})
     return job
+
+
+def may_read(job: ImportJob, reader: Actor) -> bool:
+    return job.created_by == reader.email or has_role(reader.role, UserRole.STEWARD)
 
 
 class _ProgressWriter:

@@ -208,8 +208,22 @@ CATALOGUE: dict[str, Template] = {
     ),
     "LINEAGE_REJECTED": Template(
         ERROR,
-        "a data steward rejected this lineage ({source} → {target}).",
-        "Ask a data steward to re-open it, or remove this row.",
+        "a data steward rejected this lineage ({source} → {target}), and only a data steward "
+        "may bring it back; your role is {role}.",
+        "Ask a data steward to re-open it (or to import this row), or remove this row.",
+    ),
+    "APPROVED_CHANGE_NEEDS_STEWARD": Template(
+        ERROR,
+        "a data steward approved this lineage ({source} → {target}), and only a data steward "
+        "may change it; your role is {role}.",
+        "Remove the row, or put back the values it has now (export it to see them), or ask "
+        "a data steward to import the change.",
+    ),
+    "SOURCE_NEEDS_ADMIN": Template(
+        ERROR,
+        "only administrators may create or change data sources, and your role is {role}.",
+        "Remove this row (or leave it exactly as it is in Ariadne), or ask an administrator "
+        "to import it.",
     ),
     "APPROVED_NEEDS_STEWARD": Template(
         ERROR,

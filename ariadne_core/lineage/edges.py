@@ -112,8 +112,23 @@ def _created(session: Session, edge: Edge, actor: Actor) -> Declared:
 class Outcome:
     """What declaring an edge over an existing one does, before anything is written."""
 
-    kind: str  # "unchanged" | "update" | "upgrade" | "kept" (precedence forbids a change)
+    # "unchanged" | "update" | "upgrade" | "kept" (precedence forbids a change) |
+    # "refused" (the actor's role may not make this change: see `refusal`)
+    kind: str
     changes: dict[str, Any]
+    refusal: str | None = None
+
+
+# Why a person may not change an edge: the code is the import message's
+# (ariadne_core/importing/messages.py); the text is the API's.
+REFUSALS = {
+    "APPROVED_NEEDS_STEWARD": "Only a data steward can make lineage approved. Declare it as "
+    "manual and ask a steward to approve it.",
+    "LINEAGE_REJECTED": "A data steward rejected this lineage; only a data steward can bring "
+    "it back (POST /api/v1/lineage/{id}/reopen).",
+    "APPROVED_CHANGE_NEEDS_STEWARD": "A data steward approved this lineage; only a data "
+    "steward can change or retire it. Ask one to make the change.",
+}
 
 
 def edge_state(edge: Edge) -> dict[str, Any]:
@@ -127,27 +142,61 @@ def edge_state(edge: Edge) -> dict[str, Any]:
     }
 
 
-def declaration_outcome(existing: dict[str, Any], data: EdgeInput, actor_email: str) -> Outcome:
+def change_refusal(existing: dict[str, Any], actor: Actor) -> str | None:
+    """Why ``actor`` may not change, revive or retire an edge in state ``existing``, or
+    None. Stewards may; others may not touch a rejected edge (a steward reopens it) nor
+    an approved one that is still in force."""
+    if has_role(actor.role, UserRole.STEWARD):
+        return None
+    status = LineageStatus(existing["status"])
+    if status is LineageStatus.REJECTED:
+        return "LINEAGE_REJECTED"
+    if LineageSource(existing["lineage_source"]) is LineageSource.APPROVED and (
+        status is not LineageStatus.DEPRECATED
+    ):
+        return "APPROVED_CHANGE_NEEDS_STEWARD"
+    return None
+
+
+def refuse(code: str, edge_id: Any = None) -> PermissionDenied:
+    details = {"reason": code, "required_role": UserRole.STEWARD.value}
+    if edge_id is not None:
+        details["lineage_id"] = str(edge_id)
+    return PermissionDenied(REFUSALS[code], details=details)
+
+
+def declaration_outcome(existing: dict[str, Any], data: EdgeInput, actor: Actor) -> Outcome:
     """Declaring ``data`` over an edge in state ``existing`` (see `edge_state`).
 
     The one rule shared by the API and bulk import: an inferred declaration never
     touches a manual or approved edge; a stronger attribution upgrades the edge and keeps
     its origin; a retired (deprecated or rejected) edge comes back; details given replace
-    the old ones. ``changes`` uses model attribute names.
+    the old ones. Roles: only a steward makes an edge approved, revives a rejected edge
+    or changes an approved one; a deprecated approved edge that someone else revives
+    comes back as manual. ``changes`` uses model attribute names.
     """
+    steward = has_role(actor.role, UserRole.STEWARD)
     current = LineageSource(existing["lineage_source"])
     declared = data.lineage_source
+    retired = LineageStatus(existing["status"]) in RETIRED
     if declared is LineageSource.INFERRED and not automatic_write_allowed(current):
         return Outcome("kept", {})
+    if declared is LineageSource.APPROVED and not steward:
+        if current is not LineageSource.APPROVED or retired:
+            return Outcome("refused", {}, "APPROVED_NEEDS_STEWARD")
+        declared = LineageSource.MANUAL  # an approved edge exported and imported back
     upgrade = declaration_upgrades(current, declared)
-    retired = LineageStatus(existing["status"]) in RETIRED
     changes: dict[str, Any] = {}
     if upgrade:
         changes["lineage_source"] = declared
         if declared is LineageSource.APPROVED:
-            changes["approved_by"], changes["approved_at"] = actor_email, datetime.now(UTC)
+            changes["approved_by"], changes["approved_at"] = actor.email, datetime.now(UTC)
+    resulting = declared if upgrade else current
+    if retired and resulting is LineageSource.APPROVED and not steward:
+        # the steward's approval was of the edge before it was retired
+        resulting = LineageSource.MANUAL
+        changes.update(lineage_source=resulting, approved_by=None, approved_at=None)
     if upgrade or retired:
-        resulting = declared if upgrade else current
         status = (
             LineageStatus.PENDING_REVIEW
             if resulting is LineageSource.INFERRED
@@ -169,13 +218,17 @@ def declaration_outcome(existing: dict[str, Any], data: EdgeInput, actor_email: 
         merged = {**(existing["metadata"] or {}), **data.metadata}
         if merged != existing["metadata"]:
             changes["edge_metadata"] = merged
+    if changes and (refusal := change_refusal(existing, actor)) is not None:
+        return Outcome("refused", {}, refusal)
     kind = "upgrade" if upgrade else ("update" if changes else "unchanged")
     return Outcome(kind, changes)
 
 
 def _declare_over(session: Session, existing: Edge, data: EdgeInput, actor: Actor) -> Declared:
     """The pair already has an edge: upgrade it, re-activate it, or refuse a duplicate."""
-    outcome = declaration_outcome(edge_state(existing), data, actor.email)
+    outcome = declaration_outcome(edge_state(existing), data, actor)
+    if outcome.refusal is not None:
+        raise refuse(outcome.refusal, existing.id)
     retired = existing.status in RETIRED
     if outcome.kind == "kept" or not (retired or outcome.kind == "upgrade"):
         raise Conflict(
@@ -323,6 +376,7 @@ def update_edge(
     edge = get_edge(session, edge_id, for_update=True)
     _guard_version(edge, expected_version)
     before = edge_snapshot(edge)
+    refusal = change_refusal(edge_state(edge), actor)
     for attr in ("transformation_type", "transformation_logic", "confidence"):
         if attr in changes and changes[attr] is not None:
             setattr(edge, attr, changes[attr])
@@ -331,6 +385,8 @@ def update_edge(
     after = edge_snapshot(edge)
     if after == before:
         return edge
+    if refusal is not None:
+        raise refuse(refusal, edge.id)
     edge.version += 1
     session.flush()
     append_event(
@@ -350,6 +406,8 @@ def deprecate_edge(
 ) -> Edge:
     edge = get_edge(session, edge_id, for_update=True)
     if edge.status is not LineageStatus.DEPRECATED:
+        if (refusal := change_refusal(edge_state(edge), actor)) is not None:
+            raise refuse(refusal, edge.id)
         set_status(
             session,
             edge,

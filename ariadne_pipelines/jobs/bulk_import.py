@@ -1,13 +1,14 @@
 """The Dagster job `bulk_import`: validate a file with the GX suites, then commit it.
 
-The API launches it for every `POST /import/execute` (config: the import job id). From
-the Dagster launchpad, give `file_path` and `import_type` instead and a job is created
-for the file. Either way the run's metadata shows the counts, the problems and the
+The API launches it for every `POST /import/execute` (config: the import job id and the
+API's signature of it; the run acts as the user who uploaded the file). From the Dagster
+launchpad, give `file_path` (a file in the drop folder, ARIADNE_IMPORT_DROP_DIR) and
+`import_type` instead: a job is created for the file, acting as ARIADNE_DAGSTER_ACTOR with
+the role ARIADNE_DAGSTER_ACTOR_ROLE (editor at most: never approved lineage or sources). Either way the run's metadata shows the counts, the problems and the
 effect on the lineage graph, and `GET /api/v1/import/jobs/{id}` follows its progress.
 """
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Out, job, op
@@ -15,9 +16,11 @@ from dagster import Config, Failure, MetadataValue, OpExecutionContext, Out, job
 from ariadne_core.config import get_settings
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import UserRole
+from ariadne_core.errors import AriadneError
 from ariadne_core.importing import jobs
 from ariadne_core.importing.service import ImportReport
 from ariadne_core.lineage.edges import Actor
+from ariadne_core.security import submissions
 from ariadne_core.security.secrets import keyring_for
 from ariadne_pipelines.resources import CatalogDatabase
 
@@ -26,12 +29,11 @@ SHOWN_PROBLEMS = 50
 
 class ImportFileConfig(Config):
     job_id: str = ""
+    submission: str = ""  # the API's signature of job_id; launchpad runs leave both empty
     file_path: str = ""
     import_type: str = "table_lineage"
     mode: str = "all_or_nothing"
     replace: bool = False
-    actor_email: str = "dagster@ariadne.local"
-    actor_role: str = "editor"
 
 
 def _metadata(report: ImportReport) -> dict[str, Any]:
@@ -56,24 +58,33 @@ def _metadata(report: ImportReport) -> dict[str, Any]:
 
 
 def _job_from_file(engine: Any, config: ImportFileConfig) -> uuid.UUID:
-    path = Path(config.file_path)
-    if not path.is_file():
-        raise Failure(
-            description=f"file_path '{config.file_path}' is not a file this run can read. "
-            "Give the full path of the file on the Dagster machine."
-        )
+    settings = get_settings()
+    try:
+        path = jobs.drop_file(settings, config.file_path)
+    except AriadneError as exc:
+        raise Failure(description=exc.message) from None
     with session_scope(engine) as session:
         created = jobs.create_job(
             session,
-            get_settings(),
+            settings,
             upload=path,
             file_name=path.name,
             import_type=config.import_type,
             mode=config.mode,
             replace=config.replace,
-            actor=Actor(config.actor_email, UserRole(config.actor_role)),
+            actor=Actor(settings.dagster_actor, UserRole(settings.dagster_actor_role)),
         )
         return created.id
+
+
+def _submitted_job(config: ImportFileConfig) -> uuid.UUID:
+    if not submissions.verify(get_settings(), "import", config.job_id, config.submission):
+        raise Failure(
+            description="job_id can only be given by the Ariadne API, which signs it. To import "
+            "a file from the launchpad, give file_path (a file in the drop folder) and "
+            "import_type instead."
+        )
+    return uuid.UUID(config.job_id)
 
 
 @op(
@@ -86,7 +97,7 @@ def validate_import(
     context: OpExecutionContext, config: ImportFileConfig, catalog_db: CatalogDatabase
 ) -> str:
     engine = catalog_db.engine()
-    job_id = uuid.UUID(config.job_id) if config.job_id else _job_from_file(engine, config)
+    job_id = _submitted_job(config) if config.job_id else _job_from_file(engine, config)
     report = jobs.run_job(
         engine,
         job_id,

@@ -44,7 +44,9 @@ def _me(client: TestClient, token: str) -> Any:
     return client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
 
 
-def test_a_complete_token_works(client: TestClient, users: dict[str, str], settings: Settings) -> None:
+def test_a_complete_token_works(
+    client: TestClient, users: dict[str, str], settings: Settings
+) -> None:
     token = jwt.encode(_claims(settings), settings.jwt_secret, algorithm="HS256")
     assert _me(client, token).status_code == 200
 
@@ -59,8 +61,20 @@ def _unsigned(claims: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize(
     "case",
-    ["alg-none", "hs512", "no-exp", "no-sub", "no-role", "no-ver", "wrong-iss", "wrong-aud",
-     "no-iss", "no-aud", "ver-not-int", "role-unknown"],
+    [
+        "alg-none",
+        "hs512",
+        "no-exp",
+        "no-sub",
+        "no-role",
+        "no-ver",
+        "wrong-iss",
+        "wrong-aud",
+        "no-iss",
+        "no-aud",
+        "ver-not-int",
+        "role-unknown",
+    ],
 )
 def test_forged_or_incomplete_tokens_are_401(
     client: TestClient, users: dict[str, str], settings: Settings, case: str
@@ -94,9 +108,7 @@ def test_forged_or_incomplete_tokens_are_401(
     assert resp.json()["error"]["code"] == "AUTHENTICATION_FAILED"
 
 
-@pytest.mark.parametrize(
-    "secret", ["change-me-to-a-long-random-secret", "short-secret", "x" * 31]
-)
+@pytest.mark.parametrize("secret", ["change-me-to-a-long-random-secret", "short-secret", "x" * 31])
 def test_the_api_refuses_to_start_with_a_weak_secret(
     settings: Settings, engine: Any, secret: str
 ) -> None:
@@ -203,7 +215,9 @@ def test_admins_manage_users_and_nobody_else_does(
 ) -> None:
     body = {"email": "New.Person@Example.com", "password": "long-enough-pass", "role": "editor"}
     for role in ("viewer", "editor", "steward"):
-        assert client.post("/api/v1/users", json=body, headers=auth_headers(role)).status_code == 403
+        assert (
+            client.post("/api/v1/users", json=body, headers=auth_headers(role)).status_code == 403
+        )
         assert client.get("/api/v1/users", headers=auth_headers(role)).status_code == 403
     created = client.post("/api/v1/users", json=body, headers=auth_headers("admin"))
     assert created.status_code == 201, created.text
@@ -269,7 +283,9 @@ def test_failed_logins_per_account_are_limited_with_retry_after(
     assert resp.status_code == 429  # even the right password waits now
     assert resp.json()["error"]["code"] == "TOO_MANY_REQUESTS"
     assert 1 <= int(resp.headers["Retry-After"]) <= 300
-    ok = strict_client.post("/api/v1/auth/login", json={"email": users["editor"], "password": PASSWORD})
+    ok = strict_client.post(
+        "/api/v1/auth/login", json={"email": users["editor"], "password": PASSWORD}
+    )
     assert ok.status_code == 200  # another account from the same address still logs in
 
 

@@ -48,7 +48,7 @@ def test_create_masks_the_password_and_records_history(
     assert body["connection_config"]["password"] == "********"
     assert body["connection_config"]["host"] == "oracle.example.com"
     assert body["created_by"] == "admin@example.com"
-    fetched = client.get(f"/api/v1/sources/{body['id']}", headers=auth_headers("viewer")).json()
+    fetched = client.get(f"/api/v1/sources/{body['id']}", headers=auth_headers("editor")).json()
     assert fetched == body
     (row,) = _history(db_session, body["id"])
     assert row.action == "create" and row.changed_by == "admin@example.com"

@@ -10,13 +10,17 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.sources import SourceInput, create_source
+from ariadne_core.config import Settings
 from ariadne_core.db import migrate
 from ariadne_core.db.engine import session_scope, sqlalchemy_url
-from ariadne_core.db.models import SourceType
+from ariadne_core.db.models import SourceType, User, UserRole
 from ariadne_core.security.secrets import Keyring
+from ariadne_core.security.tokens import issue_token
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_KEYS = "test:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY="
@@ -81,3 +85,38 @@ def elasticsearch_port() -> int:
     from tests.conftest import _service
 
     return int(_service("elasticsearch")["port"])
+
+
+@pytest.fixture(scope="module")
+def api(
+    catalog_engine: Engine, tmp_path_factory: Any, password_hash: str
+) -> Iterator[tuple[TestClient, Any]]:
+    """An API on a catalog database that really commits, with the sync runner in a thread;
+    yields (client, headers(role))."""
+    from fastapi.testclient import TestClient
+
+    from ariadne_api.main import create_app
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        home=tmp_path_factory.mktemp("home"),
+        database_url=catalog_engine.url.render_as_string(hide_password=False),
+        jwt_secret="test-secret-" + "x" * 32,
+        encryption_keys=TEST_KEYS,
+        sync_runner="thread",
+        lineage_cache=False,
+        demo=False,
+    )
+    with Session(catalog_engine) as session:
+        for role in UserRole:
+            session.add(
+                User(email=f"{role.value}@sync.example", password_hash=password_hash, role=role)
+            )
+        session.commit()
+
+    def headers(role: str) -> dict[str, str]:
+        token = issue_token(settings, subject=f"{role}@sync.example", role=role)
+        return {"Authorization": f"Bearer {token.access_token}"}
+
+    with TestClient(create_app(settings, catalog_engine)) as client:
+        yield client, headers

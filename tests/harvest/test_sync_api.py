@@ -5,49 +5,11 @@ path is covered by test_harvest_pipeline.py and the platform test)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from ariadne_core.config import Settings
-from ariadne_core.db.models import User, UserRole
-from ariadne_core.security.tokens import issue_token
-from tests.harvest.conftest import TEST_KEYS, pg_config
-
-
-@pytest.fixture(scope="module")
-def api(
-    catalog_engine: Engine, tmp_path_factory: Any, password_hash: str
-) -> Iterator[tuple[TestClient, Any]]:
-    from ariadne_api.main import create_app
-
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        home=tmp_path_factory.mktemp("home"),
-        database_url=catalog_engine.url.render_as_string(hide_password=False),
-        jwt_secret="test-secret-" + "x" * 32,
-        encryption_keys=TEST_KEYS,
-        sync_runner="thread",
-        lineage_cache=False,
-        demo=False,
-    )
-    with Session(catalog_engine) as session:
-        for role in UserRole:
-            session.add(
-                User(email=f"{role.value}@sync.example", password_hash=password_hash, role=role)
-            )
-        session.commit()
-
-    def headers(role: str) -> dict[str, str]:
-        token = issue_token(settings, subject=f"{role}@sync.example", role=role)
-        return {"Authorization": f"Bearer {token.access_token}"}
-
-    with TestClient(create_app(settings, catalog_engine)) as client:
-        yield client, headers
+from tests.harvest.conftest import pg_config
 
 
 def _wait(client: TestClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:

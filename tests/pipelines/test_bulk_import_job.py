@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dagster import DagsterInvalidConfigError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -39,22 +40,33 @@ def catalog_url(
     get_settings.cache_clear()
 
 
-def _run(url: str, path: Path) -> Any:
+def _drop(tmp_path: Path, text: str, name: str = "lineage.csv") -> Path:
+    """A file in the drop folder, the only place the launchpad may import from."""
+    folder = get_settings().drop_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def _run(url: str, path: Path | str, **config: Any) -> Any:
     return bulk_import.execute_in_process(
         run_config={
             "ops": {
                 "validate_import": {
-                    "config": {
-                        "file_path": str(path),
-                        "import_type": "table_lineage",
-                        "actor_email": "ops@example.com",
-                    }
+                    "config": {"file_path": str(path), "import_type": "table_lineage", **config}
                 }
             }
         },
         resources={"catalog_db": CatalogDatabase(database_url=url)},
         raise_on_error=False,
     )
+
+
+def _failure(result: Any) -> str:
+    failures = [e for e in result.all_node_events if e.event_type_value == "STEP_FAILURE"]
+    assert failures, "the run did not fail"
+    return str(failures[0].event_specific_data.error_display_string)
 
 
 def _job(url: str) -> ImportJob:
@@ -70,8 +82,7 @@ def _edges(url: str) -> int:
 
 
 def test_job_validates_then_commits_and_reports(catalog_url: str, tmp_path: Path) -> None:
-    path = tmp_path / "lineage.csv"
-    path.write_text("source_table,target_table\nshop.public.orders,dw.marts.revenue\n")
+    path = _drop(tmp_path, "source_table,target_table\nshop.public.orders,dw.marts.revenue\n")
     result = _run(catalog_url, path)
     assert result.success
     materialized = result.output_for_node("validate_import")
@@ -79,7 +90,7 @@ def test_job_validates_then_commits_and_reports(catalog_url: str, tmp_path: Path
     assert materialized == str(job.id)
     assert job.status is ImportStatus.SUCCEEDED and job.dagster_run_id == result.run_id
     assert job.progress_percent == 100.0 and job.counts["create"] == 1
-    assert job.created_by == "ops@example.com"
+    assert job.created_by == "dagster@ariadne.local" and job.actor_role == "editor"
     metadata = {
         event.step_key: event.event_specific_data.metadata  # type: ignore[union-attr]
         for event in result.all_node_events
@@ -90,9 +101,9 @@ def test_job_validates_then_commits_and_reports(catalog_url: str, tmp_path: Path
 
 
 def test_job_with_errors_fails_the_run_and_writes_nothing(catalog_url: str, tmp_path: Path) -> None:
-    path = tmp_path / "lineage.csv"
-    path.write_text(
-        "source_table,target_table\nshop.public.orders,dw.marts.revenue\nshop.public.x,dw.y.z\n"
+    path = _drop(
+        tmp_path,
+        "source_table,target_table\nshop.public.orders,dw.marts.revenue\nshop.public.x,dw.y.z\n",
     )
     result = _run(catalog_url, path)
     assert not result.success
@@ -102,3 +113,75 @@ def test_job_with_errors_fails_the_run_and_writes_nothing(catalog_url: str, tmp_
     assert _edges(catalog_url) == 0
     commit_events = [e for e in result.all_node_events if e.step_key == "commit_import"]
     assert all(e.event_type_value != "STEP_SUCCESS" for e in commit_events)
+
+
+def test_launchpad_config_cannot_choose_the_actor_or_role(catalog_url: str, tmp_path: Path) -> None:
+    path = _drop(
+        tmp_path,
+        "source_table,target_table,lineage_source\nshop.public.orders,dw.marts.revenue,approved\n",
+    )
+    # The old config keys are gone: Dagster refuses them instead of acting on them.
+    with pytest.raises(DagsterInvalidConfigError, match="actor_role"):
+        _run(catalog_url, path, actor_role="admin", actor_email="boss@example.com")
+    result = _run(catalog_url, path)
+    assert not result.success
+    job = _job(catalog_url)
+    assert job.created_by == "dagster@ariadne.local"
+    assert [e["code"] for e in job.errors] == ["APPROVED_NEEDS_STEWARD"]
+    assert _edges(catalog_url) == 0
+
+
+def test_launchpad_reads_files_only_in_the_drop_folder(catalog_url: str, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("source_table,target_table\nshop.public.orders,dw.marts.revenue\n")
+    inside = _drop(tmp_path, "x")
+    for path in (outside, "/etc/passwd", f"{inside.parent}/../../jwt-secret"):
+        result = _run(catalog_url, path)
+        assert not result.success
+        assert "outside the drop folder" in _failure(result)
+    assert _edges(catalog_url) == 0
+
+
+def test_a_job_id_needs_the_apis_signature(catalog_url: str, tmp_path: Path) -> None:
+    from ariadne_core.db.models import UserRole
+    from ariadne_core.importing import jobs
+    from ariadne_core.lineage.edges import Actor
+    from ariadne_core.security import submissions
+
+    path = _drop(
+        tmp_path,
+        "source_table,target_table,lineage_source\nshop.public.orders,dw.marts.revenue,approved\n",
+    )
+    with Session(engine_for(catalog_url)) as session:
+        job = jobs.create_job(
+            session,
+            get_settings(),
+            upload=path,
+            file_name=path.name,
+            import_type="table_lineage",
+            mode="all_or_nothing",
+            replace=False,
+            actor=Actor("steward@example.com", UserRole.STEWARD),
+        )
+        session.commit()
+        job_id = str(job.id)
+    for forged in ("", "0" * 64):
+        result = bulk_import.execute_in_process(
+            run_config={
+                "ops": {"validate_import": {"config": {"job_id": job_id, "submission": forged}}}
+            },
+            resources={"catalog_db": CatalogDatabase(database_url=catalog_url)},
+            raise_on_error=False,
+        )
+        assert not result.success and "signs it" in _failure(result)
+    assert _edges(catalog_url) == 0
+    signed = submissions.sign(get_settings(), "import", job_id)
+    result = bulk_import.execute_in_process(
+        run_config={
+            "ops": {"validate_import": {"config": {"job_id": job_id, "submission": signed}}}
+        },
+        resources={"catalog_db": CatalogDatabase(database_url=catalog_url)},
+        raise_on_error=False,
+    )
+    assert result.success
+    assert _edges(catalog_url) == 1  # the steward's approved row, as the API submitted it

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ariadne_core.catalog.resolve import resolve_field, resolve_table
 from ariadne_core.db.models import (
@@ -545,41 +545,30 @@ def review_queue(
     offset: int,
     limit: int,
 ) -> tuple[list[Edge], int]:
-    """Pending table and field edges, lowest confidence first."""
+    """Pending table and field edges, lowest confidence first; ``source_id`` and
+    ``table_id`` keep the edges with an end in that source or table."""
     queries = []
     for model in (TableLineage, FieldLineage):
+        src, dst = aliased(MetadataTable), aliased(MetadataTable)
         stmt = select(model.id, model.confidence, model.created_at).where(
             model.status == LineageStatus.PENDING_REVIEW
         )
         if model is TableLineage:
-            ends = (TableLineage.source_table_id, TableLineage.target_table_id)
-            if table_id is not None:
-                stmt = stmt.where(or_(*(end == table_id for end in ends)))
-            if source_id is not None:
-                stmt = stmt.where(
-                    select(MetadataTable.id)
-                    .where(MetadataTable.id.in_(ends), MetadataTable.source_id == source_id)
-                    .exists()
-                )
+            stmt = stmt.join(src, src.id == TableLineage.source_table_id).join(
+                dst, dst.id == TableLineage.target_table_id
+            )
         else:
-            src = (
-                select(MetadataField.table_id)
-                .where(MetadataField.id == FieldLineage.source_field_id)
-                .scalar_subquery()
+            src_field, dst_field = aliased(MetadataField), aliased(MetadataField)
+            stmt = (
+                stmt.join(src_field, src_field.id == FieldLineage.source_field_id)
+                .join(dst_field, dst_field.id == FieldLineage.target_field_id)
+                .join(src, src.id == src_field.table_id)
+                .join(dst, dst.id == dst_field.table_id)
             )
-            dst = (
-                select(MetadataField.table_id)
-                .where(MetadataField.id == FieldLineage.target_field_id)
-                .scalar_subquery()
-            )
-            if table_id is not None:
-                stmt = stmt.where(or_(src == table_id, dst == table_id))
-            if source_id is not None:
-                stmt = stmt.where(
-                    select(MetadataTable.id)
-                    .where(MetadataTable.id.in_([src, dst]), MetadataTable.source_id == source_id)
-                    .exists()
-                )
+        if table_id is not None:
+            stmt = stmt.where(or_(src.id == table_id, dst.id == table_id))
+        if source_id is not None:
+            stmt = stmt.where(or_(src.source_id == source_id, dst.source_id == source_id))
         queries.append(stmt)
     union = queries[0].union_all(queries[1]).subquery()
     total = int(session.scalar(select(func.count()).select_from(union)) or 0)

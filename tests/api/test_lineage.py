@@ -478,3 +478,46 @@ def test_declaring_needs_the_editor_role(
         target_table="prod.dwh.fact_orders",
     )
     assert resp.status_code == status
+
+
+def test_review_queue_filtered_by_a_source_with_several_tables(
+    client: TestClient, world: dict[str, Any], auth_headers: Any
+) -> None:
+    """Was a 500 (CardinalityViolation) once two field edges were pending."""
+    for source, target in (("orders", "facts"), ("facts", "report")):
+        resp = _declare(
+            client,
+            world["editor"],
+            source_table=world[source]["qualified_name"],
+            target_table=world[target]["qualified_name"],
+            lineage_source="inferred",
+        )
+        assert resp.status_code == 201, resp.text
+    for source, target in (("orders.total", "facts.amount"), ("facts.amount", "report.revenue")):
+        field = client.post(
+            "/api/v1/lineage/field",
+            headers=world["editor"],
+            json={
+                "source_field": world["fields"][source]["qualified_name"],
+                "target_field": world["fields"][target]["qualified_name"],
+                "lineage_source": "inferred",
+            },
+        )
+        assert field.status_code == 201, field.text
+    other = make_source(client, auth_headers("admin"), "elsewhere")
+    prod = world["orders"]["source_id"]
+    queue = client.get(
+        "/api/v1/lineage/review", params={"source_id": prod}, headers=world["viewer"]
+    )
+    assert queue.status_code == 200, queue.text
+    assert queue.json()["total"] == 4
+    by_table = client.get(
+        "/api/v1/lineage/review",
+        params={"table_id": world["report"]["id"]},
+        headers=world["viewer"],
+    )
+    assert by_table.json()["total"] == 2
+    empty = client.get(
+        "/api/v1/lineage/review", params={"source_id": other["id"]}, headers=world["viewer"]
+    )
+    assert empty.status_code == 200 and empty.json()["total"] == 0

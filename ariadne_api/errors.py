@@ -18,6 +18,7 @@ from ariadne_core.errors import (
     ConfigurationError,
     Conflict,
     NotFound,
+    PayloadTooLarge,
     PermissionDenied,
     ServiceUnavailable,
     TooManyRequests,
@@ -33,6 +34,7 @@ STATUS_FOR: dict[type[AriadneError], int] = {
     AuthenticationFailed: 401,
     PermissionDenied: 403,
     ServiceUnavailable: 503,
+    PayloadTooLarge: 413,
     TooManyRequests: 429,
     ConfigurationError: 500,
 }

@@ -45,6 +45,18 @@ class ConfigurationError(AriadneError):
     code = "CONFIGURATION_ERROR"
 
 
+class PayloadTooLarge(AriadneError):
+    """An input is larger than a limit; the message names the limit."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class LimitExceeded(ValidationFailed):
+    """An input is too complex (nested, wide, repetitive) to be processed safely."""
+
+    code = "LIMIT_EXCEEDED"
+
+
 class ServiceUnavailable(AriadneError):
     code = "SERVICE_UNAVAILABLE"
 

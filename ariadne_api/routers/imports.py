@@ -79,6 +79,10 @@ def _saved(upload: UploadFile) -> Iterator[tuple[Path, str]]:
     "/api/v1/import/validate",
     response_model=ValidationResponse,
     summary="Preview an import: check every row and show its effect, writing nothing",
+    description="A file over a limit that protects the server is refused: 413 for its size "
+    "(JSON 64 MB, YAML 16 MB, Excel unpacking to 1 GB or to 64 MB of texts), 422 for its "
+    "shape (nested deeper than 32 levels, more than 100 columns, more than 50 YAML aliases, "
+    "more than 20 sheets).",
     responses=error_responses(401, 403, 413, 422),
 )
 def validate_import(
@@ -99,6 +103,7 @@ def validate_import(
             keyring=request.app.state.keyring,
             commit=False,
             replace=replace,
+            limits_raise=True,
         )
     return report.as_dict()
 

@@ -50,7 +50,7 @@ from ariadne_core.importing.formats import Sheet
 from ariadne_core.importing.graph_effect import GraphEffect
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.rowcheck import check_rows
-from ariadne_core.importing.spec import ImportSpec, normalize_header
+from ariadne_core.importing.spec import ImportSpec, normalize_confidence, normalize_header
 from ariadne_core.lineage.audit import SNAPSHOT_COLUMNS, append_created_events_sql, snapshot_of
 from ariadne_core.lineage.deprecation import deprecate_edges
 from ariadne_core.lineage.edges import (
@@ -227,8 +227,12 @@ def read_chunks(spec: ImportSpec, sheet: Sheet, result: SheetResult) -> Iterator
                 values = [*values, *([None] * (width - len(values)))]
             picked = list(pick(values)) if len(wanted) > 1 else [pick(values)]
             for i, column in enumerate(columns):
-                if column in LOWERCASE and picked[i] is not None:
+                if picked[i] is None:
+                    continue
+                if column in LOWERCASE:
                     picked[i] = picked[i].lower()
+                elif column == "confidence":
+                    picked[i] = normalize_confidence(picked[i])
             projected.append((number, picked))
             result.statuses.setdefault(number, UNCHANGED)
         result.bad = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import math
 import zipfile
@@ -32,14 +31,28 @@ from ariadne_core.importing.spec import (
 )
 
 FORMATS = ("csv", "xlsx", "json", "yaml")
+# File problems that are limits protecting the server: the preview answers them with a
+# 4xx (413 for sizes) instead of a report.
+SIZE_LIMITS = frozenset({"XLSX_TOO_LARGE", "DOCUMENT_TOO_LARGE"})
+SHAPE_LIMITS = frozenset(
+    {"FILE_TOO_DEEP", "TOO_MANY_COLUMNS", "YAML_TOO_COMPLEX", "TOO_MANY_SHEETS"}
+)
 MAX_SHEETS = 20
 YAML_MAX_ALIASES = 50
 XLSX_MAX_UNCOMPRESSED = 1024**3  # refuse zip bombs before openpyxl inflates them
+# openpyxl reads the whole shared-strings table into memory before the first row.
+XLSX_MAX_SHARED_STRINGS = 64 * 1024**2
+# JSON and YAML are parsed whole: bounded in size and in nesting. YAML parses about 20
+# times slower than JSON, so its bound is lower.
+DOCUMENT_MAX_BYTES = {"JSON": 64 * 1024**2, "YAML": 16 * 1024**2}
+MAX_DEPTH = 32
+MAX_COLUMNS = 100  # columns read per row; the widest template has far fewer
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 10
 # Sheets a template carries for people, never imported and never warned about.
 HELP_SHEETS = {"columns", "help", "readme", "instructions"}
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+# Cells a spreadsheet may run as a formula (OWASP "CSV injection"), tab and CR included.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 Row = tuple[int, list[str | None]]
 
@@ -105,11 +118,56 @@ def cell(value: Any) -> str | None:
     return text or None
 
 
+def preflight(path: Path, filename: str) -> str:
+    """The format, after the checks that cost nothing: an empty file, a JSON or YAML file
+    too large to read whole, an Excel file that unpacks to too much (a zip bomb)."""
+    fmt = detect_format(filename)
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRejected(problem("FILE_EMPTY"))
+    if fmt in ("json", "yaml"):
+        name = fmt.upper()
+        if size > DOCUMENT_MAX_BYTES[name]:
+            raise FileRejected(
+                problem(
+                    "DOCUMENT_TOO_LARGE",
+                    format=name,
+                    limit=DOCUMENT_MAX_BYTES[name] // 1024**2,
+                    size=round(size / 1024**2),
+                )
+            )
+    if fmt == "xlsx":
+        _xlsx_preflight(path)
+    return fmt
+
+
+def _xlsx_preflight(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            inflated = sum(info.file_size for info in members)
+            shared = sum(
+                info.file_size
+                for info in members
+                if info.filename.lower().endswith("sharedstrings.xml")
+            )
+    except zipfile.BadZipFile as exc:
+        raise FileRejected(
+            problem("FILE_UNREADABLE", format="Excel (.xlsx)", reason="it is not an Excel file")
+        ) from exc
+    for size, limit, what in (
+        (inflated, XLSX_MAX_UNCOMPRESSED, "data in all"),
+        (shared, XLSX_MAX_SHARED_STRINGS, "texts (read whole into memory)"),
+    ):
+        if size > limit:
+            raise FileRejected(
+                problem("XLSX_TOO_LARGE", size=size // 1024**2, limit=limit // 1024**2, what=what)
+            )
+
+
 def read_file(path: Path, filename: str, import_type: str) -> ParsedFile:
     """Open ``path`` (named ``filename`` by the user) for an import of ``import_type``."""
-    fmt = detect_format(filename)
-    if path.stat().st_size == 0:
-        raise FileRejected(problem("FILE_EMPTY"))
+    fmt = preflight(path, filename)
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json, "yaml": _read_yaml}
     return reader[fmt](path, filename, import_type)
 
@@ -237,28 +295,18 @@ def _tabular_sheet(name: str, import_type: str, records: Iterator[Row]) -> Sheet
 
 
 def _sheet_rows(worksheet: Any) -> Iterator[Row]:
+    """The rows with a value, numbered as Excel shows them. The sheet's own claim of its
+    size (`dimension`, which a file can set to 16,384 columns by a million rows) is
+    ignored, rows are cut at MAX_COLUMNS, and blank rows cost next to nothing."""
+    worksheet.reset_dimensions()
     for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        yield number, [cell(v) for v in values]
+        if values.count(None) != len(values):
+            yield number, [cell(v) for v in values[:MAX_COLUMNS]]
 
 
 def _read_xlsx(path: Path, filename: str, import_type: str) -> ParsedFile:
     from openpyxl import load_workbook
 
-    try:
-        with zipfile.ZipFile(path) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise FileRejected(
-            problem("FILE_UNREADABLE", format="Excel (.xlsx)", reason="it is not an Excel file")
-        ) from exc
-    if inflated > XLSX_MAX_UNCOMPRESSED:
-        raise FileRejected(
-            problem(
-                "FILE_UNREADABLE",
-                format="Excel (.xlsx)",
-                reason=f"it unpacks to more than {XLSX_MAX_UNCOMPRESSED // 1024**2} MB",
-            )
-        )
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
@@ -318,6 +366,15 @@ def _document_sheet(name: str, import_type: str, items: Any) -> Sheet:
                 if str(key) not in seen:
                     seen.add(str(key))
                     headers.append(str(key))
+                    if len(headers) > MAX_COLUMNS:
+                        raise FileRejected(
+                            problem(
+                                "TOO_MANY_COLUMNS",
+                                sheet=name,
+                                count=f"more than {MAX_COLUMNS}",
+                                limit=MAX_COLUMNS,
+                            )
+                        )
     sheet = Sheet(name=name, import_type=import_type, headers=headers, rows=iter(()))
     sheet.row_word = "Item"
 
@@ -395,29 +452,53 @@ def _read_json(path: Path, filename: str, import_type: str) -> ParsedFile:
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
         raise FileRejected(problem("FILE_UNREADABLE", format="JSON", reason=reason)) from exc
+    except RecursionError:  # nested deeper than the interpreter goes
+        raise FileRejected(problem("FILE_TOO_DEEP", limit=MAX_DEPTH)) from None
+    _check_depth(parsed)
     return _document(parsed, "json", filename, import_type)
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    """safe_load that refuses documents with many aliases (the 'billion laughs' bomb)."""
+def _check_depth(value: Any) -> None:
+    """FileRejected when lists and objects nest more than MAX_DEPTH levels."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for item in level
+            if isinstance(item, list | dict)
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, list | dict)
+        ]
+        if not level:
+            return
+    raise FileRejected(problem("FILE_TOO_DEEP", limit=MAX_DEPTH))
 
-    aliases = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > YAML_MAX_ALIASES:
-                raise FileRejected(problem("YAML_TOO_COMPLEX", limit=YAML_MAX_ALIASES))
-        return super().compose_node(parent, index)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 
 
 def load_yaml(text: str) -> Any:
-    """yaml.safe_load with the alias limit; raises FileRejected on a bomb."""
-    loader = _LimitedLoader(io.StringIO(text))
+    """yaml.safe_load, refusing documents with many aliases (the 'billion laughs' bomb) or
+    nested deeper than MAX_DEPTH; raises FileRejected. The limits are checked on the
+    parser's events first, so nothing is built for a refused document."""
+    depth = aliases = 0
     try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+        for event in yaml.parse(text, Loader=_YAML_LOADER):
+            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise FileRejected(problem("FILE_TOO_DEEP", limit=MAX_DEPTH))
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > YAML_MAX_ALIASES:
+                    raise FileRejected(problem("YAML_TOO_COMPLEX", limit=YAML_MAX_ALIASES))
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml's own, larger, nesting limit
+            raise FileRejected(problem("FILE_TOO_DEEP", limit=MAX_DEPTH)) from None
+        raise
+    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 def _read_yaml(path: Path, filename: str, import_type: str) -> ParsedFile:

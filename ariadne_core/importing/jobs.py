@@ -24,7 +24,13 @@ from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import ImportJob, ImportStatus, UserRole
 from ariadne_core.errors import NotFound, PermissionDenied, ValidationFailed
 from ariadne_core.importing.report import write_error_report
-from ariadne_core.importing.service import ImportReport, check_import_type, check_mode, run_import
+from ariadne_core.importing.service import (
+    ImportReport,
+    check_import_type,
+    check_mode,
+    check_upload,
+    run_import,
+)
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.roles import has_role
 from ariadne_core.security.secrets import Keyring
@@ -48,7 +54,9 @@ def create_job(
     replace: bool,
     actor: Actor,
 ) -> ImportJob:
-    """Keep a copy of the upload under ARIADNE_HOME/imports/<job id>/ and record the job."""
+    """Keep a copy of the upload under ARIADNE_HOME/imports/<job id>/ and record the job.
+    A file over a size limit is refused here, before anything is stored."""
+    check_upload(upload, file_name)
     job = ImportJob(
         id=uuid.uuid4(),
         import_type=check_import_type(import_type),

@@ -72,6 +72,31 @@ CATALOGUE: dict[str, Template] = {
         "the server.",
         "Write the rows out in full instead of repeating them through aliases.",
     ),
+    "FILE_TOO_DEEP": Template(
+        ERROR,
+        "The file nests lists or objects more than {limit} levels deep, which is refused to "
+        "protect the server; an import file needs at most four.",
+        "Write one list of rows, each row an object of plain values (or a workbook object "
+        "mapping sheet names to such lists).",
+    ),
+    "TOO_MANY_COLUMNS": Template(
+        ERROR,
+        "The rows have {count} different column names; at most {limit} are read.",
+        "Keep only the columns of the template; download it to see them.",
+    ),
+    "XLSX_TOO_LARGE": Template(
+        ERROR,
+        "The Excel file unpacks to {size} MB of {what}; at most {limit} MB can be read.",
+        "Save the sheets as CSV files (File > Save As > CSV UTF-8), which are read row by row, "
+        "or split the workbook.",
+    ),
+    "DOCUMENT_TOO_LARGE": Template(
+        ERROR,
+        "{format} files are read whole into memory, so they may have at most {limit} MB; "
+        "this one has {size} MB.",
+        "Split the file into smaller ones, or save it as CSV or Excel (.xlsx), which are read "
+        "row by row and may be much larger.",
+    ),
     "TOO_MANY_SHEETS": Template(
         ERROR,
         "The workbook has {count} sheets; at most {limit} can be imported at once.",
@@ -154,7 +179,7 @@ CATALOGUE: dict[str, Template] = {
     "BAD_CONFIDENCE": Template(
         ERROR,
         "confidence must be a number from 0 to 1, but it is '{value}'.",
-        "Write it like 0.8, or leave it empty for 1.",
+        "Write it like 0.8, 0,8 or 80%, or leave it empty for 1.",
     ),
     "VALUE_TOO_LONG": Template(
         ERROR,

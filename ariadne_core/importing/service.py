@@ -11,10 +11,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ariadne_core.errors import ValidationFailed
+from ariadne_core.errors import LimitExceeded, PayloadTooLarge, ValidationFailed
 from ariadne_core.importing import engine
 from ariadne_core.importing.engine import Context, Progress, SheetResult
-from ariadne_core.importing.formats import FileRejected, read_file
+from ariadne_core.importing.formats import (
+    SHAPE_LIMITS,
+    SIZE_LIMITS,
+    FileRejected,
+    preflight,
+    read_file,
+)
 from ariadne_core.importing.graph_effect import GraphEffect, Pair, load_edges, measure
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, WORKBOOK, normalize_type_name
@@ -120,6 +126,27 @@ def check_mode(value: str) -> str:
     return value
 
 
+def check_upload(path: Path, file_name: str) -> None:
+    """The cheap checks of an uploaded file, before it is stored or queued: its format,
+    and the size limits (PayloadTooLarge names the limit)."""
+    try:
+        preflight(path, file_name)
+    except FileRejected as rejected:
+        _raise_for_limit(rejected.problem)
+        raise ValidationFailed(
+            f"{rejected.problem.message} {rejected.problem.hint}",
+            details={"field": "file", "code": rejected.problem.code},
+        ) from None
+
+
+def _raise_for_limit(found: Problem) -> None:
+    details = {"code": found.code, "hint": found.hint}
+    if found.code in SIZE_LIMITS:
+        raise PayloadTooLarge(f"{found.message} {found.hint}", details=details)
+    if found.code in SHAPE_LIMITS:
+        raise LimitExceeded(f"{found.message} {found.hint}", details=details)
+
+
 def _noop(stage: str, percent: float) -> None:
     return None
 
@@ -136,10 +163,13 @@ def run_import(
     mode: str = "all_or_nothing",
     replace: bool = False,
     progress: Progress | None = None,
+    limits_raise: bool = False,
 ) -> ImportReport:
     """Parse, validate and write inside a savepoint; keep it only when committing.
 
-    With ``commit=False`` this is the preview: exactly the same work, rolled back.
+    With ``commit=False`` this is the preview: exactly the same work, rolled back. With
+    ``limits_raise`` a file refused by a limit that protects the server (size, nesting,
+    width, aliases) raises PayloadTooLarge or LimitExceeded instead of being reported.
     """
     import_type, mode = check_import_type(import_type), check_mode(mode)
     report = ImportReport(import_type, file_name, mode, replace)
@@ -148,6 +178,8 @@ def run_import(
     try:
         parsed = read_file(path, file_name, import_type)
     except FileRejected as rejected:
+        if limits_raise:
+            _raise_for_limit(rejected.problem)
         report.problems.append(rejected.problem)
         return report
     report.format = parsed.format

@@ -7,6 +7,7 @@ aliases: `source`, `from` and `upstream` all mean the source table of a lineage 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -274,3 +275,25 @@ SPECS: dict[str, ImportSpec] = {
         ),
     ),
 }
+
+
+def normalize_confidence(text: str) -> str:
+    """A confidence as a spreadsheet may write it, as the plain decimal the row check
+    expects: '80%' -> '0.8', '0,8' (comma decimals) -> '0.8', '1e-3' -> '0.001'. Text
+    that is no number from 0 to 1 comes back unchanged, for the check to report."""
+    value = text.strip().replace(" ", "").replace("\u00a0", "")
+    percent = value.endswith("%")
+    if percent:
+        value = value[:-1]
+    if value.count(",") == 1 and "." not in value:
+        value = value.replace(",", ".")
+    try:
+        number = float(value)
+    except ValueError:
+        return text
+    if percent:
+        number /= 100
+    if not (math.isfinite(number) and 0 <= number <= 1):
+        return text
+    plain = f"{abs(number):.12f}".rstrip("0")  # abs: '-0' is 0
+    return plain + "0" if plain.endswith(".") else plain

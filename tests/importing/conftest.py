@@ -19,6 +19,7 @@ from ariadne_core.security.secrets import Keyring
 
 EDITOR = Actor("editor@example.com", UserRole.EDITOR)
 STEWARD = Actor("steward@example.com", UserRole.STEWARD)
+ADMIN = Actor("admin@example.com", UserRole.ADMIN)  # only admins import source rows
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ SAMPLE = {
     "target": "a.b.d",
     "existing": "manual",
     "path": "a → b → a",
+    "size": 80,
 }
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.models import ChangeHistory, MetadataTable, TableLineage
-from tests.importing.conftest import STEWARD, ImportFn, codes
+from tests.importing.conftest import ADMIN, ImportFn, codes
 from tests.importing.files import xlsx
 
 LONG = "x" * 101
@@ -101,7 +101,7 @@ def test_every_violation_in_a_workbook_is_reported(
             ],
         }
     )
-    report = do_import(content, "catalog.xlsx", "workbook", actor=STEWARD)
+    report = do_import(content, "catalog.xlsx", "workbook", actor=ADMIN)
     by_sheet = {s.name: sorted((p.row, p.code) for p in s.problems) for s in report.sheets}
     assert by_sheet == {
         "sources": [
@@ -189,7 +189,7 @@ def test_references_to_earlier_rows_of_a_workbook_and_history(
     }
     import json
 
-    report = do_import(json.dumps(content), "w.json", "workbook", commit=True)
+    report = do_import(json.dumps(content), "w.json", "workbook", commit=True, actor=ADMIN)
     assert report.committed, report.all_problems()
     table = db_session.scalar(select(MetadataTable).where(MetadataTable.name == "ledger"))
     assert table is not None and table.tags == ["finance"]

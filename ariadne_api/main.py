@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from ariadne_api.deps import SingleFlight
 from ariadne_api.errors import install_error_handlers
 from ariadne_api.launcher import ImportLauncher, SyncLauncher
-from ariadne_api.middleware import BodySizeLimit, Metrics
+from ariadne_api.middleware import BodySizeLimit, Metrics, SecurityHeaders
 from ariadne_api.routers import (
     auth,
     fields,
@@ -40,6 +40,7 @@ from ariadne_core.db.engine import (
     libpq_url,
     read_session_factory,
     session_factory,
+    statement_timeout_options,
 )
 from ariadne_core.db.plans import AsyncReader
 from ariadne_core.graph.routing import GraphRouter
@@ -121,7 +122,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_factory = session_factory(engine)
     app.state.read_session_factory = read_session_factory(engine)
     conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
-    app.state.catalog_reader = AsyncReader(conninfo, max_size=settings.db_pool_size)
+    app.state.catalog_reader = AsyncReader(
+        conninfo,
+        max_size=settings.db_pool_size,
+        options=statement_timeout_options(settings.db_statement_timeout_ms),
+    )
     app.state.catalog_generation = CatalogGeneration(conninfo)
     app.state.catalog_cache = GenerationCache(
         app.state.catalog_generation, max_bytes=settings.catalog_cache_mb << 20
@@ -160,5 +165,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_bytes=settings.max_request_bytes,
         overrides={"/api/v1/import/": settings.import_max_bytes},
     )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     return app

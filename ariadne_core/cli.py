@@ -37,6 +37,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
         if args.db_command == "upgrade":
             migrate.upgrade(url, args.revision)
             print(f"database at revision {migrate.current_revision(url)}")
+            if args.grant_app_role:
+                _grant(url, args.grant_app_role)
         elif args.db_command == "downgrade":
             migrate.downgrade(url, args.revision)
             print(f"database at revision {migrate.current_revision(url) or 'base (empty)'}")
@@ -45,6 +47,17 @@ def _cmd_db(args: argparse.Namespace) -> int:
         return 0
 
     return _with_database(act)
+
+
+def _grant(url: str, role: str) -> None:
+    import psycopg
+
+    from ariadne_core.db.engine import libpq_url
+    from ariadne_core.db.roles import grant_app_role
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        grant_app_role(conn, role, get_settings().app_db_password)
+    print(f"role {role} may read and write rows (and nothing more)")
 
 
 def _cmd_users_create(args: argparse.Namespace) -> int:
@@ -125,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="apply migrations")
     up.add_argument("revision", nargs="?", default="head")
+    up.add_argument(
+        "--grant-app-role",
+        metavar="ROLE",
+        help="then let ROLE (created with ARIADNE_APP_DB_PASSWORD if missing) read and write "
+        "rows, and nothing more: the role the API and Dagster connect as",
+    )
     down = db_sub.add_parser("downgrade", help="roll migrations back")
     down.add_argument("revision", nargs="?", default="base")
     db_sub.add_parser("current", help="show the applied revision")

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="PostgreSQL URL (postgresql://user:pass@host:port/db). "
         "Unset: start the embedded PostgreSQL 18 under ARIADNE_HOME.",
     )
+    app_db_password: str | None = Field(
+        None,
+        description="Password `ariadne db upgrade --grant-app-role ROLE` gives the app role "
+        "when it creates it (docker-compose: the role the API and Dagster connect as).",
+    )
     api_threads: int = Field(
         8,
         ge=1,
@@ -101,6 +106,19 @@ class Settings(BaseSettings):
     )
     access_token_expire_minutes: int = Field(
         60, ge=1, le=1440, description="Lifetime of an access token, in minutes."
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="When set, GET /metrics needs `Authorization: Bearer <this token>` "
+        "(Prometheus' `authorization` setting); unset, /metrics is open to whoever reaches "
+        "the API.",
+    )
+    db_statement_timeout_ms: int = Field(
+        30_000,
+        ge=0,
+        description="Longest statement on Ariadne's own database connections, in "
+        "milliseconds (0: no limit). Imports and harvests, which write in bulk, get ten times "
+        "as long.",
     )
     login_window_seconds: int = Field(
         300, ge=1, le=86_400, description="Window of the login rate limits, in seconds."

@@ -108,3 +108,23 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_ci_calls_make_test() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_compose_has_no_default_secrets_and_keeps_dagster_private() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for secret in ("POSTGRES_PASSWORD", "APP_DB_PASSWORD", "NEO4J_PASSWORD", "ARIADNE_JWT_SECRET"):
+        assert re.search(r"\$\{" + secret + r":-", text) is None, f"{secret} has a default"
+        assert "${" + secret + ":?" in text, f"compose must refuse to start without {secret}"
+    ports = _services()["dagster-webserver"]["ports"]
+    assert all(str(p).startswith("127.0.0.1:") for p in ports), ports
+
+
+def test_compose_runs_the_api_as_the_app_role_and_migrates_as_the_owner() -> None:
+    services = _services()
+    app_url = COMPOSE["x-ariadne-env"]["ARIADNE_DATABASE_URL"]
+    migrate_env = services["migrate"]["environment"]
+    assert app_url.startswith("postgresql://ariadne_app:")
+    assert migrate_env["ARIADNE_DATABASE_URL"].startswith("postgresql://ariadne:")
+    assert services["migrate"]["command"][-2:] == ["--grant-app-role", "ariadne_app"]
+    for name in ("api", "dagster-daemon", "celery-worker"):
+        assert services[name]["environment"]["ARIADNE_DATABASE_URL"] == app_url

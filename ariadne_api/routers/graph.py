@@ -232,6 +232,7 @@ def impact(
             tables=_items(result.tables),
             fields=_items(result.fields),
             owners_to_notify=result.owners_to_notify,
+            truncated=result.truncated,
         )
 
     return _cached(request, session, "impact", params, compute)

@@ -1,4 +1,5 @@
-"""Liveness, readiness and Prometheus metrics. No authentication."""
+"""Liveness, readiness and Prometheus metrics. No user login: /metrics takes the token of
+ARIADNE_METRICS_TOKEN when one is set."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from ariadne_api.schemas.common import error_responses
 from ariadne_core.health import check_readiness
+from ariadne_core.security.tokens import check_metrics_access
 
 router = APIRouter(tags=["health"])
 
@@ -77,9 +80,10 @@ def readyz(request: Request) -> Response:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={200: {"content": {"text/plain": {}}}, **error_responses(401)},
 )
 def metrics(request: Request) -> Response:
+    check_metrics_access(request.app.state.settings, request.headers.get("authorization"))
     return Response(
         generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST
     )

@@ -300,6 +300,7 @@ class ImpactAnalysisResponse(BaseModel):
                 ],
                 "fields": [],
                 "owners_to_notify": ["dwh-team@example.com"],
+                "truncated": False,
             }
         }
     )
@@ -310,3 +311,7 @@ class ImpactAnalysisResponse(BaseModel):
     tables: list[ImpactedItem]
     fields: list[ImpactedItem]
     owners_to_notify: list[str]
+    truncated: bool = Field(
+        description="true when the walk stopped at the node budget (ARIADNE_LINEAGE_NODE_BUDGET "
+        "tables, and as many fields): more is affected than listed, nearest first"
+    )

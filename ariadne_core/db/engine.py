@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ariadne_core.config import Settings, get_settings
@@ -60,6 +60,23 @@ def check_database(url: str) -> None:
         ) from None
 
 
+def statement_timeout_options(timeout_ms: int | None = None) -> str:
+    """libpq `options` that cap every statement of a connection (ARIADNE_DB_STATEMENT_TIMEOUT_MS):
+    a runaway query cannot hold a connection and a worker for ever."""
+    if timeout_ms is None:
+        timeout_ms = get_settings().db_statement_timeout_ms
+    return f"-c statement_timeout={int(timeout_ms)}"
+
+
+BULK_TIMEOUT_FACTOR = 10  # imports and harvests write in bulk: SET LOCAL ten times longer
+
+
+def allow_bulk_statements(session: Session) -> None:
+    """In this transaction, statements may take ten times the usual limit (0 stays 0)."""
+    timeout = get_settings().db_statement_timeout_ms * BULK_TIMEOUT_FACTOR
+    session.execute(text(f"SET LOCAL statement_timeout = {int(timeout)}"))
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str, pool_size: int = 40) -> Engine:
     # Keep the pool at least as large as the API's thread pool (40): connections beyond
@@ -69,7 +86,7 @@ def engine_for(url: str, pool_size: int = 40) -> Engine:
         pool_size=pool_size,
         max_overflow=10,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 10},
+        connect_args={"connect_timeout": 10, "options": statement_timeout_options()},
     )
 
 

@@ -56,12 +56,17 @@ class AsyncReader:
     then run again on a fresh connection instead of failing the request.
     """
 
-    def __init__(self, conninfo: str, *, max_size: int = 20, timeout: float = 10) -> None:
+    def __init__(
+        self, conninfo: str, *, max_size: int = 20, timeout: float = 10, options: str = ""
+    ) -> None:
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 5}
+        if options:
+            kwargs["options"] = options  # the statement timeout
         self.pool = AsyncConnectionPool(
             conninfo,
             min_size=1,
             max_size=max_size,
-            kwargs={"autocommit": True, "connect_timeout": 5},
+            kwargs=kwargs,
             timeout=timeout,  # to wait for a connection; then the read fails (a 503)
             open=False,
             name="ariadne-reads",

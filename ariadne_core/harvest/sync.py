@@ -35,6 +35,7 @@ from ariadne_core.cache import mark_lineage_changed
 from ariadne_core.catalog.history import diff
 from ariadne_core.catalog.naming import field_qualified_name, table_qualified_name
 from ariadne_core.connectors.base import HarvestedField, HarvestedObject
+from ariadne_core.db.engine import allow_bulk_statements
 from ariadne_core.db.models import ChangeHistory, DataSource, MetadataField, MetadataTable
 
 HARVESTER = "harvester"
@@ -210,6 +211,7 @@ def apply_harvest(
     actor: str = HARVESTER,
 ) -> SyncCounts:
     """Apply a complete harvest of ``source`` inside the caller's transaction."""
+    allow_bulk_statements(session)
     # One sync of a source at a time; a second one waits and then applies its own harvest.
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"ariadne-sync:{source.id}"}

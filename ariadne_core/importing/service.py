@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ariadne_core.db.engine import allow_bulk_statements
 from ariadne_core.errors import LimitExceeded, PayloadTooLarge, ValidationFailed
 from ariadne_core.importing import engine
 from ariadne_core.importing.engine import Context, Progress, SheetResult
@@ -215,6 +216,7 @@ def _run(
         graph=report.graph,
         write_lineage=commit,
     )
+    allow_bulk_statements(session)
     savepoint = session.begin_nested()
     try:
         before: list[Pair] | None = None

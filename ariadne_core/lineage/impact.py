@@ -61,12 +61,22 @@ class Impact:
     tables: list[Affected] = field(default_factory=list)
     fields: list[Affected] = field(default_factory=list)
     owners_to_notify: list[str] = field(default_factory=list)
+    # The walk stopped at the node budget (ARIADNE_LINEAGE_NODE_BUDGET): more is affected.
+    truncated: bool = False
 
 
 def _bfs(
-    store: GraphStore, roots: list[uuid.UUID], kind: Kind, depth: int, edge_filter: EdgeFilter
-) -> dict[uuid.UUID, Reached]:
+    store: GraphStore,
+    roots: list[uuid.UUID],
+    kind: Kind,
+    depth: int,
+    edge_filter: EdgeFilter,
+    budget: int,
+) -> tuple[dict[uuid.UUID, Reached], bool]:
+    """Nodes reached downstream, nearest first; stops walking once ``budget`` nodes past
+    the roots are reached (True: it stopped there and more may be affected)."""
     reached = {root: Reached(0, None, False) for root in roots}
+    limit = len(reached) + budget
     frontier = list(roots)
     for level in range(1, depth + 1):
         edges = store.step(frontier, kind=kind, direction="downstream", edge_filter=edge_filter)
@@ -81,12 +91,14 @@ def _bfs(
         for edge in sorted(edges, key=trust):  # trusted paths first: they win ties
             if edge.target in reached:
                 continue
+            if len(reached) >= limit:
+                return reached, True
             inferred = trust(edge)[0] or trust(edge)[1]
             reached[edge.target] = Reached(level, edge, inferred)
             frontier.append(edge.target)
         if not frontier:
             break
-    return reached
+    return reached, False
 
 
 def _path(reached: dict[uuid.UUID, Reached], node: uuid.UUID) -> list[GraphEdge]:
@@ -167,6 +179,7 @@ def analyze_impact(
         )
     depth = depth or settings.lineage_max_depth
     check_depth(depth, settings)
+    budget = settings.lineage_node_budget
     edge_filter = edge_filter or EdgeFilter()
     table = session.scalar(
         select(MetadataTable).where(MetadataTable.id == table_id, ~MetadataTable.is_deleted)
@@ -189,9 +202,9 @@ def analyze_impact(
             )
         field_roots = [field_id]
     else:
-        impact.tables = _affected(
-            session, _bfs(store, [table_id], "table", depth, edge_filter), "table", change_type
-        )
+        tables, cut = _bfs(store, [table_id], "table", depth, edge_filter, budget)
+        impact.tables = _affected(session, tables, "table", change_type)
+        impact.truncated = cut
         field_roots = list(
             session.scalars(
                 select(MetadataField.id).where(
@@ -199,9 +212,9 @@ def analyze_impact(
                 )
             )
         )
-    impact.fields = _affected(
-        session, _bfs(store, field_roots, "field", depth, edge_filter), "field", change_type
-    )
+    fields, cut = _bfs(store, field_roots, "field", depth, edge_filter, budget)
+    impact.fields = _affected(session, fields, "field", change_type)
+    impact.truncated = impact.truncated or cut
     if field_id is not None:  # column-level: the tables are those of the affected fields
         seen: dict[uuid.UUID, Affected] = {}
         for hit in impact.fields:

@@ -9,6 +9,7 @@ API compares it on every request (`ariadne_core.users.sessions`).
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -132,6 +133,19 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
         _VERIFIED.clear()
     _VERIFIED[key] = (result, float(claims["exp"]))
     return result
+
+
+def check_metrics_access(settings: Settings, authorization: str | None) -> None:
+    """/metrics is open unless ARIADNE_METRICS_TOKEN is set; then it needs that token."""
+    expected = settings.metrics_token
+    if not expected:
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+        raise AuthenticationFailed(
+            "/metrics needs the metrics token: send 'Authorization: Bearer <token>' "
+            "(ARIADNE_METRICS_TOKEN)."
+        )
 
 
 def _text(value: object) -> str:

@@ -202,3 +202,19 @@ def test_column_level_impact(client: TestClient, chain: dict[str, Any]) -> None:
         f"/api/v1/lineage/impact/{t['fact']['id']}", headers=h, params={"change_type": "explode"}
     )
     assert bad.status_code == 422
+
+
+def test_impact_stops_walking_at_the_node_budget(
+    client: TestClient, chain: dict[str, Any], settings: Settings
+) -> None:
+    """raw reaches stg, fact, report, mart: with a budget of 2 the walk stops at the two
+    nearest and says so, instead of walking everything and trimming."""
+    t, h = chain["t"], chain["viewer"]
+    url = f"/api/v1/lineage/impact/{t['raw']['id']}"
+    whole = client.get(url, params={"change_type": "drop"}, headers=h).json()
+    assert whole["truncated"] is False and len(whole["tables"]) == 4
+    settings.lineage_node_budget = 2  # the app reads this same settings object
+    cut = client.get(url, params={"change_type": "drop", "depth": 9}, headers=h).json()
+    assert cut["truncated"] is True
+    assert [a["qualified_name"] for a in cut["tables"]] == ["w.stg", "w.fact"]
+    assert len(cut["fields"]) == 2

@@ -7,6 +7,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -117,7 +118,9 @@ def _cmd_services(args: argparse.Namespace) -> int:
     if args.services_command == "start":
         state = services.start_services(home, tuple(args.only or services.SERVICES))
         for name, info in state.items():
-            where = info.get("url") or info.get("uri")
+            where = re.sub(
+                r"://([^:/@]+):[^@]+@", r"://\1:***@", info.get("url") or info.get("uri")
+            )
             print(f"{name:9s} {where}")
     elif args.services_command == "stop":
         services.stop_services(home)

@@ -2,15 +2,25 @@
 
 Runs the wheel's own binaries with ``pg_ctl`` on a loopback TCP port so that the API,
 the Dagster webserver, the daemon and run workers can all share one server.
+
+The superuser has a generated password (``superuser-password`` beside the data, mode
+0600) and the server asks for it (scram-sha-256) on every connection, so no other local
+user can connect as superuser. A data directory made by an older Ariadne with ``trust``
+is given the password and switched over on its next start.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
+import secrets
 import subprocess
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +36,7 @@ with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on i
 
 from ariadne_core.errors import ConfigurationError
 from ariadne_core.runtime.ports import port_in_use
+from ariadne_core.security.secret_files import read_or_create
 
 DATABASE_NAME = "ariadne"
 SUPERUSER = "postgres"
@@ -49,8 +60,16 @@ class EmbeddedPostgres:
     def log_file(self) -> Path:
         return self.data_dir / "postgres.log"
 
+    @property
+    def password_file(self) -> Path:
+        return self.data_dir / "superuser-password"
+
+    def password(self) -> str:
+        """The superuser's password, generated (URL-safe, 0600) on first use."""
+        return read_or_create(self.password_file, lambda: secrets.token_urlsafe(32)).strip()
+
     def url(self, database: str = DATABASE_NAME) -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{SUPERUSER}:{self.password()}@127.0.0.1:{self.port}/{database}"
 
     # -- lifecycle -----------------------------------------------------------------
     def running_port(self) -> int | None:
@@ -76,6 +95,8 @@ class EmbeddedPostgres:
         existing = self.running_port()
         if existing is not None:
             self.port = existing
+            if self._trusting():
+                self._require_password()
             self._ensure_database()
             return False
         if port_in_use(self.port):
@@ -86,18 +107,21 @@ class EmbeddedPostgres:
             )
         self._prepare_dirs()
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run(
-                "initdb",
-                [
-                    "-D",
-                    str(self.pgdata),
-                    "-U",
-                    SUPERUSER,
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                ],
-            )
+            with self._pwfile() as pwfile:
+                self._run(
+                    "initdb",
+                    [
+                        "-D",
+                        str(self.pgdata),
+                        "-U",
+                        SUPERUSER,
+                        "--auth=scram-sha-256",
+                        f"--pwfile={pwfile}",
+                        "--encoding=UTF8",
+                        "--locale=C",
+                    ],
+                )
+        trusting = self._trusting()
         socket_dir = self.pgdata
         self._run(
             "pg_ctl",
@@ -114,6 +138,8 @@ class EmbeddedPostgres:
                 "start",
             ],
         )
+        if trusting:
+            self._require_password()
         self._ensure_database()
         return True
 
@@ -123,6 +149,41 @@ class EmbeddedPostgres:
         self._run("pg_ctl", ["-D", str(self.pgdata), "-w", "-t", "60", "-m", "fast", "stop"])
 
     # -- internals -----------------------------------------------------------------
+    @contextmanager
+    def _pwfile(self) -> Iterator[str]:
+        """The password in a private file initdb can read (it runs as the server's user)."""
+        with tempfile.NamedTemporaryFile("w", dir=self.data_dir, prefix=".pw-") as handle:
+            handle.write(self.password() + "\n")
+            handle.flush()
+            if _running_as_root():
+                import pwd
+
+                entry = pwd.getpwnam(_SYSTEM_USER)
+                os.chown(handle.name, entry.pw_uid, entry.pw_gid)
+            yield handle.name
+
+    @property
+    def _hba(self) -> Path:
+        return self.pgdata / "pg_hba.conf"
+
+    def _trusting(self) -> bool:
+        """Was this data directory made with `trust` (an older Ariadne)?"""
+        return bool(re.search(r"^\s*host\S*\s.*\btrust\s*$", self._hba.read_text(), re.M))
+
+    def _require_password(self) -> None:
+        """Give the superuser its password over the trusted connection, then make the
+        server ask for it."""
+        url = f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(
+                psycopg.sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    psycopg.sql.Identifier(SUPERUSER), psycopg.sql.Literal(self.password())
+                )
+            )
+            text = re.sub(r"\btrust(\s*)$", r"scram-sha-256\1", self._hba.read_text(), flags=re.M)
+            self._hba.write_text(text)
+            conn.execute("SELECT pg_reload_conf()")
+
     def _prepare_dirs(self) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from ariadne_core.errors import ConfigurationError
 from ariadne_core.runtime import REPO_ROOT
 from ariadne_core.runtime.ports import free_port, port_in_use
 from ariadne_core.runtime.postgres import EmbeddedPostgres
+from ariadne_core.security import secret_files
 
 NEO4J_LAUNCHER = REPO_ROOT / "tools" / "neo4j-launcher"
 ES_LAUNCHER = REPO_ROOT / "tools" / "es-launcher"
@@ -51,7 +52,8 @@ def load_state(home: Path) -> dict[str, Any]:
 
 def _save_state(dirs: ServiceDirs, state: dict[str, Any]) -> None:
     dirs.root.mkdir(parents=True, exist_ok=True)
-    dirs.state_file.write_text(json.dumps(state, indent=2))
+    # 0600: the URLs carry the test PostgreSQL's generated password
+    secret_files.replace(dirs.state_file, json.dumps(state, indent=2))
 
 
 def _alive(pid: int | None) -> bool:

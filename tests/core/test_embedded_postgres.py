@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import stat
 from pathlib import Path
 
 import psycopg
@@ -33,6 +35,47 @@ def test_start_reuse_and_stop(tmp_path: Path) -> None:
     try:
         with psycopg.connect(pg.url()) as conn:
             assert conn.execute("SELECT x FROM kept").fetchone() == (42,)
+    finally:
+        pg.stop()
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1@", url)
+
+
+def test_the_superuser_needs_its_generated_password(tmp_path: Path) -> None:
+    pg = embedded_for(tmp_path / "home", free_port())
+    assert pg.start() is True
+    try:
+        assert stat.S_IMODE(pg.password_file.stat().st_mode) == 0o600
+        assert len(pg.password()) >= 32
+        with psycopg.connect(pg.url()) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(_without_password(pg.url()), connect_timeout=5)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(pg.url().replace(pg.password(), "guessed"), connect_timeout=5)
+    finally:
+        pg.stop()
+
+
+def test_a_trusting_data_directory_is_switched_to_passwords(tmp_path: Path) -> None:
+    """Data made by an older Ariadne (initdb --auth=trust) asks for the password after
+    its next start."""
+    pg = embedded_for(tmp_path / "home", free_port())
+    pg.start()
+    pg.stop()
+    hba = pg.pgdata / "pg_hba.conf"
+    hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))
+    assert pg.start() is True
+    try:
+        assert "trust" not in "".join(
+            line for line in hba.read_text().splitlines() if not line.startswith("#")
+        )
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(_without_password(pg.url()), connect_timeout=5)
+        with psycopg.connect(pg.url()) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
         pg.stop()
 

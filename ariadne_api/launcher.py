@@ -10,18 +10,20 @@ webserver does not answer, the import still runs, in a thread here, and the job 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, update
 
 from ariadne_core.config import Settings
-from ariadne_core.db.models import ImportJob
+from ariadne_core.db.models import ImportJob, ImportStatus, SyncJob
+from ariadne_core.errors import ServiceUnavailable
 from ariadne_core.harvest.service import run_sync, set_dagster_run
 from ariadne_core.importing.jobs import run_job
+from ariadne_core.runtime.fallback import API_THREAD, DAGSTER, ApiThreadRunner
 from ariadne_core.security import submissions
 from ariadne_core.security.secrets import Keyring
 
@@ -54,8 +56,13 @@ def dagster_client(settings: Settings) -> Any:
 
 
 class _Launcher:
-    def __init__(self, settings: Settings, engine: Engine, keyring: Keyring) -> None:
+    model: Any  # the job table: ImportJob or SyncJob
+
+    def __init__(
+        self, settings: Settings, engine: Engine, keyring: Keyring, fallback: ApiThreadRunner
+    ) -> None:
         self.settings, self.engine, self.keyring = settings, engine, keyring
+        self.fallback = fallback
 
     def dagster_url(self, run_id: str) -> str:
         return f"{self.settings.dagster_base_url}/runs/{run_id}"
@@ -68,22 +75,48 @@ class _Launcher:
         submit: Callable[[], str],
         run_here: Callable[[], None],
     ) -> str | None:
-        """Submit to Dagster; returns the run id, or None when the job runs in a thread."""
+        """Submit to Dagster; returns the run id, or None when the job runs in a thread of
+        the API (bounded: ServiceUnavailable when full, and the job is marked failed). The
+        job records which runner took it."""
         if use_dagster:
             try:
-                return submit()
+                run_id = submit()
+                self._record(job_id, runner=DAGSTER)
+                return run_id
             except Exception as exc:
                 log.warning(
                     "Dagster did not take %s job %s (%s); running it in the API instead",
                     what,
                     job_id,
-                    exc,
+                    type(exc).__name__,
                 )
-        threading.Thread(target=run_here, name=f"{what}-{job_id}", daemon=True).start()
+        try:
+            self.fallback.submit(what, job_id, run_here)
+        except ServiceUnavailable as refused:
+            self._record(job_id, runner=API_THREAD, **self._refused(refused.message))
+            raise
+        self._record(job_id, runner=API_THREAD)
         return None
+
+    def _refused(self, message: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _record(self, job_id: uuid.UUID, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(self.model).where(self.model.id == job_id).values(**values))
 
 
 class ImportLauncher(_Launcher):
+    model = ImportJob
+
+    def _refused(self, message: str) -> dict[str, Any]:
+        return {
+            "status": ImportStatus.FAILED,
+            "stage": "not started",
+            "error_message": message,
+            "finished_at": datetime.now(UTC),
+        }
+
     def launch(self, job_id: uuid.UUID) -> str | None:
         """Start the job; returns the Dagster run id, or None when it runs in a thread."""
         return self._start(
@@ -126,6 +159,11 @@ mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
 
 class SyncLauncher(_Launcher):
     """Launches `source_metadata` for one source's partition, like ImportLauncher."""
+
+    model = SyncJob
+
+    def _refused(self, message: str) -> dict[str, Any]:
+        return {"status": "failed", "error_message": message, "finished_at": datetime.now(UTC)}
 
     def launch(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> str | None:
         def submit() -> str:

@@ -45,6 +45,7 @@ from ariadne_core.db.engine import (
 from ariadne_core.db.plans import AsyncReader
 from ariadne_core.graph.routing import GraphRouter
 from ariadne_core.importing.rowcheck import warm_up
+from ariadne_core.runtime.fallback import ApiThreadRunner
 from ariadne_core.security.ratelimit import counters_for
 from ariadne_core.security.secrets import keyring_for
 from ariadne_core.security.tokens import signing_secret
@@ -137,8 +138,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.keyring = keyring_for(settings)
     app.state.logins = Logins(settings, counters_for(settings.redis_url))
     app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
-    app.state.import_launcher = ImportLauncher(settings, engine, app.state.keyring)
-    app.state.sync_launcher = SyncLauncher(settings, engine, app.state.keyring)
+    app.state.job_runner = ApiThreadRunner(settings.api_job_threads, settings.api_job_queue)
+    app.state.import_launcher = ImportLauncher(
+        settings, engine, app.state.keyring, app.state.job_runner
+    )
+    app.state.sync_launcher = SyncLauncher(
+        settings, engine, app.state.keyring, app.state.job_runner
+    )
     app.state.graph_router = GraphRouter(settings, engine)
 
     install_error_handlers(app)

@@ -42,6 +42,20 @@ class Settings(BaseSettings):
         le=200,
         description="Threads each API process runs requests on.",
     )
+    api_job_threads: int = Field(
+        2,
+        ge=1,
+        le=32,
+        description="Imports and syncs each API process runs itself when Dagster does not "
+        "answer (or with the `thread` runners).",
+    )
+    api_job_queue: int = Field(
+        8,
+        ge=0,
+        le=1000,
+        description="Such jobs that may wait for one of those threads; beyond it a new import "
+        "or sync is refused with 503.",
+    )
     db_pool_size: int = Field(
         40, ge=1, le=500, description="Database connections each API process keeps open."
     )
@@ -197,6 +211,15 @@ class Settings(BaseSettings):
         None,
         description="Folder whose files the Dagster launchpad may import by file_path. Unset: "
         "ARIADNE_HOME/imports/drop. Paths outside it are refused.",
+    )
+    harvest_max_objects: int = Field(
+        200_000,
+        ge=1,
+        description="Most tables, views, collections or indexes one sync may bring back; a "
+        "source returning more fails its sync with a message saying how to narrow it.",
+    )
+    harvest_max_fields: int = Field(
+        10_000, ge=1, description="Most fields one harvested object may have."
     )
     harvest_cron: str = Field(
         "0 2 * * *",

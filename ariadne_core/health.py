@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import Engine, text
 
 from ariadne_core.config import Settings
+from ariadne_core.runtime.fallback import FallbackState
 
 CheckStatus = Literal["ok", "failed", "not_configured"]
 
@@ -82,11 +83,28 @@ def _check_redis(settings: Settings) -> Check:
         )
 
 
-def check_readiness(settings: Settings, engine: Engine) -> Readiness:
+def _check_job_runner(fallback: FallbackState | None) -> Check:
+    """Failed while imports or syncs run in API threads because Dagster did not answer."""
+    if fallback is None:
+        return Check("not_configured")
+    if fallback.active:
+        return Check(
+            "failed",
+            f"{fallback.active} import or sync jobs run in API threads (at most "
+            f"{fallback.capacity}) because the Dagster webserver did not answer; check it "
+            "(ARIADNE_DAGSTER_URL).",
+        )
+    return Check("ok")
+
+
+def check_readiness(
+    settings: Settings, engine: Engine, fallback: FallbackState | None = None
+) -> Readiness:
     return Readiness(
         checks={
             "database": _check_database(engine),
             "neo4j": _check_neo4j(settings),
             "redis": _check_redis(settings),
+            "job_runner": _check_job_runner(fallback),
         }
     )

@@ -40,6 +40,7 @@ class Readiness(BaseModel):
                         "check ARIADNE_NEO4J_URI.",
                     },
                     "redis": {"status": "not_configured", "detail": None},
+                    "job_runner": {"status": "ok", "detail": None},
                 },
             }
         }
@@ -63,7 +64,9 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "the database is unreachable"}},
 )
 def readyz(request: Request) -> Response:
-    report = check_readiness(request.app.state.settings, request.app.state.engine)
+    report = check_readiness(
+        request.app.state.settings, request.app.state.engine, request.app.state.job_runner.state()
+    )
     body = Readiness(
         status=report.status,
         checks={

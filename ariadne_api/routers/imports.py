@@ -37,6 +37,7 @@ from ariadne_core.importing.formats import FORMATS, FileRejected, detect_format
 from ariadne_core.importing.service import check_import_type, run_import
 from ariadne_core.importing.spec import IMPORT_TYPES
 from ariadne_core.lineage.edges import Actor
+from ariadne_core.runtime.fallback import API_THREAD, DAGSTER
 
 router = APIRouter(tags=["import/export"])
 Format = Literal["csv", "xlsx", "json", "yaml"]
@@ -113,7 +114,7 @@ def validate_import(
     response_model=ImportJobResponse,
     status_code=202,
     summary="Import a file as a job (the Dagster job bulk_import); poll the job for progress",
-    responses=error_responses(401, 403, 413, 422),
+    responses=error_responses(401, 403, 413, 422, 503),
 )
 def execute_import(
     request: Request,
@@ -155,6 +156,7 @@ def execute_import(
         job_id=job.id,
         status=job.status.value,
         dagster_run_id=run_id,
+        runner=DAGSTER if run_id else API_THREAD,
         status_url=f"/api/v1/import/jobs/{job.id}",
     )
 
@@ -179,6 +181,7 @@ def _job_response(request: Request, job: ImportJob) -> ImportJobStatusResponse:
         ),
         dagster_run_id=job.dagster_run_id,
         dagster_run_url=launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None,
+        runner=job.runner,
         created_by=job.created_by,
         created_at=job.created_at,
         started_at=job.started_at,

@@ -23,6 +23,7 @@ from ariadne_core.catalog.connection_configs import validate_config
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import DataSource, SourceType, UserRole
 from ariadne_core.harvest import service as harvest
+from ariadne_core.runtime.fallback import API_THREAD, DAGSTER
 from ariadne_core.security.secrets import Keyring
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
@@ -163,6 +164,7 @@ def _job_response(request: Request, job: harvest.JobView, role: UserRole) -> Syn
         attempts=job.attempts,
         dagster_run_id=job.dagster_run_id,
         dagster_run_url=launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None,
+        runner=job.runner,
         created_by=job.created_by,
         created_at=job.created_at,
         started_at=job.started_at,
@@ -175,7 +177,7 @@ def _job_response(request: Request, job: harvest.JobView, role: UserRole) -> Syn
     status_code=202,
     summary="Sync a source's metadata (launches the Dagster asset source_metadata)",
     response_model=SyncJobResponse,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 def sync_source(
     source_id: uuid.UUID,
@@ -192,7 +194,8 @@ def sync_source(
             own, source_id, full_sync=full_sync, trigger="api", actor=user.email
         )
     run_id = request.app.state.sync_launcher.launch(job.id, source_id, full_sync)
-    return _job_response(request, replace(job, dagster_run_id=run_id), user.role)
+    runner = DAGSTER if run_id else API_THREAD
+    return _job_response(request, replace(job, dagster_run_id=run_id, runner=runner), user.role)
 
 
 @router.get(

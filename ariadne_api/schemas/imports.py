@@ -147,6 +147,7 @@ class ImportJobResponse(BaseModel):
                 "job_id": "5b0f8a8e-4a57-4a53-9d44-1b8a0f3c2e11",
                 "status": "pending",
                 "dagster_run_id": "c5a3f1de-7d4c-4b59-9a1f-2e0b9f6d1a22",
+                "runner": "dagster",
                 "status_url": "/api/v1/import/jobs/5b0f8a8e-4a57-4a53-9d44-1b8a0f3c2e11",
             }
         }
@@ -154,6 +155,11 @@ class ImportJobResponse(BaseModel):
     job_id: uuid.UUID
     status: str
     dagster_run_id: str | None
+    runner: str | None = Field(
+        None,
+        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
+        "not answer and the API ran it itself",
+    )
     status_url: str
 
 
@@ -176,6 +182,7 @@ class ImportJobStatusResponse(BaseModel):
                 "error_report_url": None,
                 "dagster_run_id": "c5a3f1de-7d4c-4b59-9a1f-2e0b9f6d1a22",
                 "dagster_run_url": "http://localhost:3000/runs/c5a3f1de-7d4c-4b59-9a1f-2e0b9f6d1a22",
+                "runner": "dagster",
                 "created_by": "editor@example.com",
                 "created_at": "2026-11-26T10:00:00Z",
                 "started_at": "2026-11-26T10:00:01Z",
@@ -200,6 +207,11 @@ class ImportJobStatusResponse(BaseModel):
     )
     dagster_run_id: str | None
     dagster_run_url: str | None
+    runner: str | None = Field(
+        None,
+        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
+        "not answer and the API ran it itself",
+    )
     created_by: str | None
     created_at: datetime
     started_at: datetime | None

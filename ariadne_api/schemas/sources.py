@@ -128,6 +128,7 @@ class SyncJobResponse(BaseModel):
                 "attempts": 1,
                 "dagster_run_id": "b7c1d2e3-0000-4a5b-8c9d-0e1f2a3b4c5d",
                 "dagster_run_url": "http://127.0.0.1:3000/runs/b7c1d2e3-0000-4a5b-8c9d-0e1f2a3b4c5d",
+                "runner": "dagster",
                 "created_by": "admin@ariadne.local",
                 "created_at": "2026-11-26T02:00:00Z",
                 "started_at": "2026-11-26T02:00:01Z",
@@ -150,6 +151,11 @@ class SyncJobResponse(BaseModel):
     attempts: int
     dagster_run_id: str | None = None
     dagster_run_url: str | None = None
+    runner: str | None = Field(
+        None,
+        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
+        "not answer and the API ran it itself",
+    )
     created_by: str | None = None
     created_at: datetime
     started_at: datetime | None = Field(None, description="when the first attempt began")

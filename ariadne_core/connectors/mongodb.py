@@ -30,6 +30,7 @@ from ariadne_core.connectors.base import (
 
 SYSTEM_DATABASES = frozenset({"admin", "local", "config"})
 MAX_DEPTH = 20
+READ_TIMEOUT_MS = 60_000  # the server stops a read after this (maxTimeMS), and so do we
 
 
 def bson_type(value: Any) -> str:
@@ -144,6 +145,7 @@ class MongoConnector(Connector):
                 "serverSelectionTimeoutMS": 5000,
                 "connectTimeoutMS": 5000,
                 "socketTimeoutMS": 60000,
+                "timeoutMS": READ_TIMEOUT_MS,  # every operation, retries included
                 "appname": "ariadne-harvester",
             }
             if cfg.get("username"):
@@ -231,7 +233,12 @@ class MongoConnector(Connector):
                 options = info.get("options", {})
                 collection = db[name]
                 sampler = SchemaSampler()
-                cursor = collection.find().sort("_id", -1).limit(sample_size)
+                cursor = (
+                    collection.find()
+                    .sort("_id", -1)
+                    .limit(sample_size)
+                    .max_time_ms(READ_TIMEOUT_MS)
+                )
                 for document in self._call(list, cursor):
                     sampler.add(document)
                 estimate = (

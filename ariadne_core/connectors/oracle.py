@@ -93,6 +93,10 @@ def oracle_type(data_type: str, length: Any, precision: Any, scale: Any) -> str:
     return data_type
 
 
+# Longest round trip to the server, in milliseconds; past it the call fails (a timeout).
+CALL_TIMEOUT_MS = 120_000
+
+
 class OracleConnector(Connector):
     source_type = "oracle"
 
@@ -130,6 +134,7 @@ class OracleConnector(Connector):
 
         try:
             with self._get_pool().acquire() as conn, conn.cursor() as cursor:
+                conn.call_timeout = CALL_TIMEOUT_MS  # a stalled server cannot hold the sync
                 cursor.arraysize = 5000
                 cursor.execute(sql, binds)
                 return list(cursor.fetchall())

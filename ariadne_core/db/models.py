@@ -370,6 +370,8 @@ class ImportJob(Base):
     report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     error_message: Mapped[str | None] = mapped_column(Text)
     dagster_run_id: Mapped[str | None] = mapped_column(String(64))
+    # Who ran it: "dagster", or "api-thread" when Dagster did not answer.
+    runner: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = _created_at()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -403,6 +405,8 @@ class SyncJob(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     dagster_run_id: Mapped[str | None] = mapped_column(String(64))
+    # Who ran it: "dagster", or "api-thread" when Dagster did not answer.
+    runner: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = _created_at()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

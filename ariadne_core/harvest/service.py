@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.sources import get_source, read_config
-from ariadne_core.connectors.base import ConnectorError, SourceTimeout
+from ariadne_core.config import Settings, get_settings
+from ariadne_core.connectors.base import ConnectorError, HarvestedObject, SourceTimeout
 from ariadne_core.connectors.registry import connector_for
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import DataSource, SourceType, SyncJob
@@ -55,6 +56,7 @@ class JobView:
     error_message: str | None
     attempts: int
     dagster_run_id: str | None
+    runner: str | None
     created_by: str | None
     created_at: datetime
     started_at: datetime | None
@@ -73,6 +75,7 @@ def _view(job: SyncJob) -> JobView:
         error_message=job.error_message,
         attempts=job.attempts,
         dagster_run_id=job.dagster_run_id,
+        runner=job.runner,
         created_by=job.created_by,
         created_at=job.created_at,
         started_at=job.started_at,
@@ -182,6 +185,32 @@ def _record_source(engine: Engine, source_id: uuid.UUID, **values: Any) -> None:
         conn.execute(update(DataSource).where(DataSource.id == source_id).values(**values))
 
 
+def bounded_harvest(
+    objects: Iterable[HarvestedObject], settings: Settings
+) -> list[HarvestedObject]:
+    """The harvest, refused (not truncated: a partial harvest would delete the rest) when a
+    source returns more than ARIADNE_HARVEST_MAX_OBJECTS objects or an object has more
+    than ARIADNE_HARVEST_MAX_FIELDS fields. It is read one object at a time, so the
+    refusal comes before the excess is held in memory."""
+    out: list[HarvestedObject] = []
+    for obj in objects:
+        if len(out) >= settings.harvest_max_objects:
+            raise SyncFailed(
+                f"the source returned more than {settings.harvest_max_objects} objects, the "
+                "limit of one sync; narrow it (schemas, owners or database in its connection "
+                "config) or raise ARIADNE_HARVEST_MAX_OBJECTS",
+                retryable=False,
+            )
+        if len(obj.fields) > settings.harvest_max_fields:
+            raise SyncFailed(
+                f"{obj.schema_name or ''}.{obj.name} has {len(obj.fields)} fields, more than "
+                f"the limit of {settings.harvest_max_fields} (ARIADNE_HARVEST_MAX_FIELDS)",
+                retryable=False,
+            )
+        out.append(obj)
+    return out
+
+
 def run_sync(
     engine: Engine,
     source_id: uuid.UUID,
@@ -233,7 +262,7 @@ def run_sync(
                     reported["at"] = time.perf_counter()
                     stage(f"{what}: {done}/{total}" if total else what)
 
-            objects = list(connector.harvest(on_progress))
+            objects = bounded_harvest(connector.harvest(on_progress), get_settings())
             timings["harvest_s"] = round(time.perf_counter() - t0, 3)
         stage(f"applying {len(objects)} objects")
         t1 = time.perf_counter()

@@ -264,3 +264,68 @@ def test_templates_and_export(api: Any, tmp_path: Path) -> None:
         "/api/v1/export/metadata", params={"tags": ["nope"]}, headers=headers("viewer")
     )
     assert unknown_tag.status_code == 422
+
+
+def test_when_dagster_does_not_answer_jobs_run_in_a_bounded_api_pool(
+    committed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dagster down: the job runs in the API and says so, /readyz says so, and beyond the
+    pool and its queue a new import is a 503 (its job marked failed, not left pending)."""
+    import threading
+
+    from ariadne_api import launcher
+    from ariadne_api.main import create_app
+    from ariadne_core.runtime.ports import free_port
+
+    engine, settings = committed
+    gate = threading.Event()
+    real_run_job = launcher.run_job
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(30)
+        return real_run_job(*args, **kwargs)
+
+    monkeypatch.setattr(launcher, "run_job", held)
+    down = settings.model_copy(
+        update={
+            "import_runner": "dagster",
+            "dagster_url": f"http://127.0.0.1:{free_port()}",  # nothing listens
+            "api_job_threads": 1,
+            "api_job_queue": 1,
+        }
+    )
+    editor = {
+        "Authorization": "Bearer "
+        + issue_token(down, subject="editor@example.com", role="editor").access_token
+    }
+    with TestClient(create_app(down, engine)) as client:
+
+        def submit() -> Any:
+            return client.post(
+                "/api/v1/import/execute",
+                headers=editor,
+                files=_upload("l.csv", GOOD),
+                data={"import_type": "table_lineage"},
+            )
+
+        first, second = submit(), submit()
+        assert first.status_code == second.status_code == 202
+        assert first.json()["runner"] == "api-thread" and first.json()["dagster_run_id"] is None
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "degraded"
+        assert ready["checks"]["job_runner"]["status"] == "failed"
+        assert "2 import or sync jobs" in ready["checks"]["job_runner"]["detail"]
+        third = submit()
+        assert third.status_code == 503, third.text
+        refused_id = third.json()["error"]["details"]["job_id"]
+        refused = client.get(f"/api/v1/import/jobs/{refused_id}", headers=editor).json()
+        assert refused["status"] == "failed" and refused["runner"] == "api-thread"
+        assert "not started" in refused["error_message"]
+        gate.set()
+        for created in (first, second):
+            job = _wait(client, editor, created.json()["job_id"])
+            assert job["runner"] == "api-thread" and job["status"] in ("succeeded", "failed")
+        deadline = time.monotonic() + 10
+        while client.get("/readyz").json()["checks"]["job_runner"]["status"] != "ok":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)

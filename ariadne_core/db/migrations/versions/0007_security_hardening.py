@@ -4,6 +4,8 @@
   for an older version is refused on the next request. User changes announce themselves
   on `ariadne_catalog`, so every API process drops what it kept about the user.
 - `change_history` is append-only, as `lineage_audit_events` already is.
+- `runner` on import and sync jobs: "dagster", or "api-thread" when Dagster did not
+  answer and the API ran the job itself.
 - At most one queued or running sync per source: a unique index, so two concurrent
   `POST /sources/{id}/sync` start one sync, whatever the timing.
 
@@ -40,6 +42,8 @@ def upgrade() -> None:
         "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users "
         "FOR EACH STATEMENT EXECUTE FUNCTION ariadne_catalog_changed()"
     )
+    for table in ("import_jobs", "sync_jobs"):
+        op.add_column(table, sa.Column("runner", sa.String(16), nullable=True))
     op.execute(HISTORY_APPEND_ONLY)
     op.execute(
         "CREATE TRIGGER change_history_append_only BEFORE UPDATE OR DELETE "
@@ -71,5 +75,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS change_history_no_truncate ON change_history")
     op.execute("DROP TRIGGER IF EXISTS change_history_append_only ON change_history")
     op.execute("DROP FUNCTION IF EXISTS change_history_append_only()")
+    for table in ("import_jobs", "sync_jobs"):
+        op.drop_column(table, "runner")
     op.execute("DROP TRIGGER IF EXISTS users_catalog_changed ON users")
     op.drop_column("users", "token_version")

@@ -16,4 +16,4 @@ RUN pip install --no-cache-dir -c requirements.lock . \
     && mkdir -p "$DAGSTER_HOME" && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 EXPOSE 8000 3000
-CMD ["uvicorn", "ariadne_api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "ariadne_api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +16,7 @@ from sqlalchemy import Engine
 from ariadne_api.deps import SingleFlight
 from ariadne_api.errors import install_error_handlers
 from ariadne_api.launcher import ImportLauncher, SyncLauncher
-from ariadne_api.middleware import BodySizeLimit, Metrics, SecurityHeaders
+from ariadne_api.middleware import BodySizeLimit, Metrics, RequestLog, SecurityHeaders
 from ariadne_api.routers import (
     auth,
     fields,
@@ -45,6 +44,7 @@ from ariadne_core.db.engine import (
 from ariadne_core.db.plans import AsyncReader
 from ariadne_core.graph.routing import GraphRouter
 from ariadne_core.importing.rowcheck import warm_up
+from ariadne_core.logs import configure_logging
 from ariadne_core.runtime.fallback import ApiThreadRunner
 from ariadne_core.security.ratelimit import counters_for
 from ariadne_core.security.secrets import keyring_for
@@ -81,7 +81,7 @@ def _warm_up_and_freeze() -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     engine = engine or (
         engine_for(settings.database_url, settings.db_pool_size)
         if settings.database_url
@@ -173,4 +173,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    app.add_middleware(RequestLog)
     return app

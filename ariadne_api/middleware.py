@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from typing import Any
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ariadne_api.errors import error_body
+from ariadne_core.logs import get_logger
 
 
 class BodySizeLimit:
@@ -160,3 +164,50 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+request_log = get_logger("ariadne.request")
+
+
+class RequestLog:
+    """A request id for every request (the caller's X-Request-ID when it is a plain token
+    of up to 64 characters, else a new one), bound to every log line written while the
+    request runs and sent back as X-Request-ID; then one `request` line with the user,
+    the route, the status and the duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            route = scope.get("route")
+            request_log.info(
+                "request",
+                method=scope["method"],
+                route=getattr(route, "path", None) or "unmatched",
+                status=status["code"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                user=scope["state"].get("user"),
+            )
+            structlog.contextvars.clear_contextvars()

@@ -244,6 +244,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of the API and CLI."
     )
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        description="json: one JSON object per line (production); console: readable lines; "
+        "auto: console on a terminal, json otherwise.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -129,6 +129,7 @@ class Platform:
                 host,
                 "--port",
                 str(self.settings.api_port),
+                "--no-access-log",  # the API writes its own request lines, with request ids
             ],
             env,
         )

@@ -42,7 +42,7 @@ def test_too_many_objects_are_refused_before_they_are_all_read() -> None:
 
 def test_an_object_with_too_many_fields_is_refused() -> None:
     settings = Settings(_env_file=None, harvest_max_fields=5)  # type: ignore[call-arg]
-    with pytest.raises(SyncFailed, match="s.t0 has 6 fields"):
+    with pytest.raises(SyncFailed, match=r"s\.t0 has 6 fields"):
         bounded_harvest(_objects(1, fields=6), settings)
 
 

@@ -145,6 +145,7 @@ def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> Non
                     "port": pg_url.port,
                     "database": pg_url.path.lstrip("/"),
                     "username": pg_url.username,
+                    "password": pg_url.password,  # the embedded server asks for it
                     "schemas": ["public"],
                 },
             },
@@ -177,6 +178,16 @@ def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> Non
     alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert alive == [], [p.cmdline() for p in alive]
     assert embedded_for(home, ports["pg"]).running_port() is None
+
+    # No secret reached a log file of the whole run: not the admin's password, not the
+    # access token, not the database password.
+    secrets = [password, token.json()["access_token"], pg_url.password or "unset"]
+    logged = {f.name: f.read_text(errors="replace") for f in (home / "logs").glob("*.log")}
+    assert logged, "the run wrote no logs"
+    assert any('"request_id"' in text or "request_id=" in text for text in logged.values())
+    for name, text in logged.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret is in {name}"
 
     # A second run reuses the data: the same admin login still works.
     proc, lines2 = _start(home, ports)

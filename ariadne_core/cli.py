@@ -61,6 +61,37 @@ def _grant(url: str, role: str) -> None:
     print(f"role {role} may read and write rows (and nothing more)")
 
 
+def _cmd_users_update(args: argparse.Namespace) -> int:
+    """The same rule as PATCH /api/v1/users/{id}: a new role, deactivation or password
+    ends the user's sessions; the last active admin stays."""
+    from ariadne_core.db.engine import engine_for, session_scope
+    from ariadne_core.db.models import UserRole
+    from ariadne_core.users.service import UserChange, find_user, update_user
+
+    password = None
+    if args.new_password:
+        password = os.environ.get("ARIADNE_NEW_USER_PASSWORD")
+        if not password:
+            raise AriadneError("Give the new password in ARIADNE_NEW_USER_PASSWORD.")
+    change = UserChange(
+        role=UserRole(args.role) if args.role else None,
+        is_active=False if args.deactivate else (True if args.activate else None),
+        password=password,
+    )
+
+    def act(url: str) -> int:
+        with session_scope(engine_for(url)) as session:
+            user = find_user(session, args.email)
+            if user is None:
+                raise AriadneError(f"No user with e-mail '{args.email}'.")
+            user = update_user(session, user.id, change)
+            state = "active" if user.is_active else "deactivated"
+            print(f"{user.email}: {user.role.value}, {state}")
+        return 0
+
+    return _with_database(act)
+
+
 def _cmd_users_create(args: argparse.Namespace) -> int:
     from ariadne_core.db.engine import engine_for, session_scope
     from ariadne_core.db.models import UserRole
@@ -162,6 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--password", help="or set ARIADNE_NEW_USER_PASSWORD, or type it")
     create.set_defaults(func=_cmd_users_create)
+
+    update = users_sub.add_parser(
+        "update", help="change a user's role or password, or (de)activate them"
+    )
+    update.add_argument("--email", required=True)
+    update.add_argument("--role", choices=["viewer", "editor", "steward", "admin"])
+    active = update.add_mutually_exclusive_group()
+    active.add_argument("--deactivate", action="store_true")
+    active.add_argument("--activate", action="store_true")
+    update.add_argument(
+        "--new-password", action="store_true", help="set a new one, from ARIADNE_NEW_USER_PASSWORD"
+    )
+    update.set_defaults(func=_cmd_users_update)
 
     imp = sub.add_parser(
         "import",

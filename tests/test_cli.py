@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -84,3 +85,34 @@ def test_bad_settings_print_one_line_and_no_traceback(tmp_path: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, lines
         assert expected in lines[0]
+
+
+def test_users_update_demotes_and_deactivates_and_ends_sessions(
+    make_database: Any, tmp_path: Path
+) -> None:
+    url = make_database("ariadne_cli")
+    env = {"ARIADNE_DATABASE_URL": url, "ARIADNE_HOME": str(tmp_path)}
+    assert _ariadne("db", "upgrade", env=env).returncode == 0
+    for email, role in (("boss@example.com", "admin"), ("ada@example.com", "steward")):
+        made = _ariadne(
+            "users",
+            "create",
+            "--email",
+            email,
+            "--role",
+            role,
+            "--password",
+            "long-enough-pw",
+            env=env,
+        )
+        assert made.returncode == 0, made.stderr
+    changed = _ariadne(
+        "users", "update", "--email", "ada@example.com", "--role", "viewer", "--deactivate", env=env
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "ada@example.com: viewer, deactivated" in changed.stdout
+    with Session(engine_for(url)) as session:
+        user = find_user(session, "ada@example.com")
+        assert user is not None and not user.is_active and user.token_version == 2
+    last = _ariadne("users", "update", "--email", "boss@example.com", "--role", "editor", env=env)
+    assert last.returncode == 2 and "last active admin" in last.stderr

@@ -76,6 +76,7 @@ def main() -> None:
             "port": parts.port,
             "database": parts.path.lstrip("/"),
             "username": parts.username or "postgres",
+            "password": parts.password,  # the test PostgreSQL asks for it
             "schemas": [f"s{s}" for s in range(SCHEMAS)],
         }
         with session_scope(engine) as session:

@@ -57,6 +57,7 @@ def pg_config(url: str) -> dict[str, Any]:
         "port": parts.port,
         "database": parts.path.lstrip("/"),
         "username": parts.username or "postgres",
+        **({"password": parts.password} if parts.password else {}),
     }
 
 

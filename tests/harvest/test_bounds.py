@@ -97,3 +97,41 @@ def test_a_silent_server_is_given_up_on(
     assert resp.json()["success"] is False
     assert "p-123456" not in resp.text
     assert elapsed < 60  # the connect timeout (10 s), not for ever
+
+
+def test_two_concurrent_syncs_of_one_source_start_one(catalog_engine: Any, keyring: Any) -> None:
+    """The unique index decides, not a look-up before the insert: both requests pass the
+    look-up together, one insert wins and the other is a Conflict naming its job."""
+    from ariadne_core.db.engine import session_scope
+    from ariadne_core.db.models import SourceType
+    from ariadne_core.errors import Conflict
+    from ariadne_core.harvest.service import create_sync_job
+    from tests.harvest.conftest import make_source
+
+    source_id = make_source(
+        catalog_engine,
+        keyring,
+        "twice",
+        SourceType.POSTGRESQL,
+        {"host": "127.0.0.1", "port": 1, "database": "d", "username": "u"},
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def start() -> None:
+        try:
+            with session_scope(catalog_engine) as session:
+                barrier.wait(5)
+                outcomes.append(create_sync_job(session, source_id))
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    conflicts = [o for o in outcomes if isinstance(o, Conflict)]
+    jobs = [o for o in outcomes if not isinstance(o, Conflict)]
+    assert len(jobs) == 1 and len(conflicts) == 1, outcomes
+    assert conflicts[0].details["job_id"] == str(jobs[0].id)

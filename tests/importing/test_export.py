@@ -154,3 +154,19 @@ def test_excel_export_drops_characters_excel_cannot_hold(
     sheet = load_workbook(io.BytesIO(content))["tables"]
     descriptions = {row[2]: row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert descriptions["customer_ltv"] == "bell and \U00095e1e"
+
+
+@pytest.mark.parametrize("lead", ["\t", "\r", "@", "+"])
+def test_cells_starting_with_tab_or_cr_are_neutralized_and_read_back(
+    db_session: Session, catalog: dict[str, Any], lead: str
+) -> None:
+    """Spreadsheets run a cell that starts with tab or CR as a formula too (OWASP)."""
+    from ariadne_core.exporting.stream import neutralize
+
+    value = lead + "cmd|' /C calc'!A0"
+    assert neutralize(value) == "'" + value
+    update_table(db_session, catalog["sales.public.orders"].id, {"description": value}, "test")
+    content = _export(db_session, "csv", ["tables"])
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    orders = next(r for r in rows if r["name"] == "orders")
+    assert orders["description"].startswith("'" + lead)

@@ -55,6 +55,8 @@ def test_no_password_or_token_is_ever_logged(
     token = login.json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
     source_secret = "S0urce-Passw0rd-42"
+    config = {"host": "127.0.0.1", "port": 1, "database": "x", "username": "u"}
+    config["password"] = source_secret
     client.post(
         "/api/v1/auth/login", json={"email": users["admin"], "password": "wrong-" + PASSWORD}
     )
@@ -64,13 +66,7 @@ def test_no_password_or_token_is_ever_logged(
         json={
             "name": "pg",
             "type": "postgresql",
-            "connection_config": {
-                "host": "127.0.0.1",
-                "port": 1,
-                "database": "x",
-                "username": "u",
-                "password": source_secret,
-            },
+            "connection_config": config,
         },
     )
     client.post(
@@ -79,13 +75,7 @@ def test_no_password_or_token_is_ever_logged(
         json={
             "name": "pg2",
             "type": "postgresql",
-            "connection_config": {
-                "host": "127.0.0.1",
-                "port": 1,
-                "database": "x",
-                "username": "u",
-                "password": source_secret,
-            },
+            "connection_config": config,
         },
     )
     client.get("/api/v1/auth/me", headers=bearer)

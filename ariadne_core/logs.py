@@ -10,11 +10,13 @@ tokens, JWTs and passwords inside URLs are masked in every message, whoever wrot
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
+import threading
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -32,47 +34,96 @@ _PATTERNS = (
 )
 
 
+# One search says whether any pattern can match: most values (routes, ids, times) have
+# none of these, and a log line is written for every request.
+_TRIGGER = re.compile(r"(?i)bearer|eyJ|@|password|pwd|secret|token")
+# Keys seen so far -> whether their value is a secret (keys repeat: cache the answer).
+_SECRET_KEY: dict[str, bool] = {}
+
+
 def scrub(text: str) -> str:
     """``text`` with bearer tokens, JWTs and URL or key=value passwords masked."""
+    if _TRIGGER.search(text) is None:
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
+def _is_secret_key(key: str) -> bool:
+    known = _SECRET_KEY.get(key)
+    if known is None:
+        known = key != "event" and SECRET_KEYS.search(key) is not None
+        if len(_SECRET_KEY) < 10_000:
+            _SECRET_KEY[key] = known
+    return known
+
+
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key, value in list(event.items()):
-        if key != "event" and SECRET_KEYS.search(key):
+    for key, value in event.items():
+        if _is_secret_key(key):
             event[key] = REDACTED
-        elif isinstance(value, str):
+        elif type(value) is str:
             event[key] = scrub(value)
     return event
 
 
+class _Sink:
+    """Where every line goes (stderr unless told otherwise): one write per line, under one
+    lock, for structlog's own loggers and the standard library's alike."""
+
+    def __init__(self) -> None:
+        self.target: Any = sys.stderr
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+_SINK = _Sink()
+
+
 def configure_logging(settings: Settings, *, stream: Any = None) -> None:
-    """Route structlog and the standard library through one set of processors."""
+    """Our loggers (structlog) render their lines themselves and write them to the sink:
+    below the level a call is a no-op, above it there is no LogRecord and no second pass.
+    The standard library's loggers (uvicorn, SQLAlchemy, libraries) go through the same
+    processors by a handler on the root logger."""
+    _SINK.target = stream or sys.stderr
     json_lines = settings.log_format == "json" or (
-        settings.log_format == "auto" and not (stream or sys.stderr).isatty()
+        settings.log_format == "auto" and not _SINK.target.isatty()
     )
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact,
-    ]
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            stamp,
+            structlog.processors.format_exc_info,
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[settings.log_level]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _SINK)),
+        cache_logger_on_first_use=False,  # reconfiguring (tests, a second app) takes effect
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            stamp,
+        ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
@@ -80,7 +131,7 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(_SINK)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -91,5 +142,16 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     root.setLevel(settings.log_level)
 
 
+class _NamedLogger:
+    """A structlog logger that names itself in each line (`logger`), resolved at each call
+    so that a later `configure_logging` takes effect."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, level: str) -> Any:
+        return functools.partial(getattr(structlog.get_logger(), level), logger=self._name)
+
+
 def get_logger(name: str) -> Any:
-    return structlog.stdlib.get_logger(name)
+    return _NamedLogger(name)

@@ -157,3 +157,16 @@ def wrk_latency(
         "n": int(requests),
         "rps": round(int(requests) / seconds, 1),
     }
+
+
+def viewer_token(url: str, settings: Any) -> str:
+    """A token for a viewer that exists: the API checks every token against its user."""
+    from ariadne_core.security.tokens import issue_token
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash, role) "
+            "VALUES (gen_random_uuid(), 'bench@example.com', 'unused', 'viewer') "
+            "ON CONFLICT (email) DO NOTHING"
+        )
+    return str(issue_token(settings, subject="bench@example.com", role="viewer").access_token)

@@ -27,13 +27,13 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ariadne_core.config import Settings
-from ariadne_core.security.tokens import issue_token
 from benchmarks._common import (
     RESULTS,
     ApiServer,
     drop_database,
     fresh_database,
     vacuum_analyze,
+    viewer_token,
     wrk_latency,
 )
 
@@ -167,7 +167,7 @@ def main() -> None:
             jwt_secret="bench-" + "s" * 40,  # type: ignore[call-arg]
             home=home,
         )
-        token = issue_token(settings, subject="bench@example.com", role="viewer").access_token
+        token = viewer_token(url, settings)
         env = {
             "ARIADNE_DATABASE_URL": url,
             "ARIADNE_JWT_SECRET": settings.jwt_secret or "",

@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ariadne_core.config import Settings
 from ariadne_core.runtime.services import load_state, start_services
-from ariadne_core.security.tokens import issue_token
 from benchmarks._common import (
     RESULTS,
     ROOT,
@@ -41,6 +40,7 @@ from benchmarks._common import (
     drop_database,
     fresh_database,
     vacuum_analyze,
+    viewer_token,
     wrk_latency,
 )
 
@@ -234,7 +234,7 @@ def main() -> None:
             jwt_secret="bench-" + "s" * 40,
             home=Path(f"/tmp/ariadne-bench-{uuid.uuid4().hex[:6]}"),
         )
-        token = issue_token(settings, subject="bench@example.com", role="viewer").access_token
+        token = viewer_token(url, settings)
         base_env = {
             "ARIADNE_DATABASE_URL": url,
             "ARIADNE_JWT_SECRET": settings.jwt_secret or "",

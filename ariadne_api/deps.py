@@ -131,7 +131,7 @@ async def get_current_user(
             "as 'Authorization: Bearer <token>'."
         )
     claims = decode_token(settings, credentials.credentials)
-    account = await current_account(claims, reader, request.app.state.catalog_cache)
+    account = await current_account(claims, reader, request.app.state.account_cache)
     request.state.user = account.email  # for the request log
     return CurrentUserInfo(email=account.email, role=account.role)
 

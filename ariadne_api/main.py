@@ -132,6 +132,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.catalog_cache = GenerationCache(
         app.state.catalog_generation, max_bytes=settings.catalog_cache_mb << 20
     )
+    # Who holds which role, until the users table changes: kept even with the catalog
+    # cache off, so checking a token never costs a query on the read path.
+    app.state.account_cache = GenerationCache(app.state.catalog_generation, max_bytes=4 << 20)
     app.state.single_flight = SingleFlight()
     app.state.metrics_registry = CollectorRegistry()
     signing_secret(settings)  # refuse to start with a weak or published secret

@@ -7,12 +7,11 @@ import time
 import uuid
 from typing import Any
 
-import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ariadne_api.errors import error_body
-from ariadne_core.logs import get_logger
+from ariadne_core.logs import REQUEST_ID, get_logger, info_enabled
 
 
 class BodySizeLimit:
@@ -186,8 +185,7 @@ class RequestLog:
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = {"code": 500}
 
@@ -201,13 +199,14 @@ class RequestLog:
         try:
             await self.app(scope, receive, with_id)
         finally:
-            route = scope.get("route")
-            request_log.info(
-                "request",
-                method=scope["method"],
-                route=getattr(route, "path", None) or "unmatched",
-                status=status["code"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                user=scope["state"].get("user"),
-            )
-            structlog.contextvars.clear_contextvars()
+            if info_enabled():
+                route = scope.get("route")
+                request_log.info(
+                    "request",
+                    method=scope["method"],
+                    route=getattr(route, "path", None) or "unmatched",
+                    status=status["code"],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    user=scope["state"].get("user"),
+                )
+            REQUEST_ID.reset(bound)

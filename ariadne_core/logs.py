@@ -10,7 +10,7 @@ tokens, JWTs and passwords inside URLs are masked in every message, whoever wrot
 
 from __future__ import annotations
 
-import functools
+import contextvars
 import logging
 import re
 import sys
@@ -87,12 +87,34 @@ class _Sink:
 _SINK = _Sink()
 
 
+# The request id of the request being served, added to every line written meanwhile.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ariadne_request_id", default=None
+)
+_STATE = {"version": 0, "info": True}
+
+
+def _add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
+def info_enabled() -> bool:
+    """Are info lines written? (the per-request line is skipped, not built, otherwise)"""
+    return bool(_STATE["info"])
+
+
 def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     """Our loggers (structlog) render their lines themselves and write them to the sink:
     below the level a call is a no-op, above it there is no LogRecord and no second pass.
     The standard library's loggers (uvicorn, SQLAlchemy, libraries) go through the same
     processors by a handler on the root logger."""
     _SINK.target = stream or sys.stderr
+    level = logging.getLevelNamesMapping()[settings.log_level]
+    _STATE["version"] += 1
+    _STATE["info"] = level <= logging.INFO
     json_lines = settings.log_format == "json" or (
         settings.log_format == "auto" and not _SINK.target.isatty()
     )
@@ -104,22 +126,20 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
+            _add_request_id,
             structlog.processors.add_log_level,
             stamp,
             structlog.processors.format_exc_info,
             _redact,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[settings.log_level]
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _SINK)),
         cache_logger_on_first_use=False,  # reconfiguring (tests, a second app) takes effect
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
-            structlog.contextvars.merge_contextvars,
+            _add_request_id,
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             stamp,
@@ -143,14 +163,19 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
 
 
 class _NamedLogger:
-    """A structlog logger that names itself in each line (`logger`), resolved at each call
-    so that a later `configure_logging` takes effect."""
+    """A structlog logger that names itself in each line (`logger`); rebuilt after each
+    `configure_logging`, so a reconfiguration (a test, a second app) takes effect."""
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._built: tuple[int, Any] = (-1, None)
 
     def __getattr__(self, level: str) -> Any:
-        return functools.partial(getattr(structlog.get_logger(), level), logger=self._name)
+        version, bound = self._built
+        if version != _STATE["version"]:
+            bound = structlog.get_logger().bind(logger=self._name)
+            self._built = (_STATE["version"], bound)
+        return getattr(bound, level)
 
 
 def get_logger(name: str) -> Any:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, update
 from ariadne_core.config import Settings
 from ariadne_core.db.models import ImportJob, ImportStatus, SyncJob
 from ariadne_core.errors import ServiceUnavailable
-from ariadne_core.harvest.service import run_sync, set_dagster_run
+from ariadne_core.harvest.service import run_sync
 from ariadne_core.importing.jobs import run_job
 from ariadne_core.runtime.fallback import API_THREAD, DAGSTER, ApiThreadRunner
 from ariadne_core.security import submissions
@@ -77,11 +77,11 @@ class _Launcher:
     ) -> str | None:
         """Submit to Dagster; returns the run id, or None when the job runs in a thread of
         the API (bounded: ServiceUnavailable when full, and the job is marked failed). The
-        job records which runner took it."""
+        job records which runner took it (and the Dagster run id)."""
         if use_dagster:
             try:
                 run_id = submit()
-                self._record(job_id, runner=DAGSTER)
+                self._record(job_id, runner=DAGSTER, dagster_run_id=run_id)
                 return run_id
             except Exception as exc:
                 log.warning(
@@ -135,11 +135,7 @@ class ImportLauncher(_Launcher):
             run_config=dagster_run_config(self.settings, job_id),
             tags={"ariadne/import_job": str(job_id)},
         )
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(ImportJob).where(ImportJob.id == job_id).values(dagster_run_id=run_id)
-            )
-        return run_id
+        return str(run_id)
 
     def _run_here(self, job_id: uuid.UUID) -> None:
         try:
@@ -166,16 +162,11 @@ class SyncLauncher(_Launcher):
         return {"status": "failed", "error_message": message, "finished_at": datetime.now(UTC)}
 
     def launch(self, job_id: uuid.UUID, source_id: uuid.UUID, full_sync: bool) -> str | None:
-        def submit() -> str:
-            run_id = self._submit(job_id, source_id, full_sync)
-            set_dagster_run(self.engine, job_id, run_id)
-            return run_id
-
         return self._start(
             "sync",
             job_id,
             self.settings.sync_runner == "dagster",
-            submit,
+            lambda: self._submit(job_id, source_id, full_sync),
             lambda: self._run_here(job_id, source_id, full_sync),
         )
 

@@ -134,6 +134,20 @@ DOCS_CSP = (
     b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+_COMMON_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+API_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", API_CSP))
+DOCS_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", DOCS_CSP))
+
+
+def _add_headers(message: Message, extra: tuple[tuple[bytes, bytes], ...]) -> Message:
+    """The response start ``message`` with ``extra`` headers; other messages as they are."""
+    if message["type"] != "http.response.start":
+        return message
+    return {**message, "headers": [*message.get("headers", []), *extra]}
 
 
 class SecurityHeaders:
@@ -147,20 +161,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
+        extra = DOCS_HEADERS if scope.get("path", "").startswith(DOCS_PATHS) else API_HEADERS
 
         async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", csp),
-                ]
-                message = {**message, "headers": headers}
-            await send(message)
+            await send(_add_headers(message, extra))
 
         await self.app(scope, receive, with_headers)
 
@@ -192,9 +196,7 @@ class RequestLog:
         async def with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-                message = {**message, "headers": headers}
-            await send(message)
+            await send(_add_headers(message, ((b"x-request-id", request_id.encode()),)))
 
         try:
             await self.app(scope, receive, with_id)

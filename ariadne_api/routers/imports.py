@@ -37,7 +37,7 @@ from ariadne_core.importing.formats import FORMATS, FileRejected, detect_format
 from ariadne_core.importing.service import check_import_type, run_import
 from ariadne_core.importing.spec import IMPORT_TYPES
 from ariadne_core.lineage.edges import Actor
-from ariadne_core.runtime.fallback import API_THREAD, DAGSTER
+from ariadne_core.runtime.fallback import runner_of
 
 router = APIRouter(tags=["import/export"])
 Format = Literal["csv", "xlsx", "json", "yaml"]
@@ -156,7 +156,7 @@ def execute_import(
         job_id=job.id,
         status=job.status.value,
         dagster_run_id=run_id,
-        runner=DAGSTER if run_id else API_THREAD,
+        runner=runner_of(run_id),
         status_url=f"/api/v1/import/jobs/{job.id}",
     )
 

@@ -23,7 +23,7 @@ from ariadne_core.catalog.connection_configs import validate_config
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import DataSource, SourceType, UserRole
 from ariadne_core.harvest import service as harvest
-from ariadne_core.runtime.fallback import API_THREAD, DAGSTER
+from ariadne_core.runtime.fallback import runner_of
 from ariadne_core.security.secrets import Keyring
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
@@ -194,8 +194,8 @@ def sync_source(
             own, source_id, full_sync=full_sync, trigger="api", actor=user.email
         )
     run_id = request.app.state.sync_launcher.launch(job.id, source_id, full_sync)
-    runner = DAGSTER if run_id else API_THREAD
-    return _job_response(request, replace(job, dagster_run_id=run_id, runner=runner), user.role)
+    started = replace(job, dagster_run_id=run_id, runner=runner_of(run_id))
+    return _job_response(request, started, user.role)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+
+# `runner` of import and sync jobs.
+JobRunner = Annotated[
+    str | None,
+    Field(
+        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
+        "not answer and the API ran it itself"
+    ),
+]
 
 
 class ErrorDetail(BaseModel):

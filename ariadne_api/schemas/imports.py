@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ariadne_api.schemas.common import JobRunner
+
 PROBLEM_EXAMPLE = {
     "code": "TABLE_NOT_FOUND",
     "severity": "error",
@@ -155,11 +157,7 @@ class ImportJobResponse(BaseModel):
     job_id: uuid.UUID
     status: str
     dagster_run_id: str | None
-    runner: str | None = Field(
-        None,
-        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
-        "not answer and the API ran it itself",
-    )
+    runner: JobRunner = None
     status_url: str
 
 
@@ -207,11 +205,7 @@ class ImportJobStatusResponse(BaseModel):
     )
     dagster_run_id: str | None
     dagster_run_url: str | None
-    runner: str | None = Field(
-        None,
-        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
-        "not answer and the API ran it itself",
-    )
+    runner: JobRunner = None
     created_by: str | None
     created_at: datetime
     started_at: datetime | None

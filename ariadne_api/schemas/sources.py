@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ariadne_api.schemas.common import JobRunner
 from ariadne_core.db.models import SourceType
 
 _EXAMPLE_CONFIG = {
@@ -151,11 +152,7 @@ class SyncJobResponse(BaseModel):
     attempts: int
     dagster_run_id: str | None = None
     dagster_run_url: str | None = None
-    runner: str | None = Field(
-        None,
-        description="who runs the job: dagster, or api-thread when the Dagster webserver did "
-        "not answer and the API ran it itself",
-    )
+    runner: JobRunner = None
     created_by: str | None = None
     created_at: datetime
     started_at: datetime | None = Field(None, description="when the first attempt began")

@@ -167,11 +167,6 @@ def list_sync_jobs(session: Session, source_id: uuid.UUID, limit: int = 20) -> l
     return [_view(job) for job in jobs]
 
 
-def set_dagster_run(engine: Engine, job_id: uuid.UUID, run_id: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(SyncJob).where(SyncJob.id == job_id).values(dagster_run_id=run_id))
-
-
 def _update_job(engine: Engine, job_id: uuid.UUID | None, **values: Any) -> None:
     if job_id is None:
         return

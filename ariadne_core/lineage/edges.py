@@ -65,11 +65,7 @@ class Declared:
 
 def _check_declarable(source: LineageSource, actor: Actor) -> None:
     if source is LineageSource.APPROVED and not has_role(actor.role, UserRole.STEWARD):
-        raise PermissionDenied(
-            "Only a data steward can declare an edge as approved. Declare it as manual and "
-            "ask a steward to approve it.",
-            details={"required_role": "steward", "your_role": actor.role.value},
-        )
+        raise refuse("APPROVED_NEEDS_STEWARD", actor)
 
 
 def initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
@@ -158,8 +154,12 @@ def change_refusal(existing: dict[str, Any], actor: Actor) -> str | None:
     return None
 
 
-def refuse(code: str, edge_id: Any = None) -> PermissionDenied:
-    details = {"reason": code, "required_role": UserRole.STEWARD.value}
+def refuse(code: str, actor: Actor, edge_id: Any = None) -> PermissionDenied:
+    details = {
+        "reason": code,
+        "required_role": UserRole.STEWARD.value,
+        "your_role": actor.role.value,
+    }
     if edge_id is not None:
         details["lineage_id"] = str(edge_id)
     return PermissionDenied(REFUSALS[code], details=details)
@@ -228,7 +228,7 @@ def _declare_over(session: Session, existing: Edge, data: EdgeInput, actor: Acto
     """The pair already has an edge: upgrade it, re-activate it, or refuse a duplicate."""
     outcome = declaration_outcome(edge_state(existing), data, actor)
     if outcome.refusal is not None:
-        raise refuse(outcome.refusal, existing.id)
+        raise refuse(outcome.refusal, actor, existing.id)
     retired = existing.status in RETIRED
     if outcome.kind == "kept" or not (retired or outcome.kind == "upgrade"):
         raise Conflict(
@@ -386,7 +386,7 @@ def update_edge(
     if after == before:
         return edge
     if refusal is not None:
-        raise refuse(refusal, edge.id)
+        raise refuse(refusal, actor, edge.id)
     edge.version += 1
     session.flush()
     append_event(
@@ -407,7 +407,7 @@ def deprecate_edge(
     edge = get_edge(session, edge_id, for_update=True)
     if edge.status is not LineageStatus.DEPRECATED:
         if (refusal := change_refusal(edge_state(edge), actor)) is not None:
-            raise refuse(refusal, edge.id)
+            raise refuse(refusal, actor, edge.id)
         set_status(
             session,
             edge,

@@ -9,7 +9,6 @@ up threads. Jobs that ran this way say `runner: "api-thread"`, and /readyz repor
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,11 +20,15 @@ API_THREAD = "api-thread"
 DAGSTER = "dagster"
 
 
+def runner_of(dagster_run_id: str | None) -> str:
+    """Who took a job a launcher just started: Dagster gave it a run id, or the API."""
+    return DAGSTER if dagster_run_id else API_THREAD
+
+
 @dataclass(frozen=True)
 class FallbackState:
     active: int  # running or waiting
     capacity: int
-    last_fallback_at: float | None
 
 
 class ApiThreadRunner:
@@ -34,7 +37,6 @@ class ApiThreadRunner:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ariadne-job")
         self._lock = threading.Lock()
         self._active = 0
-        self._last: float | None = None
 
     def submit(self, what: str, job_id: uuid.UUID, work: Callable[[], None]) -> None:
         """Run ``work`` on the pool, or ServiceUnavailable when it is full."""
@@ -47,7 +49,6 @@ class ApiThreadRunner:
                     details={"job_id": str(job_id), "runner": API_THREAD},
                 )
             self._active += 1
-            self._last = time.time()
 
         def run() -> None:
             try:
@@ -60,4 +61,4 @@ class ApiThreadRunner:
 
     def state(self) -> FallbackState:
         with self._lock:
-            return FallbackState(self._active, self.workers + self.queue, self._last)
+            return FallbackState(self._active, self.workers + self.queue)

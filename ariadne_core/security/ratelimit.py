@@ -4,11 +4,8 @@ API process), in this process otherwise."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import Any, Protocol
-
-log = logging.getLogger(__name__)
 
 
 class Counters(Protocol):

@@ -1,5 +1,6 @@
 """Secret files under ARIADNE_HOME (`jwt-secret`, `encryption-keys`, `admin-credentials`,
-`postgres-password`): created with mode 0600 from the first byte, and exclusively.
+`postgres/superuser-password`): created with mode 0600 from the first byte, and
+exclusively.
 
 The content is written to a private temporary file, then linked to its name with
 `os.link`, which fails when the name exists. Two processes starting at once therefore
@@ -17,8 +18,6 @@ from pathlib import Path
 
 from ariadne_core.errors import ConfigurationError
 
-MODE = 0o600
-
 
 def read_or_create(path: Path, make: Callable[[], str]) -> str:
     """The file's text; when it does not exist, create it with ``make()`` exclusively."""
@@ -30,13 +29,8 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
     except OSError as exc:
         raise _unusable(path, exc) from None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+        tmp = _private_copy(path, make())
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(make())
-                handle.flush()
-                os.fsync(handle.fileno())
             with contextlib.suppress(FileExistsError):  # another process won: use its file
                 os.link(tmp, path)
         finally:
@@ -49,15 +43,27 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
 def replace(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, mode 0600 from the start."""
     path = Path(path)
+    tmp = _private_copy(path, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _private_copy(path: Path, text: str) -> str:
+    """``text`` in a new file beside ``path``, mode 0600 (mkstemp) and on disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+            handle.flush()
+            os.fsync(handle.fileno())
     except BaseException:
         os.unlink(tmp)
         raise
+    return tmp
 
 
 def _unusable(path: Path, exc: OSError) -> ConfigurationError:

@@ -55,8 +55,9 @@ class TokenClaims:
     version: int
 
 
-# Secrets read from ARIADNE_HOME, by path: read once per process, not on every request.
-_SECRET_FILES: dict[Path, str] = {}
+# Secrets that passed `check_secret`, by where they come from (the configured value, or
+# the file's path): read and checked once per process, not on every request.
+_CHECKED: dict[str | Path, str] = {}
 # Tokens whose signature was checked, with their claims and expiry: the HMAC check and
 # the parsing cost more than the rest of a cached read, and a token is sent many times.
 _VERIFIED: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
@@ -79,13 +80,16 @@ def check_secret(secret: str, where: str) -> str:
 
 def signing_secret(settings: Settings) -> str:
     """The configured secret, or one generated once and kept under ARIADNE_HOME."""
-    if settings.jwt_secret:
-        return check_secret(settings.jwt_secret, "ARIADNE_JWT_SECRET")
-    path = Path(settings.home) / "jwt-secret"
-    if path not in _SECRET_FILES:
-        text = read_or_create(path, lambda: secrets.token_urlsafe(48)).strip()
-        _SECRET_FILES[path] = check_secret(text, str(path))
-    return _SECRET_FILES[path]
+    origin: str | Path = settings.jwt_secret or Path(settings.home) / "jwt-secret"
+    checked = _CHECKED.get(origin)
+    if checked is None:
+        if isinstance(origin, str):
+            checked = check_secret(origin, "ARIADNE_JWT_SECRET")
+        else:
+            text = read_or_create(origin, lambda: secrets.token_urlsafe(48)).strip()
+            checked = check_secret(text, str(origin))
+        _CHECKED[origin] = checked
+    return checked
 
 
 def issue_token(settings: Settings, *, subject: str, role: str, version: int = 1) -> IssuedToken:

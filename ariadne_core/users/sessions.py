@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ariadne_core.catalog.generation import GenerationCache
@@ -66,18 +66,14 @@ async def current_account(
     generation, account = cache.lookup(key)
     if account is None:
         found = await reader.run(lambda: account_plan(claims.subject))
-        account = _MISSING if found is None else Account(*_public(found))
+        # what is kept in memory: never the password hash
+        account = _MISSING if found is None else replace(found, password_hash="")
         cache.store(key, generation, account, 256)
     if account is _MISSING or not account.is_active:
         raise AuthenticationFailed(ENDED)
     if account.token_version != claims.version:
         raise AuthenticationFailed(ENDED)
     return account
-
-
-def _public(account: Account) -> tuple[str, UserRole, int, bool]:
-    """What is kept in memory: never the password hash."""
-    return account.email, account.role, account.token_version, account.is_active
 
 
 class Logins:

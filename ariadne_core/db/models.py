@@ -428,3 +428,46 @@ class Embedding(Base):
         Vector(get_settings().embedding_dimensions), nullable=False
     )
     created_at: Mapped[datetime] = _created_at()
+
+
+class InferenceOrigin(Base):
+    """One place inference read lineage from (a view, an alias, a procedure, an uploaded
+    file, a pasted query), with the fingerprint of what it read: an unchanged origin is
+    skipped on the next run."""
+
+    __tablename__ = "inference_origins"
+
+    origin: Mapped[str] = mapped_column(String(500), primary_key=True)
+    source_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("data_sources.id", ondelete="CASCADE"), index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    statements: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    edges: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    problems: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    inferred_at: Mapped[datetime] = _created_at()
+
+
+class InferenceEvidence(Base):
+    """Why inference proposed (or confirmed) an edge: one row per edge and origin.
+
+    A manual or approved edge may gain evidence here without being changed. When the
+    origin stops showing the edge, ``gone_at`` is set: an inferred edge with no evidence
+    left is deprecated, an edge a person upgraded is left alone and shows "evidence gone".
+    """
+
+    __tablename__ = "inference_evidence"
+    __table_args__ = (
+        UniqueConstraint("origin", "edge_kind", "edge_id", name="uq_inference_evidence_edge"),
+        Index("ix_inference_evidence_edge", "edge_kind", "edge_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(500), nullable=False)
+    edge_kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    edge_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    first_seen_at: Mapped[datetime] = _created_at()
+    last_seen_at: Mapped[datetime] = _created_at()
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

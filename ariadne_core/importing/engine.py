@@ -568,7 +568,7 @@ def import_fields(ctx: Context, result: SheetResult, records: list[Record]) -> N
 
 
 @dataclass
-class _EdgeKind:
+class EdgeKind:
     model: Any
     kind: str  # audit edge_kind
     source_col: str
@@ -578,7 +578,7 @@ class _EdgeKind:
     target_column: str
 
 
-TABLE_EDGES = _EdgeKind(
+TABLE_EDGES = EdgeKind(
     TableLineage,
     "table",
     "source_table_id",
@@ -587,7 +587,7 @@ TABLE_EDGES = _EdgeKind(
     "source_table",
     "target_table",
 )
-FIELD_EDGES = _EdgeKind(
+FIELD_EDGES = EdgeKind(
     FieldLineage,
     "field",
     "source_field_id",
@@ -598,8 +598,8 @@ FIELD_EDGES = _EdgeKind(
 )
 
 
-def _existing_edges(
-    session: Session, kind: _EdgeKind, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+def existing_edges(
+    session: Session, kind: EdgeKind, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
 ) -> dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]:
     if not pairs:
         return {}
@@ -617,7 +617,7 @@ def _existing_edges(
     return {(r["s"], r["t"]): dict(r) for r in rows}
 
 
-def _edge_input(record: Record, kind: _EdgeKind) -> EdgeInput:
+def _edge_input(record: Record, kind: EdgeKind) -> EdgeInput:
     confidence = record.get("confidence")
     return EdgeInput(
         source=Endpoint(name=record.get(kind.source_column)),
@@ -630,7 +630,7 @@ def _edge_input(record: Record, kind: _EdgeKind) -> EdgeInput:
 
 
 @dataclass
-class _EdgePlan:
+class EdgePlan:
     record: Record | None  # None for a table edge created for field edges
     source_id: uuid.UUID
     target_id: uuid.UUID
@@ -694,25 +694,29 @@ def copy_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
             copy.write("\n".join(lines) + "\n")
 
 
-class _EdgeWriter:
-    """Bulk inserts and updates of one edge kind, each with its audit event."""
+class EdgeWriter:
+    """Bulk inserts and updates of one edge kind, each with its audit event (bulk import
+    and inference both write lineage through it). ``write=False`` plans only."""
 
-    def __init__(self, ctx: Context, kind: _EdgeKind) -> None:
-        self.ctx, self.kind = ctx, kind
+    def __init__(
+        self, session: Session, actor: Actor, comment: str, kind: EdgeKind, write: bool = True
+    ) -> None:
+        self.session, self.actor, self.comment, self.write = session, actor, comment, write
+        self.kind = kind
         self.new_ids: list[uuid.UUID] = []
         self.lines: list[str] = []  # the new edges in COPY text format
         self.updates: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (existing, changes)
 
-    def add(self, plan: _EdgePlan) -> uuid.UUID | None:
+    def add(self, plan: EdgePlan) -> uuid.UUID | None:
         """Queue the plan's write; returns the id of a new edge (None for an update)."""
         if plan.existing is not None:
             self.updates.append((plan.existing, plan.changes))
             return None
         edge_id = uuid.uuid4()
         self.new_ids.append(edge_id)
-        if not self.ctx.write_lineage:
+        if not self.write:
             return edge_id  # a preview: the id is enough
-        state = initial_state(plan.data, self.ctx.actor)
+        state = initial_state(plan.data, self.actor)
         approved_at = state["approved_at"]
         values = [
             str(edge_id),
@@ -753,7 +757,7 @@ class _EdgeWriter:
         ]
         if kind is FIELD_EDGES:
             columns.append("table_lineage_id")
-        session = self.ctx.session
+        session = self.session
         session.flush()
         raw = session.connection().connection.driver_connection
         assert raw is not None
@@ -763,9 +767,9 @@ class _EdgeWriter:
                 copy.write("\n".join(self.lines[start : start + 5_000]) + "\n")
 
     def flush(self) -> None:
-        session, kind = self.ctx.session, self.kind
+        session, kind = self.session, self.kind
         events: list[dict[str, Any]] = []
-        if not self.ctx.write_lineage:
+        if not self.write:
             self.new_ids, self.lines, self.updates = [], [], []
             return
         if self.new_ids:
@@ -774,8 +778,8 @@ class _EdgeWriter:
                 session,
                 kind.model,
                 self.new_ids,
-                self.ctx.actor.email,
-                self.ctx.comment,
+                self.actor.email,
+                self.comment,
             )
         if self.updates:
             now = datetime.now(UTC)
@@ -822,19 +826,19 @@ class _EdgeWriter:
             "edge_kind": self.kind.kind,
             "edge_id": edge_id,
             "action": action,
-            "actor": self.ctx.actor.email,
+            "actor": self.actor.email,
             "before": before,
             "after": after,
-            "comment": self.ctx.comment,
+            "comment": self.comment,
         }
 
 
 def _decide(
     ctx: Context,
     result: SheetResult,
-    plans: list[_EdgePlan],
+    plans: list[EdgePlan],
     existing: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]],
-    names: Callable[[_EdgePlan], tuple[str, str]],
+    names: Callable[[EdgePlan], tuple[str, str]],
 ) -> None:
     """Status of each lineage row from the shared declaration rule
     (`lineage.edges.declaration_outcome`), roles included: the API and the import refuse
@@ -872,9 +876,9 @@ def _decide(
 def _refused(
     ctx: Context,
     result: SheetResult,
-    plan: _EdgePlan,
+    plan: EdgePlan,
     code: str,
-    names: Callable[[_EdgePlan], tuple[str, str]],
+    names: Callable[[EdgePlan], tuple[str, str]],
 ) -> None:
     assert plan.record is not None
     source, target = names(plan)
@@ -888,11 +892,11 @@ def _lineage_rows(
     ctx: Context,
     result: SheetResult,
     records: list[Record],
-    kind: _EdgeKind,
+    kind: EdgeKind,
     resolved: dict[str, Any],
     suggest: _Suggester,
     id_of: Callable[[Any], uuid.UUID],
-) -> list[_EdgePlan]:
+) -> list[EdgePlan]:
     """References, self-loops, duplicates and attribution rights, row by row."""
     bad = result.bad
     seen = result.seen
@@ -937,11 +941,11 @@ def _lineage_rows(
             continue
         if "lineage_source" in broken or "confidence" in broken:
             continue
-        plans.append(_EdgePlan(record, source_id, target_id, _edge_input(record, kind)))
+        plans.append(EdgePlan(record, source_id, target_id, _edge_input(record, kind)))
     return plans
 
 
-def _count(ctx: Context, plans: list[_EdgePlan], result: SheetResult, kind: _EdgeKind) -> None:
+def _count(ctx: Context, plans: list[EdgePlan], result: SheetResult, kind: EdgeKind) -> None:
     for plan in plans:
         if plan.record is None or not _writable(result, plan.record):
             continue
@@ -955,7 +959,7 @@ def _count(ctx: Context, plans: list[_EdgePlan], result: SheetResult, kind: _Edg
             ctx.graph.attribution_changes += int(plan.upgrade)
 
 
-def _note_table_pair(ctx: Context, plan: _EdgePlan, sheet: str, row: int | None) -> None:
+def _note_table_pair(ctx: Context, plan: EdgePlan, sheet: str, row: int | None) -> None:
     status = (plan.existing or {}).get("status")
     comes_alive = plan.existing is None or (
         status in RETIRED and plan.changes.get("status") not in (None, *RETIRED)
@@ -972,14 +976,14 @@ def import_table_lineage(ctx: Context, result: SheetResult, records: list[Record
         "table", lambda n: similar_qualified_names(session, MetadataTable, n)
     )
     plans = _lineage_rows(ctx, result, records, TABLE_EDGES, resolved, suggest, lambda x: x)
-    existing = _existing_edges(session, TABLE_EDGES, [(p.source_id, p.target_id) for p in plans])
+    existing = existing_edges(session, TABLE_EDGES, [(p.source_id, p.target_id) for p in plans])
 
-    def edge_names(plan: _EdgePlan) -> tuple[str, str]:
+    def edge_names(plan: EdgePlan) -> tuple[str, str]:
         assert plan.record is not None
         return str(plan.record.get("source_table")), str(plan.record.get("target_table"))
 
     _decide(ctx, result, plans, existing, edge_names)
-    writer = _EdgeWriter(ctx, TABLE_EDGES)
+    writer = EdgeWriter(ctx.session, ctx.actor, ctx.comment, TABLE_EDGES, ctx.write_lineage)
     for plan in plans:
         assert plan.record is not None
         if _writable(result, plan.record):
@@ -1038,7 +1042,7 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
         for p in plans
         if table_of[p.source_id] != table_of[p.target_id]
     }
-    table_edges = _existing_edges(session, TABLE_EDGES, sorted(table_pairs))
+    table_edges = existing_edges(session, TABLE_EDGES, sorted(table_pairs))
     for plan in plans:
         assert plan.record is not None
         pair = (table_of[plan.source_id], table_of[plan.target_id])
@@ -1048,16 +1052,16 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
                 str(plan.record.get(c)).rsplit(".", 1)[0] for c in ("source_field", "target_field")
             )
             result.add("TABLE_EDGE_REJECTED", plan.record.row, source=source, target=target)
-    existing = _existing_edges(session, FIELD_EDGES, [(p.source_id, p.target_id) for p in plans])
+    existing = existing_edges(session, FIELD_EDGES, [(p.source_id, p.target_id) for p in plans])
 
-    def edge_names(plan: _EdgePlan) -> tuple[str, str]:
+    def edge_names(plan: EdgePlan) -> tuple[str, str]:
         assert plan.record is not None
         return str(plan.record.get("source_field")), str(plan.record.get("target_field"))
 
     _decide(ctx, result, plans, existing, edge_names)
-    table_writer = _EdgeWriter(ctx, TABLE_EDGES)
+    table_writer = EdgeWriter(ctx.session, ctx.actor, ctx.comment, TABLE_EDGES, ctx.write_lineage)
     created_pairs = result.created_table_edges
-    writer = _EdgeWriter(ctx, FIELD_EDGES)
+    writer = EdgeWriter(ctx.session, ctx.actor, ctx.comment, FIELD_EDGES, ctx.write_lineage)
     for plan in plans:
         assert plan.record is not None
         if not _writable(result, plan.record):
@@ -1072,7 +1076,7 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
             elif pair in created_pairs:
                 plan.extra["table_lineage_id"] = created_pairs[pair]
             else:
-                table_plan = _EdgePlan(
+                table_plan = EdgePlan(
                     None,
                     pair[0],
                     pair[1],
@@ -1101,7 +1105,7 @@ def import_field_lineage(ctx: Context, result: SheetResult, records: list[Record
         _remember_for_replace(plans, result)
 
 
-def _remember_for_replace(plans: list[_EdgePlan], result: SheetResult) -> None:
+def _remember_for_replace(plans: list[EdgePlan], result: SheetResult) -> None:
     result.replace_targets.update(p.target_id for p in plans)
     result.replace_pairs.update((p.source_id, p.target_id) for p in plans)
 

@@ -12,15 +12,23 @@ from ariadne_api.deps import CurrentUser, CurrentUserInfo, Editor, SessionDep, S
 from ariadne_api.schemas.common import Page, PageParams, error_responses
 from ariadne_api.schemas.lineage import (
     BulkDecisionRequest,
+    EvidenceEntry,
     FieldLineageCreateRequest,
+    InferredColumn,
+    InferredEdge,
+    InferredStatement,
     LineageApprovalRequest,
     LineageAuditEntry,
+    LineageInferRequest,
+    LineageInferResponse,
     LineageReopenRequest,
     LineageResponse,
     LineageUpdateRequest,
     TableLineageCreateRequest,
 )
+from ariadne_core.catalog.sources import source_id_by_name
 from ariadne_core.db.models import TableLineage
+from ariadne_core.inference import service as inference
 from ariadne_core.lineage import edges as service
 from ariadne_core.lineage.audit import Edge
 
@@ -154,14 +162,95 @@ def bulk_decide(
     return [edge_response(session, e) for e in decided]
 
 
+@router.post(
+    "/infer",
+    summary="Infer lineage from SQL (experimental)",
+    description="Reads a statement or a script (views, CTAS, INSERT/MERGE/UPDATE, SELECT "
+    "INTO, CTEs, procedures) and answers the table and column lineage it implies, resolved "
+    "against the catalog, what could not be resolved, and what it would change in the "
+    "graph. With `submit=true` (editors and up) the proposals are written as `inferred` / "
+    "`pending_review` for a steward; inference never changes a manual or approved edge. "
+    "See docs/inference.md.",
+    response_model=LineageInferResponse,
+    responses=error_responses(401, 403, 404, 422),
+)
+def infer_lineage(
+    body: LineageInferRequest, session: SessionDep, user: CurrentUser
+) -> LineageInferResponse:
+    source_id = body.source_id
+    if source_id is None and body.source:
+        source_id = source_id_by_name(session, body.source)
+    outcome = inference.infer_text(
+        session,
+        body.sql,
+        dialect=body.dialect,
+        source_id=source_id,
+        default_schema=body.default_schema,
+        submit=body.submit,
+        label=body.label,
+        actor=_actor(user),
+    )
+    lineage = outcome.lineage
+    return LineageInferResponse(
+        dialect=outcome.dialect,
+        statements=[
+            InferredStatement(
+                line=s.line,
+                kind=s.kind,
+                target=s.target,
+                sources=s.sources,
+                error=s.error,
+                unresolved=sorted(set(s.unresolved)),
+                confidence=s.confidence,
+            )
+            for s in lineage.statements
+        ],
+        sources=lineage.sources,
+        targets=lineage.targets,
+        intermediates=lineage.intermediates,
+        column_lineage=[
+            InferredColumn(
+                source=f"{e.source_table}.{e.source_column}",
+                target=f"{e.target_table}.{e.target_column}",
+                transformation_type=e.transformation,
+                expression=e.expression,
+            )
+            for e in lineage.column_edges
+        ],
+        proposals=[
+            InferredEdge(
+                kind=p.kind,  # type: ignore[arg-type]
+                source=p.source_name,
+                target=p.target_name,
+                source_id=p.source_id,
+                target_id=p.target_id,
+                transformation_type=p.transformation_type,
+                expression=p.expression,
+                confidence=p.confidence,
+                line=p.evidence.get("line"),
+                state=outcome.states[(p.kind, p.source_id, p.target_id)],
+            )
+            for p in outcome.result.proposals
+        ],
+        unresolved=outcome.result.unresolved,
+        graph_effect=outcome.graph_effect,
+        submitted=outcome.written.as_dict() if outcome.written else None,
+    )
+
+
 @router.get(
     "/{lineage_id}",
-    summary="One lineage edge",
+    summary="One lineage edge, with the evidence inference holds for it",
     response_model=LineageResponse,
     responses=error_responses(401, 404, 422),
 )
 def get_lineage(lineage_id: uuid.UUID, session: SessionDep, _: CurrentUser) -> LineageResponse:
-    return edge_response(session, service.get_edge(session, lineage_id))
+    edge = service.get_edge(session, lineage_id)
+    response = edge_response(session, edge)
+    response.evidence = [
+        EvidenceEntry(**e) for e in inference.evidence_of(session, response.kind, lineage_id)
+    ]
+    return response
 
 
 @router.put(

@@ -174,6 +174,102 @@ class LineageResponse(BaseModel):
     approved_by: str | None
     approved_at: datetime | None
     version: int
+    evidence: list[EvidenceEntry] | None = Field(
+        None,
+        description="(GET /lineage/{id} only) what inference saw of this edge: the view, "
+        "alias or SQL, with its fingerprint; `gone` once that origin stopped showing it",
+    )
+
+
+class EvidenceEntry(BaseModel):
+    origin: str = Field(description="view:<table id>, mongo-view:…, alias:…, sql:<label>")
+    fingerprint: str
+    detail: dict[str, Any]
+    first_seen_at: datetime
+    last_seen_at: datetime
+    gone: bool
+    gone_at: datetime | None
+
+
+class LineageInferRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "sql": "INSERT INTO mart.daily_revenue SELECT order_date, sum(amount) AS "
+                "revenue FROM sales.orders GROUP BY order_date",
+                "dialect": "postgres",
+                "source": "warehouse",
+                "default_schema": "public",
+                "submit": False,
+            }
+        }
+    )
+    sql: str = Field(min_length=1, max_length=1_000_000, description="one statement or a script")
+    dialect: str | None = Field(
+        None,
+        max_length=40,
+        description="postgres, oracle, snowflake, bigquery, tsql, mysql, spark, hive, redshift, "
+        "duckdb, ansi, …; default: the source's own, else ansi",
+    )
+    source_id: uuid.UUID | None = Field(None, description="where unqualified names live")
+    source: str | None = Field(None, max_length=200, description="or the source's name")
+    default_schema: str | None = Field(None, max_length=200)
+    label: str | None = Field(
+        None,
+        max_length=200,
+        description="names this SQL in evidence (for example a script's path); "
+        "re-submitting the same label replaces what it proposed before",
+    )
+    submit: bool = Field(False, description="write the proposals as inferred / pending_review")
+
+
+class InferredStatement(BaseModel):
+    line: int
+    kind: str
+    target: str | None
+    sources: list[str]
+    error: str | None
+    unresolved: list[str]
+    confidence: float
+
+
+class InferredEdge(BaseModel):
+    kind: Literal["table", "field"]
+    source: str
+    target: str
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+    transformation_type: str | None
+    expression: str | None
+    confidence: float
+    line: int | None
+    state: str = Field(
+        description="new; exists: inferred, <status>; kept: already manual/approved (inference "
+        "never changes those)"
+    )
+
+
+class InferredColumn(BaseModel):
+    source: str
+    target: str
+    transformation_type: str
+    expression: str | None
+
+
+class LineageInferResponse(BaseModel):
+    experimental: bool = True
+    dialect: str
+    statements: list[InferredStatement]
+    sources: list[str] = Field(description="tables the SQL reads (as written)")
+    targets: list[str]
+    intermediates: list[str] = Field(description="written then read within the script")
+    column_lineage: list[InferredColumn] = Field(description="as written, before resolving")
+    proposals: list[InferredEdge] = Field(description="resolved against the catalog")
+    unresolved: list[str] = Field(description="names the catalog does not know")
+    graph_effect: dict[str, Any]
+    submitted: dict[str, Any] | None = Field(
+        None, description="with submit=true: created, updated, reopened, kept_rejected, …"
+    )
 
 
 class LineageAuditEntry(BaseModel):

@@ -234,3 +234,11 @@ def delete_source(
     )
     session.delete(source)
     session.flush()
+
+
+def source_id_by_name(session: Session, name: str) -> uuid.UUID:
+    """The id of the source called ``name``; 404 naming it otherwise."""
+    found = session.scalar(select(DataSource.id).where(DataSource.name == name))
+    if found is None:
+        raise NotFound(f"Data source '{name}' does not exist.", details={"source": name})
+    return found

@@ -56,6 +56,7 @@ from ariadne_core.inference.sql import Catalog, Lineage, analyze, fingerprint
 from ariadne_core.lineage.audit import snapshot_of
 from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
 from ariadne_core.lineage.precedence import automatic_write_allowed
+from ariadne_core.security.roles import has_role
 
 ACTOR = Actor(email="ariadne-inference", role=UserRole.EDITOR)
 MAX_EVIDENCE_IN_METADATA = 5
@@ -771,3 +772,130 @@ def evidence_of(session: Session, edge_kind: str, edge_id: uuid.UUID) -> list[di
         }
         for r in rows
     ]
+
+
+# --- pasted SQL ----------------------------------------------------------------------------
+
+MAX_SQL_CHARS = 1_000_000
+
+
+@dataclass
+class TextInference:
+    """What ``POST /lineage/infer`` answers: the engine's reading, resolved against the
+    catalog, with what each proposal would do and (``submit``) what it did."""
+
+    dialect: str
+    lineage: Lineage
+    result: OriginResult
+    states: dict[tuple[str, uuid.UUID, uuid.UUID], str]
+    graph_effect: dict[str, Any]
+    written: WriteReport | None
+
+
+def _dialect_for(session: Session, source_id: uuid.UUID | None, dialect: str | None) -> str:
+    if dialect:
+        return dialect
+    if source_id is not None:
+        kind = session.scalar(text("SELECT type FROM data_sources WHERE id = :i"), {"i": source_id})
+        if kind is not None and SourceType(kind) in SQL_DIALECT_OF:
+            return SQL_DIALECT_OF[SourceType(kind)]
+    return "ansi"
+
+
+def infer_text(
+    session: Session,
+    sql: str,
+    *,
+    dialect: str | None = None,
+    source_id: uuid.UUID | None = None,
+    default_schema: str | None = None,
+    submit: bool = False,
+    label: str | None = None,
+    actor: Actor | None = None,
+) -> TextInference:
+    """Infer from pasted SQL; anyone may preview, ``submit`` needs an editor."""
+    from ariadne_core.errors import NotFound, PermissionDenied, ValidationFailed
+
+    if submit and (actor is None or not has_role(actor.role, UserRole.EDITOR)):
+        raise PermissionDenied(
+            "Only editors and above can submit inferred lineage; preview it with submit=false.",
+            details={"required_role": "editor", "your_role": actor.role.value if actor else None},
+        )
+    from ariadne_core.importing.graph_effect import GraphEffect, load_edges, measure
+    from ariadne_core.inference.sql import dialect_name
+
+    if len(sql) > MAX_SQL_CHARS:
+        raise ValidationFailed(
+            f"The SQL is {len(sql):,} characters; the limit is {MAX_SQL_CHARS:,}. Split it "
+            "into smaller pieces or upload the scripts as an import of type sql.",
+            details={"field": "sql", "limit": MAX_SQL_CHARS},
+        )
+    if (
+        source_id is not None
+        and session.scalar(text("SELECT 1 FROM data_sources WHERE id = :i"), {"i": source_id})
+        is None
+    ):
+        raise NotFound(
+            f"Data source {source_id} does not exist.", details={"source_id": str(source_id)}
+        )
+    dialect = _dialect_for(session, source_id, dialect)
+    try:
+        dialect_name(dialect)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details={"field": "dialect", "value": dialect}) from None
+    search = [default_schema.lower()] if default_schema else []
+    index = CatalogIndex(session, source_id=source_id, search_path=[*search, "public"])
+    lineage = analyze(sql, dialect, default_schema=None, catalog=index)
+    sql_fp = fingerprint(sql)
+    origin = f"sql:{label}" if label else f"sql:{sql_fp}"
+    where = {"kind": "sql", "object": label or "pasted SQL"}
+    if actor is not None:
+        where["submitted_by"] = actor.email
+    result = proposals_from_sql(
+        index, lineage, origin=origin, source_id=None, where=where, sql_fingerprint=sql_fp
+    )
+    states: dict[tuple[str, uuid.UUID, uuid.UUID], str] = {}
+    for kind in (TABLE_EDGES, FIELD_EDGES):
+        pairs = sorted(
+            {(p.source_id, p.target_id) for p in result.proposals if p.kind == kind.entity}
+        )
+        found = _peek_edges(session, kind, pairs)
+        for pair in pairs:
+            current = found.get(pair)
+            if current is None:
+                state = "new"
+            elif current[0] != LineageSource.INFERRED.value:
+                state = f"kept: already {current[0]}" + (
+                    f" ({current[1]})" if current[1] != "active" else ""
+                )
+            else:
+                state = f"exists: inferred, {current[1]}"
+            states[(kind.entity, *pair)] = state
+    effect = GraphEffect()
+    new_pairs: dict[tuple[str, str], tuple[str | None, int | None]] = {
+        (str(p.source_id), str(p.target_id)): ("sql", p.evidence.get("line"))
+        for p in result.proposals
+        if p.kind == "table" and states[("table", p.source_id, p.target_id)] == "new"
+    }
+    effect.table_edges_added = len(new_pairs)
+    effect.field_edges_added = sum(1 for k, s in states.items() if k[0] == "field" and s == "new")
+    measure(session, load_edges(session), new_pairs, effect)
+    written = apply(session, [result], force=True) if submit else None
+    return TextInference(dialect, lineage, result, states, effect.as_dict(), written)
+
+
+def _peek_edges(
+    session: Session, kind: EdgeKind, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[str, str]]:
+    if not pairs:
+        return {}
+    table = kind.model.__tablename__
+    rows = session.execute(
+        text(
+            f"SELECT e.{kind.source_col}, e.{kind.target_col}, e.lineage_source, e.status "
+            f"FROM {table} e JOIN unnest(CAST(:s AS uuid[]), CAST(:t AS uuid[])) AS p(s, t) "
+            f"ON e.{kind.source_col} = p.s AND e.{kind.target_col} = p.t"
+        ),
+        {"s": [p[0] for p in pairs], "t": [p[1] for p in pairs]},
+    )
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}

@@ -148,8 +148,28 @@ class Lineage:
 
     @property
     def table_edges(self) -> list[tuple[str, str]]:
-        """The script's table edges, intermediates followed through."""
-        return sorted({(s, t) for s, t in _script_table_edges(self.statements)[0]})
+        """The script's table edges, intermediates followed through (``a → tmp → b``
+        gives ``a → b``)."""
+        edges = _script_table_edges(self.statements)[0]
+        middle = set(self.intermediates)
+        out: dict[str, set[str]] = {}
+        for source, target in edges:
+            out.setdefault(source, set()).add(target)
+        result: set[tuple[str, str]] = set()
+        for source in out:
+            if source in middle:
+                continue
+            stack, seen = list(out[source]), set()
+            while stack:
+                node = stack.pop()
+                if node in seen:
+                    continue
+                seen.add(node)
+                if node in middle:
+                    stack.extend(out.get(node, ()))
+                elif node != source:
+                    result.add((source, node))
+        return sorted(result)
 
 
 class Catalog:

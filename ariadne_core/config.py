@@ -228,6 +228,24 @@ class Settings(BaseSettings):
     harvest_timezone: str = Field(
         "UTC", description="Time zone of ARIADNE_HARVEST_CRON (an IANA name such as Europe/Paris)."
     )
+    inference: bool = Field(
+        True,
+        description="Lineage inference (experimental): the inferred_lineage asset proposes "
+        "edges from views, aliases and SQL after every sync, for stewards to review; false "
+        "turns it off (POST /lineage/infer still previews).",
+    )
+    inference_cron: str = Field(
+        "0 4 * * 0",
+        description="When the full_inference schedule re-infers every source from scratch, "
+        "ignoring unchanged fingerprints (cron; Sundays 04:00 by default).",
+    )
+    inference_failure_warn: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Share of a source's statements that may fail to parse before the "
+        "inferred_lineage parse-failure check warns.",
+    )
     dagster_executor: Literal["multiprocess", "celery"] = Field(
         "multiprocess",
         description="Executor of Ariadne's Dagster jobs: multiprocess on the Dagster host, or "

@@ -14,6 +14,12 @@ from ariadne_pipelines.assets.harvest import (
     source_metadata,
     source_metadata_job,
 )
+from ariadne_pipelines.assets.inference import (
+    full_inference,
+    inference_after_sync,
+    inferred_lineage,
+    inferred_lineage_job,
+)
 from ariadne_pipelines.assets.lineage import lineage_graph
 from ariadne_pipelines.jobs.bulk_import import bulk_import
 from ariadne_pipelines.resources import default_resources
@@ -37,8 +43,8 @@ def executor() -> Any:
 
 
 defs = Definitions(
-    assets=[catalog_summary, lineage_graph, source_metadata],
-    jobs=[catalog_summary_job, bulk_import, source_metadata_job],
+    assets=[catalog_summary, lineage_graph, source_metadata, inferred_lineage],
+    jobs=[catalog_summary_job, bulk_import, source_metadata_job, inferred_lineage_job],
     schedules=[
         ScheduleDefinition(
             name="hourly_catalog_summary",
@@ -47,8 +53,9 @@ defs = Definitions(
             description="Refresh the catalog counts every hour.",
         ),
         nightly_harvest,
+        full_inference,
     ],
-    sensors=[data_source_partitions],
+    sensors=[data_source_partitions, inference_after_sync],
     executor=executor(),
     resources=default_resources(),
 )

@@ -899,3 +899,18 @@ def _peek_edges(
         {"s": [p[0] for p in pairs], "t": [p[1] for p in pairs]},
     )
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+def inferred_writes_on_declared_edges(session: Session) -> int:
+    """Audit events by inference on an edge that was manual or approved before it: the
+    precedence rule says there are none."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM lineage_audit_events WHERE actor = :a AND "
+                "before->>'lineage_source' IN ('manual', 'approved')"
+            ),
+            {"a": ACTOR.email},
+        )
+        or 0
+    )

@@ -26,6 +26,7 @@ def test_definitions_are_loadable() -> None:
         "catalog_summary",
         "lineage_graph",
         "source_metadata",
+        "inferred_lineage",
     }
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
     bulk = repo.get_job("bulk_import")

@@ -236,7 +236,10 @@ def _routine_body(chunk: str, line: int) -> tuple[str | None, int]:
 
 def _declared_variables(body: str) -> set[str]:
     names = set()
-    declare = re.search(r"\bDECLARE\b(.*?)\bBEGIN\b", body, re.IGNORECASE | re.DOTALL)
+    # PL/pgSQL: DECLARE … BEGIN; PL/SQL: the routine's IS/AS section before BEGIN
+    declare = re.search(r"\bDECLARE\b(.*?)\bBEGIN\b", body, re.IGNORECASE | re.DOTALL) or re.match(
+        r"(.*?)\bBEGIN\b", body, re.IGNORECASE | re.DOTALL
+    )
     if declare:
         for part in declare.group(1).split(";"):
             match = _DECLARED.match(part)

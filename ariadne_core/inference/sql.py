@@ -119,6 +119,7 @@ class Statement:
     dropped: list[str] = field(default_factory=list)
     renamed: tuple[str, str] | None = None
     use_schema: str | None = None
+    extras: list[Statement] = field(default_factory=list)  # INSERT ALL's other targets
 
     @property
     def fingerprint(self) -> str:
@@ -232,6 +233,7 @@ def analyze(
         if statement.use_schema:
             schema = statement.use_schema
         statements.append(statement)
+        statements.extend(statement.extras)
     _edges, sources, targets, intermediates = _script_table_edges(statements)
     return Lineage(
         dialect=dialect or "ansi",
@@ -344,12 +346,7 @@ class _Reader:
                 query.set("with_", tree.args["with_"].copy())
             self._write(target, query, columns)
         elif isinstance(tree, exp.MultitableInserts):
-            s.kind = "insert_all"
-            source = tree.args.get("source")
-            for into in tree.expressions:
-                target, columns = self._target(into.this)
-                if target and source is not None:
-                    self._write(target, source, columns)
+            self._insert_all(tree)
         elif isinstance(tree, exp.Merge):
             self._merge(tree)
         elif isinstance(tree, exp.Update):
@@ -366,6 +363,10 @@ class _Reader:
             else:
                 s.kind = "select"
                 s.sources = self._sources(tree)
+                swap = self._SWAP_FUNCTION.search(s.text)
+                if swap:  # Vertica moves partitions from one table to another
+                    s.kind = "swap_partitions"
+                    s.sources, s.target = [self._plain(swap.group(1))], self._plain(swap.group(2))
         elif isinstance(tree, exp.Cache):
             s.kind = "cache"
             target, _ = self._target(tree.this)
@@ -383,6 +384,13 @@ class _Reader:
             s.kind = "use"
             if tree.this is not None:
                 s.use_schema = tree.this.sql(dialect=self.dialect).strip('`"[]').lower() or None
+        elif isinstance(tree, exp.Copy):
+            s.kind = "copy"
+            copied, _ = self._target(tree.this)
+            if tree.args.get("kind"):  # COPY t FROM files: the table is written
+                s.target = copied
+            elif copied:
+                s.sources = [copied]
         elif isinstance(tree, exp.LoadData):
             s.kind = "load"
             s.target, _ = self._target(tree.this)
@@ -430,6 +438,65 @@ class _Reader:
         self.s.target = target
         self.s.sources = [name] if name else []
 
+    def _insert_all(self, tree: Any) -> None:
+        """Oracle's INSERT ALL / FIRST: one statement per INTO, each reading the shared
+        query through its VALUES (the first INTO is this statement, the others extras)."""
+        s = self.s
+        s.kind = "insert_all"
+        source = tree.args.get("source")
+        if source is None:
+            return
+        for position, branch in enumerate(tree.expressions):
+            insert = branch.this if isinstance(branch, exp.ConditionalInsert) else branch
+            if not isinstance(insert, exp.Insert):
+                continue
+            target, columns = self._target(insert.this)
+            values = insert.expression
+            if isinstance(values, exp.Select):  # Hive: FROM src INSERT … SELECT cols
+                query = values.copy()
+                if query.args.get("from_") is None:
+                    query = query.from_(source.copy())
+                statement = s if position == 0 else self._extra(s)
+                _Reader(statement, self.dialect, self.schema, self.catalog, self.session)._write(
+                    target, query, columns
+                )
+                continue
+            row = (
+                values.expressions[0]
+                if isinstance(values, exp.Values) and values.expressions
+                else None
+            )
+            exprs = row.expressions if isinstance(row, exp.Tuple) else []
+            names = (
+                columns
+                if columns and len(columns) == len(exprs)
+                else [f"_c{i}" for i in range(len(exprs))]
+            )
+            query = exp.select(
+                *[e.copy().as_(n) for e, n in zip(exprs, names, strict=True)] or ["1"]
+            )
+            query = query.from_(
+                exp.Subquery(
+                    this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("_src"))
+                )
+            )
+            statement = s if position == 0 else self._extra(s)
+            reader = _Reader(statement, self.dialect, self.schema, self.catalog, self.session)
+            reader._write(target, query, None if exprs else columns)
+
+    @staticmethod
+    def _extra(s: Statement) -> Statement:
+        extra = Statement(
+            index=s.index,
+            line=s.line,
+            text=s.text,
+            kind=s.kind,
+            partial=s.partial,
+            body_of=s.body_of,
+        )
+        s.extras.append(extra)
+        return extra
+
     def _merge(self, tree: exp.Merge) -> None:
         s = self.s
         s.kind = "merge"
@@ -446,12 +513,12 @@ class _Reader:
             if isinstance(then, exp.Update):
                 for assignment in then.expressions:
                     if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
-                        outputs.append((assignment.this.name, assignment.expression))
+                        outputs.append((assignment.this.name.lower(), assignment.expression))
             elif isinstance(then, exp.Insert):
                 columns = then.this
                 values = then.expression
                 names = (
-                    [c.name for c in columns.expressions]
+                    [c.name.lower() for c in columns.expressions]
                     if isinstance(columns, exp.Tuple | exp.Schema)
                     else []
                 )
@@ -478,28 +545,54 @@ class _Reader:
     def _update(self, tree: exp.Update) -> None:
         s = self.s
         s.kind = "update"
-        target, _ = self._target(tree.this)
+        from_ = tree.args.get("from_")
+        joins = list(tree.args.get("joins") or [])
+        listed = [from_.this, *from_.expressions] if from_ is not None else []
+        listed = [t for t in listed if t is not None]
+        in_from = [j.this for j in (from_.args.get("joins") or [])] if from_ is not None else []
+        tables = [
+            t for t in [*listed, *in_from, *(j.this for j in joins)] if isinstance(t, exp.Table)
+        ]
+        this = tree.this
+        updated = this
+        if isinstance(this, exp.Table) and not this.args.get("db"):
+            # T-SQL: UPDATE o SET … FROM dbo.Orders o — the target is the aliased table
+            for table in tables:
+                if table.alias and table.alias.lower() == this.name.lower():
+                    updated = table
+        target, _ = self._target(
+            updated
+            if updated is this
+            else exp.Table(
+                this=updated.this, db=updated.args.get("db"), catalog=updated.args.get("catalog")
+            )
+        )
         if target is None:
             return
         s.target = target
+        alias = this.alias_or_name if updated is this else updated.alias
         outputs = [
-            (a.this.name, a.expression)
+            (a.this.name.lower(), a.expression)
             for a in tree.expressions
             if isinstance(a, exp.EQ) and isinstance(a.this, exp.Column)
         ]
         select = exp.select(*[e.copy().as_(f"_c{i}") for i, (_, e) in enumerate(outputs)] or ["1"])
-        select = select.from_(tree.this.copy())
-        from_ = tree.args.get("from_")
-        if from_ is not None:
-            for source in from_.expressions or [from_.this]:
+        named_in_from = any(_name(t, self.schema) == target for t in tables)
+        first = listed[0] if listed and named_in_from else this
+        select = select.from_(first.copy())
+        for source in listed:
+            if source is not first:
                 select = select.join(source.copy(), join_type="cross")
-        for join in tree.args.get("joins") or []:
+        if from_ is not None:
+            for join in from_.args.get("joins") or []:
+                select = select.join(join.copy())
+        for join in joins:
             select = select.join(join.copy())
         if tree.args.get("where") is not None:
             select = select.where(tree.args["where"].this.copy())
         s.sources = [t for t in self._sources(select) if t != target]
         if outputs and s.sources:
-            traced = self._trace_query(select, exclude=(target, tree.this.alias_or_name))
+            traced = self._trace_query(select, exclude=(target, alias))
             self._column_edges(
                 target,
                 [(n, deps) for (n, _), (_, deps) in zip(outputs, traced, strict=False)],
@@ -532,7 +625,17 @@ class _Reader:
         re.IGNORECASE,
     )
 
+    _REPLACE_INTO = re.compile(r"^\s*REPLACE\s+INTO\b", re.IGNORECASE)
+    _CREATE_AS = re.compile(
+        r"^\s*CREATE\b.*?\b(TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.`\"\[\]$#@]+)"
+        r".*?\bAS\s*(\(?\s*(?:WITH|SELECT)\b.*)$",
+        re.IGNORECASE | re.DOTALL,
+    )
+
     def _command(self, tree: exp.Command) -> None:
+        """Statements sqlglot keeps opaque: a few are rewritten into what they mean
+        (MySQL's REPLACE INTO is an INSERT; a CREATE … AS SELECT with options the
+        parser does not know is read from its query, marked partial)."""
         s = self.s
         s.kind = "command"
         text = s.text
@@ -540,6 +643,21 @@ class _Reader:
         if match:
             s.kind = "exchange_partition"
             s.target, s.sources = self._plain(match.group(1)), [self._plain(match.group(2))]
+            return
+        rewritten = None
+        if self._REPLACE_INTO.match(text):
+            rewritten = self._REPLACE_INTO.sub("INSERT INTO", text, count=1)
+        elif (create := self._CREATE_AS.match(text)) is not None:
+            rewritten = f"CREATE {create.group(1)} {create.group(2)} AS {create.group(3)}"
+            s.partial = True
+        if rewritten is None:
+            return
+        try:
+            again = sqlglot.parse_one(rewritten, read=self.dialect)
+        except (SqlglotError, ValueError):
+            return
+        if again is not None and not isinstance(again, exp.Command):
+            self.read(again)
 
     def _plain(self, name: str) -> str:
         name = re.sub(r"[`\"\[\]]", "", name).lower()
@@ -696,6 +814,8 @@ class _Tracer:
                         _merge(by_name.setdefault(name, {}), found)
                     merged = list(by_name.items())
             return merged
+        if isinstance(expression, exp.Lateral | exp.Unnest | exp.Explode) or scope.is_udtf:
+            return self._udtf(scope, expression)
         if not isinstance(expression, exp.Select):
             return []
         out: list[tuple[str, Deps]] = []
@@ -709,6 +829,23 @@ class _Tracer:
             self._collect(scope, inner, "copy", deps, projection)
             out.append((name, deps))
         return out
+
+    def _udtf(self, scope: Scope, expression: Any) -> list[tuple[str, Deps]]:
+        """A LATERAL subquery gives its subquery's columns; a table function (UNNEST,
+        EXPLODE, LATERAL VIEW) gives its alias's columns, computed from its arguments."""
+        inner = expression.this if isinstance(expression, exp.Lateral) else None
+        if isinstance(inner, exp.Subquery) and id(inner.this) in self.scope_of:
+            return self.outputs(self.scope_of[id(inner.this)])
+        alias = expression.args.get("alias")
+        names = [c.name.lower() for c in alias.columns] if alias is not None else []
+        if not names and alias is not None and alias.name:
+            names = [alias.name.lower()]
+        deps: Deps = {}
+        outer = scope.parent
+        if outer is not None:
+            for column in expression.find_all(exp.Column):
+                self._column(outer, column, "expression", deps, expression)
+        return [(name, dict(deps)) for name in names]
 
     def _star(self, scope: Scope, projection: exp.Expression) -> list[tuple[str, Deps]]:
         qualifier = projection.table.lower() if isinstance(projection, exp.Column) else ""
@@ -731,7 +868,9 @@ class _Tracer:
         return out
 
     def _sources(self, scope: Scope) -> list[tuple[str, Any]]:
-        return [(alias.lower(), source) for alias, source in scope.sources.items()]
+        """What the scope's FROM and JOINs select (a CTE defined but not selected here
+        is not a source of this scope)."""
+        return [(alias.lower(), source) for alias, (_, source) in scope.selected_sources.items()]
 
     def _excluded(self, name: str, alias: str) -> bool:
         return bool(
@@ -776,6 +915,13 @@ class _Tracer:
     ) -> None:
         name = column.name.lower()
         qualifier = column.table.lower()
+        if (
+            not qualifier
+            and name in PSEUDO_COLUMNS
+            and not column.this.args.get("quoted")
+            and not any(name in (self._columns_of(s) or ()) for _, s in self._sources(scope))
+        ):
+            return  # LEVEL, ROWNUM, SYSDATE …: not data of any table
         text = None if kind == "copy" else _text(projection, self.reader.dialect)
         current: Scope | None = scope
         while current is not None:
@@ -794,12 +940,16 @@ class _Tracer:
                     self._from_source(match[0], qualifier, name, kind, text, deps, column)
                     return
             else:
-                found = self._unqualified(current, sources, name)
+                lateral = self._lateral_alias(current, name, projection)
+                if lateral is not None and any(
+                    name in (self._columns_of(s) or ()) for _, s in sources
+                ):
+                    lateral = None  # a real column of that name wins over the alias
+                found = None if lateral is not None else self._unqualified(current, sources, name)
                 if found is not None:
                     alias, source = found
                     self._from_source(source, alias, name, kind, text, deps, column)
                     return
-                lateral = self._lateral_alias(current, name, projection)
                 if lateral is not None:
                     inner: Deps = {}
                     self._collect(current, lateral, kind, inner, projection)
@@ -891,6 +1041,10 @@ class _Tracer:
                 if out_name == name:
                     _merge(deps, inner, floor=kind, expression=text)
                     return
+            if source.is_udtf and len(outputs) == 1:
+                # UNNEST(o.items) AS item: item.sku is a field of each element
+                _merge(deps, outputs[0][1], floor="expression", expression=text)
+                return
             # through a star the source could not expand: resolve in the inner scope
             if any(n == STAR for n, _ in outputs) or not outputs:
                 inner_deps: Deps = {}
@@ -902,6 +1056,27 @@ class _Tracer:
                     _merge(deps, inner_deps, floor=kind, expression=text)
                     return
             self.reader.s.unresolved.append(f"{alias}.{name}")
+
+
+# Names that parse as columns but are values of the database itself.
+PSEUDO_COLUMNS = frozenset(
+    {
+        "level",
+        "rownum",
+        "rowid",
+        "sysdate",
+        "systimestamp",
+        "current_date",
+        "current_time",
+        "current_timestamp",
+        "localtimestamp",
+        "current_user",
+        "session_user",
+        "connect_by_isleaf",
+        "connect_by_iscycle",
+        "ora_rowscn",
+    }
+)
 
 
 def _is_star(projection: exp.Expression) -> bool:
@@ -950,10 +1125,14 @@ def _kind_of(node: exp.Expression, current: str) -> str:
 def _script_table_edges(
     statements: Sequence[Statement],
 ) -> tuple[set[tuple[str, str]], list[str], list[str], list[str]]:
-    """(edges, sources, targets, intermediates) of the script."""
+    """(edges, sources, targets, intermediates) of the script, in statement order: a
+    table read before anything in the script wrote it is a source; one written and read
+    by a later writing statement is intermediate; a written table nothing later reads
+    (and that was not dropped) is a target."""
     edges: set[tuple[str, str]] = set()
     written: list[str] = []
-    read: list[str] = []
+    sources: list[str] = []
+    fed: set[str] = set()  # written, then read by a later statement that writes
     self_loops: set[str] = set()
     alive: dict[str, bool] = {}
     for statement in statements:
@@ -967,9 +1146,13 @@ def _script_table_edges(
             if old in written:
                 edges = {(s, new if t == old else t) for s, t in edges}
                 written = [new if w == old else w for w in written]
+                fed = {new if f == old else f for f in fed}
                 alive[new] = alive.pop(old, True)
         for source in statement.sources:
-            read.append(source)
+            if source not in written:
+                sources.append(source)
+            elif statement.target and source != statement.target:
+                fed.add(source)
             if statement.target:
                 if source == statement.target:
                     self_loops.add(source)
@@ -978,14 +1161,13 @@ def _script_table_edges(
         if statement.target:
             written.append(statement.target)
             alive[statement.target] = True
-    written_set, read_set = set(written), set(read)
-    intermediates = sorted((written_set & read_set) - self_loops)
+    source_set = set(sources)
+    intermediates = sorted(fed - source_set - self_loops)
     dead = {name for name, ok in alive.items() if not ok}
-    sources = _unique(r for r in read if r not in written_set or r in self_loops)
     targets = _unique(
-        w for w in written if (w not in read_set or w in self_loops) and w not in dead
+        w for w in written if (w not in fed or w in self_loops or w in source_set) and w not in dead
     )
-    return edges, sources, targets, intermediates
+    return edges, _unique(sources), targets, intermediates
 
 
 def _script_column_edges(

@@ -64,9 +64,12 @@ test: install services lint pytest
 
 bench: install services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	@# other lineage engines for benchmarks/inference.py, kept out of Ariadne's own venv
+	@test -x .venv-compare/bin/python || $(PYTHON) -m venv .venv-compare
+	@.venv-compare/bin/pip install -q -r benchmarks/compare-requirements.txt
 	@set -e; shopt -s nullglob; files=(benchmarks/[!_]*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
 
 clean:
-	rm -rf $(VENV) tools/neo4j-launcher/target tools/es-launcher/target tools/ferretdb/bin
+	rm -rf $(VENV) .venv-compare tools/neo4j-launcher/target tools/es-launcher/target tools/ferretdb/bin

@@ -61,6 +61,27 @@ def load_edges(session: Session) -> list[Pair]:
     return [(s, t) for s, t in rows]
 
 
+def load_edges_from(session: Session, starts: set[str]) -> list[Pair]:
+    """The live table edges downstream of ``starts``: all that `measure` needs to judge
+    new edges between those tables (a loop closes only through what a new target
+    reaches; reach grows only below a new source), at a cost that follows the
+    neighbourhood, not the catalog."""
+    if not starts:
+        return []
+    rows = session.execute(
+        text(
+            "WITH RECURSIVE below(id) AS (SELECT unnest(CAST(:starts AS uuid[])) UNION "
+            "SELECT e.target_table_id FROM table_lineage e JOIN below b ON "
+            "e.source_table_id = b.id WHERE e.status IN ('active', 'pending_review')) "
+            "SELECT e.source_table_id::text, e.target_table_id::text FROM table_lineage e "
+            "JOIN below b ON e.source_table_id = b.id "
+            "WHERE e.status IN ('active', 'pending_review')"
+        ),
+        {"starts": sorted(starts)},
+    )
+    return [(s, t) for s, t in rows]
+
+
 class _Graph:
     def __init__(self, edges: list[Pair], index: dict[str, int]) -> None:
         import numpy as np

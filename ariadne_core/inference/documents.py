@@ -108,15 +108,33 @@ def _computed(value: Any, fields: Mapping_) -> tuple[set[str], str]:
     return sources, "copy" if plain else "expression"
 
 
+def _definition(row: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(row.view_definition)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def mongo_fingerprint(row: Any) -> str:
+    return _fingerprint(_definition(row))
+
+
+def _indices(row: Any) -> list[str]:
+    properties = row.properties or {}
+    return sorted(properties.get("harvest", properties).get("indices") or [])
+
+
+def alias_fingerprint(row: Any) -> str:
+    return _fingerprint(_indices(row))
+
+
 def mongo_view_lineage(
     index: CatalogIndex, row: Any, *, where: dict[str, Any], source_id: uuid.UUID
 ) -> OriginResult:
     from ariadne_core.inference.service import OriginResult, Proposal
 
-    try:
-        definition = json.loads(row.view_definition)
-    except (TypeError, ValueError):
-        definition = {}
+    definition = _definition(row)
     pipeline = definition.get("pipeline") or []
     result = OriginResult(f"mongo-view:{row.id}", source_id, _fingerprint(definition))
     result.statements = 1

@@ -51,7 +51,12 @@ from ariadne_core.importing.engine import (
     existing_edges,
 )
 from ariadne_core.inference import confidence as rule
-from ariadne_core.inference.documents import alias_lineage, mongo_view_lineage
+from ariadne_core.inference.documents import (
+    alias_fingerprint,
+    alias_lineage,
+    mongo_fingerprint,
+    mongo_view_lineage,
+)
 from ariadne_core.inference.sql import Catalog, Lineage, analyze, fingerprint
 from ariadne_core.lineage.audit import snapshot_of
 from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
@@ -92,7 +97,11 @@ class CatalogIndex(Catalog):
         *,
         source_id: uuid.UUID | None,
         search_path: Sequence[str] = (),
+        preload: bool = True,
     ) -> None:
+        """``preload``: read every table, and the default source's fields, at once (a
+        whole source's views); otherwise look tables up by name as the SQL names them
+        (pasted SQL: its cost does not grow with the catalog)."""
         super().__init__({}, search_path)
         self.session = session
         self.source_id = source_id
@@ -100,24 +109,42 @@ class CatalogIndex(Catalog):
         self.by_schema_name: dict[tuple[str, str], list[_Table]] = {}
         self.source_names: set[str] = set()
         self.default_source = ""
-        rows = session.execute(
-            text(
-                "SELECT t.id, t.qualified_name, s.name, t.schema_name, t.name, s.id = :sid "
-                "FROM metadata_tables t JOIN data_sources s ON s.id = t.source_id "
-                "WHERE NOT t.is_deleted"
-            ),
-            {"sid": source_id},
-        )
-        for table_id, qualified, source, schema, name, is_default in rows:
+        for sid, name in session.execute(text("SELECT id, name FROM data_sources")):
+            self.source_names.add(name.lower())
+            if sid == source_id:
+                self.default_source = name.lower()
+        self.lazy = not preload
+        self._looked_up: set[str] = set()
+        self._fields: dict[uuid.UUID, list[tuple[str, uuid.UUID, str]]] = {}
+        if preload:
+            self._add(session.execute(text(self._TABLES)))
+            self._load_fields(source_id)
+
+    _TABLES = (
+        "SELECT t.id, t.qualified_name, s.name, t.schema_name, t.name "
+        "FROM metadata_tables t JOIN data_sources s ON s.id = t.source_id WHERE NOT t.is_deleted"
+    )
+
+    def _add(self, rows: Iterable[Any]) -> None:
+        for table_id, qualified, source, schema, name in rows:
             table = _Table(table_id, qualified, source, schema, name)
             key = (source.lower(), (schema or "").lower(), name.lower())
+            if key in self.by_key:
+                continue
             self.by_key[key] = table
             self.by_schema_name.setdefault(((schema or "").lower(), name.lower()), []).append(table)
-            self.source_names.add(source.lower())
-            if is_default:
-                self.default_source = source.lower()
-        self._fields: dict[uuid.UUID, list[tuple[str, uuid.UUID, str]]] = {}
-        self._load_fields(source_id)
+
+    def _ensure(self, name: str) -> None:
+        """Lazy mode: read the tables called ``name`` (any case, any source) once."""
+        if not self.lazy or name in self._looked_up:
+            return
+        self._looked_up.add(name)
+        pattern = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        self._add(
+            self.session.execute(
+                text(self._TABLES + " AND t.name ILIKE :pattern"), {"pattern": pattern}
+            )
+        )
 
     def _load_fields(
         self, source_id: uuid.UUID | None, table_ids: Sequence[uuid.UUID] = ()
@@ -140,6 +167,7 @@ class CatalogIndex(Catalog):
 
     def table(self, name: str) -> _Table | None:
         parts = name.lstrip("#").split(".")
+        self._ensure(parts[-1])
         if len(parts) >= 2 and parts[0] in self.source_names:
             found = self._in_source(parts[0], parts[1:])
             if found is not None:
@@ -317,8 +345,12 @@ def proposals_from_sql(
 # --- origins of a harvested source --------------------------------------------------------
 
 
-def source_origins(session: Session, source_id: uuid.UUID) -> tuple[list[OriginResult], int]:
-    """Every origin a harvested source holds, analyzed; and how many were read."""
+def source_origins(
+    session: Session, source_id: uuid.UUID, *, force: bool = False
+) -> tuple[list[OriginResult], int]:
+    """Every origin a harvested source holds, and how many were read. An origin whose
+    fingerprint is the one recorded last time is not analyzed again (unless ``force``):
+    its result carries only the fingerprint, which `apply` skips."""
     source = session.execute(
         text("SELECT name, type FROM data_sources WHERE id = :id"), {"id": source_id}
     ).one()
@@ -331,17 +363,35 @@ def source_origins(session: Session, source_id: uuid.UUID) -> tuple[list[OriginR
         ),
         {"id": source_id},
     ).all()
+    known: dict[str, str] = {
+        origin: print_
+        for origin, print_ in session.execute(
+            text("SELECT origin, fingerprint FROM inference_origins WHERE source_id = :s"),
+            {"s": source_id},
+        )
+    }
     search_path = ["public"] if source_type is SourceType.POSTGRESQL else []
-    index = CatalogIndex(session, source_id=source_id, search_path=search_path)
+    index: CatalogIndex | None = None
     results = []
     for row in rows:
-        where = {"kind": row.table_type, "object": row.qualified_name, "table_id": str(row.id)}
         if source_type in SQL_DIALECT_OF and row.view_definition:
-            definition = row.view_definition
-            sql_fp = fingerprint(definition)
+            origin, print_ = f"view:{row.id}", fingerprint(row.view_definition)
+        elif source_type is SourceType.MONGODB and row.view_definition:
+            origin, print_ = f"mongo-view:{row.id}", mongo_fingerprint(row)
+        elif source_type is SourceType.ELASTICSEARCH and row.table_type == "alias":
+            origin, print_ = f"alias:{row.id}", alias_fingerprint(row)
+        else:
+            continue
+        if not force and known.get(origin) == print_:
+            results.append(OriginResult(origin, source_id, print_))
+            continue
+        if index is None:
+            index = CatalogIndex(session, source_id=source_id, search_path=search_path)
+        where = {"kind": row.table_type, "object": row.qualified_name, "table_id": str(row.id)}
+        if origin.startswith("view:"):
             index.search_path = [*(s for s in [row.schema_name] if s), *search_path]
             lineage = analyze(
-                definition,
+                row.view_definition,
                 SQL_DIALECT_OF[source_type],
                 default_schema=None,
                 catalog=index,
@@ -351,15 +401,15 @@ def source_origins(session: Session, source_id: uuid.UUID) -> tuple[list[OriginR
                 proposals_from_sql(
                     index,
                     lineage,
-                    origin=f"view:{row.id}",
+                    origin=origin,
                     source_id=source_id,
                     where=where,
-                    sql_fingerprint=sql_fp,
+                    sql_fingerprint=print_,
                 )
             )
-        elif source_type is SourceType.MONGODB and row.view_definition:
+        elif origin.startswith("mongo-view:"):
             results.append(mongo_view_lineage(index, row, where=where, source_id=source_id))
-        elif source_type is SourceType.ELASTICSEARCH and row.table_type == "alias":
+        else:
             results.append(alias_lineage(index, row, where=where, source_id=source_id))
     return results, len(rows)
 
@@ -744,7 +794,7 @@ def _record_origins(session: Session, changed: list[OriginResult], gone: list[st
 def infer_source(session: Session, source_id: uuid.UUID, *, force: bool = False) -> WriteReport:
     """Re-infer everything one harvested source holds (the Dagster asset's work)."""
     started = time.perf_counter()
-    results, _ = source_origins(session, source_id)
+    results, _ = source_origins(session, source_id, force=force)
     report = apply(session, results, retire_source=source_id, force=force)
     report.duration_s = time.perf_counter() - started
     return report
@@ -821,7 +871,7 @@ def infer_text(
             "Only editors and above can submit inferred lineage; preview it with submit=false.",
             details={"required_role": "editor", "your_role": actor.role.value if actor else None},
         )
-    from ariadne_core.importing.graph_effect import GraphEffect, load_edges, measure
+    from ariadne_core.importing.graph_effect import GraphEffect, load_edges_from, measure
     from ariadne_core.inference.sql import dialect_name
 
     if len(sql) > MAX_SQL_CHARS:
@@ -844,7 +894,9 @@ def infer_text(
     except ValueError as exc:
         raise ValidationFailed(str(exc), details={"field": "dialect", "value": dialect}) from None
     search = [default_schema.lower()] if default_schema else []
-    index = CatalogIndex(session, source_id=source_id, search_path=[*search, "public"])
+    index = CatalogIndex(
+        session, source_id=source_id, search_path=[*search, "public"], preload=False
+    )
     lineage = analyze(sql, dialect, default_schema=None, catalog=index)
     sql_fp = fingerprint(sql)
     origin = f"sql:{label}" if label else f"sql:{sql_fp}"
@@ -879,7 +931,8 @@ def infer_text(
     }
     effect.table_edges_added = len(new_pairs)
     effect.field_edges_added = sum(1 for k, s in states.items() if k[0] == "field" and s == "new")
-    measure(session, load_edges(session), new_pairs, effect)
+    ends = {end for pair in new_pairs for end in pair}
+    measure(session, load_edges_from(session, ends), new_pairs, effect)
     written = apply(session, [result], force=True) if submit else None
     return TextInference(dialect, lineage, result, states, effect.as_dict(), written)
 

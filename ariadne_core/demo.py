@@ -319,15 +319,9 @@ for _name, _schema, _d, _t, _up in WAREHOUSE:
             if _M + _dim not in _up and _name != _dim:
                 _up.append(_M + _dim)
 
-# Edges a lineage scanner proposed; they wait for a steward's review.
-INFERRED = [
-    ("crm.main.support_tickets", "warehouse.reports.rpt_churn_risk", 0.62),
-    ("crm.main.surveys", "warehouse.reports.rpt_churn_risk", 0.55),
-    ("shop.public.product_reviews", _M + "agg_product_performance", 0.71),
-    ("crm.main.email_events", _M + "fct_campaign_touches", 0.78),
-    ("shop.public.loyalty_accounts", _M + "agg_customer_ltv", 0.66),
-    ("shop.public.gift_cards", _M + "fct_payments", 0.58),
-]
+# The warehouse's ETL scripts (ariadne_core/demo_etl): lineage inference reads them on the
+# first start and proposes what they imply, for a steward to review.
+ETL_SCRIPTS = Path(__file__).parent / "demo_etl"
 
 
 def _entity(table: str) -> str:
@@ -398,16 +392,6 @@ def workbook_rows() -> dict[str, list[dict[str, Any]]]:
         }
         for s, t in edges
     ]
-    table_lineage += [
-        {
-            "source_table": s,
-            "target_table": t,
-            "transformation_type": "join",
-            "lineage_source": "inferred",
-            "confidence": str(c),
-        }
-        for s, t, c in INFERRED
-    ]
     field_lineage = []
     for s, t in edges:
         key = f"{_entity(s.rsplit('.', 1)[1])}_id"
@@ -473,4 +457,30 @@ def load_demo(url: str, settings: Settings) -> ImportReport | None:
     if not report.committed:
         problems = "; ".join(p.message for p in report.all_problems()[:5])
         log.error("the demo workbook did not import: %s", problems)
+    elif settings.inference:
+        infer_etl_scripts(url, settings)
     return report
+
+
+def infer_etl_scripts(url: str, settings: Settings) -> int:
+    """Fill the review queue from the demo's ETL scripts through the inference engine;
+    returns how many edges it proposed."""
+    from ariadne_core.inference.service import infer_text
+
+    proposed = 0
+    actor = Actor(settings.admin_email, UserRole.ADMIN)
+    with session_scope(engine_for(url)) as session:
+        for script in sorted(ETL_SCRIPTS.glob("*.sql")):
+            outcome = infer_text(
+                session,
+                script.read_text(),
+                dialect="postgres",
+                submit=True,
+                label=f"demo_etl/{script.name}",
+                actor=actor,
+            )
+            assert outcome.written is not None
+            proposed += outcome.written.created
+            for statement in outcome.lineage.errors:
+                log.warning("%s line %s: %s", script.name, statement.line, statement.error)
+    return proposed

@@ -178,6 +178,18 @@ def test_demo_workbook_loads_through_the_import(
         ).all()
         assert len(pending) >= 5
         assert all(e.lineage_source is LineageSource.INFERRED for e in pending)
+        # the review queue is filled by the inference engine from the demo's ETL scripts
+        assert {e.edge_metadata["evidence"][0]["object"] for e in pending} == {
+            "demo_etl/campaign_touches.sql",
+            "demo_etl/churn_signals.sql",
+            "demo_etl/loyalty_and_gift_cards.sql",
+            "demo_etl/product_feedback.sql",
+        }
+        pending_fields = session.scalars(
+            select(FieldLineage).where(FieldLineage.status == LineageStatus.PENDING_REVIEW)
+        ).all()
+        assert len(pending_fields) >= 6
+        assert {e.transformation_type for e in pending_fields} >= {"copy", "expression"}
     assert load_demo(url, settings) is None  # a second start keeps what is there
 
 

@@ -33,8 +33,8 @@ from ariadne_core.exporting.rows import export_rows
 from ariadne_core.exporting.stream import file_kind, stream
 from ariadne_core.exporting.templates import template
 from ariadne_core.importing import jobs
-from ariadne_core.importing.formats import FORMATS, FileRejected, detect_format
-from ariadne_core.importing.service import check_import_type, run_import
+from ariadne_core.importing.formats import FORMATS
+from ariadne_core.importing.service import check_file_name, check_import_type, run_import
 from ariadne_core.importing.spec import IMPORT_TYPES
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.runtime.fallback import runner_of
@@ -43,8 +43,9 @@ router = APIRouter(tags=["import/export"])
 Format = Literal["csv", "xlsx", "json", "yaml"]
 UPLOAD = File(description="The file: .csv, .xlsx, .json, .yaml or .yml")
 IMPORT_TYPE = Form(
-    description="sources, tables, fields, table_lineage, field_lineage, or workbook (an "
-    "Excel, JSON or YAML file with one sheet or key per type)",
+    description="sources, tables, fields, table_lineage, field_lineage, workbook (an "
+    "Excel, JSON or YAML file with one sheet or key per type), or sql (a .sql file or a "
+    ".zip of them, read by lineage inference: experimental, see docs/inference.md)",
     examples=["table_lineage"],
 )
 
@@ -54,7 +55,7 @@ def _actor(user: CurrentUserInfo) -> Actor:
 
 
 @contextmanager
-def _saved(upload: UploadFile) -> Iterator[tuple[Path, str]]:
+def _saved(upload: UploadFile, import_type: str) -> Iterator[tuple[Path, str]]:
     """The upload as a file on disk (readers need to seek and re-read), and its name."""
     name = Path(upload.filename or "").name
     if not name:
@@ -62,13 +63,7 @@ def _saved(upload: UploadFile) -> Iterator[tuple[Path, str]]:
             "The upload has no file name, so its format is unknown. Send it as a file.",
             details={"field": "file"},
         )
-    try:
-        detect_format(name)
-    except FileRejected as rejected:
-        raise ValidationFailed(
-            rejected.problem.message + " " + rejected.problem.hint,
-            details={"field": "file", "value": name},
-        ) from None
+    check_file_name(name, import_type)
     with tempfile.TemporaryDirectory(prefix="ariadne-upload-") as folder:
         path = Path(folder) / name
         with path.open("wb") as out:
@@ -94,7 +89,7 @@ def validate_import(
     import_type: Annotated[str, IMPORT_TYPE],
     replace: Annotated[bool, Form(description="Preview replace=true as well")] = False,
 ) -> dict[str, object]:
-    with _saved(file) as (path, name):
+    with _saved(file, import_type) as (path, name):
         report = run_import(
             session,
             path,
@@ -140,7 +135,7 @@ def execute_import(
     settings = request.app.state.settings
     # The job is committed on its own before the runner, which has its own connection,
     # looks for it.
-    with _saved(file) as (path, name), session_scope(request.app.state.engine) as own:
+    with _saved(file, import_type) as (path, name), session_scope(request.app.state.engine) as own:
         job = jobs.create_job(
             own,
             settings,

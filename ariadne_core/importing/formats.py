@@ -33,9 +33,15 @@ from ariadne_core.importing.spec import (
 FORMATS = ("csv", "xlsx", "json", "yaml")
 # File problems that are limits protecting the server: the preview answers them with a
 # 4xx (413 for sizes) instead of a report.
-SIZE_LIMITS = frozenset({"XLSX_TOO_LARGE", "DOCUMENT_TOO_LARGE"})
+SIZE_LIMITS = frozenset({"XLSX_TOO_LARGE", "DOCUMENT_TOO_LARGE", "SQL_TOO_LARGE"})
 SHAPE_LIMITS = frozenset(
-    {"FILE_TOO_DEEP", "TOO_MANY_COLUMNS", "YAML_TOO_COMPLEX", "TOO_MANY_SHEETS"}
+    {
+        "FILE_TOO_DEEP",
+        "TOO_MANY_COLUMNS",
+        "YAML_TOO_COMPLEX",
+        "TOO_MANY_SHEETS",
+        "SQL_TOO_MANY_FILES",
+    }
 )
 MAX_SHEETS = 20
 YAML_MAX_ALIASES = 50

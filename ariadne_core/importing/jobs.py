@@ -31,6 +31,7 @@ from ariadne_core.importing.service import (
     check_upload,
     run_import,
 )
+from ariadne_core.importing.spec import normalize_type_name
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.roles import has_role
 from ariadne_core.security.secrets import Keyring
@@ -56,7 +57,7 @@ def create_job(
 ) -> ImportJob:
     """Keep a copy of the upload under ARIADNE_HOME/imports/<job id>/ and record the job.
     A file over a size limit is refused here, before anything is stored."""
-    check_upload(upload, file_name)
+    check_upload(upload, file_name, normalize_type_name(import_type))
     job = ImportJob(
         id=uuid.uuid4(),
         import_type=check_import_type(import_type),

@@ -267,6 +267,55 @@ CATALOGUE: dict[str, Template] = {
         "those are never put in files.",
         "Create this source in the app (Sources, New source), or use the type manual.",
     ),
+    # --- SQL scripts (import type sql) ------------------------------------------------
+    "SQL_WRONG_FILE": Template(
+        ERROR,
+        "An import of type sql takes a .sql file or a .zip of .sql files, not '{value}'.",
+        "Upload the script itself, or zip the folder of scripts and upload the .zip.",
+    ),
+    "SQL_NO_FILES": Template(
+        ERROR,
+        "The archive '{value}' holds no .sql file.",
+        "Put the scripts (files ending in .sql) in the zip and upload it again.",
+    ),
+    "SQL_TOO_MANY_FILES": Template(
+        ERROR,
+        "The archive holds {count} .sql files; at most {limit} are read at once.",
+        "Split the folder into several archives and import them one after the other.",
+    ),
+    "SQL_TOO_LARGE": Template(
+        ERROR,
+        "The SQL is {size} MB; at most {limit} MB are read at once.",
+        "Split the scripts into several files or archives and import them one after the other.",
+    ),
+    "SQL_NO_STATEMENTS": Template(
+        ERROR,
+        "This file holds no SQL statement.",
+        "Check that it is the right file; comments alone propose no lineage.",
+    ),
+    "SQL_UNKNOWN_DIALECT": Template(
+        ERROR,
+        "The dialect '{value}' named at the top of this file is not one Ariadne reads.",
+        "Use one of postgres, oracle, snowflake, bigquery, tsql, mysql, spark, hive, redshift, "
+        "duckdb or ansi in the '-- dialect:' line.",
+    ),
+    "SQL_UNKNOWN_SOURCE": Template(
+        ERROR,
+        "The source '{value}' named at the top of this file does not exist.",
+        "Fix the '-- source:' line to name a data source of the catalog, or remove it.",
+    ),
+    "SQL_STATEMENT_UNREADABLE": Template(
+        ERROR,
+        "this statement could not be read as {dialect} SQL ({reason}), so it proposes no lineage.",
+        "Check the statement, or name the right dialect in a '-- dialect:' line at the top "
+        "of the file; the other statements are still read.",
+    ),
+    "SQL_TABLE_UNKNOWN": Template(
+        WARNING,
+        "The table '{value}' is not in the catalog, so no lineage through it is proposed.",
+        "Harvest or import that table first, or write its name as source.schema.table, or "
+        "name the source with a '-- source:' line at the top of the file.",
+    ),
     "CYCLE_CREATED": Template(
         WARNING,
         "this lineage closes a loop: {path}.",

@@ -24,7 +24,7 @@ from ariadne_core.importing.formats import (
 )
 from ariadne_core.importing.graph_effect import GraphEffect, Pair, load_edges, measure
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
-from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, WORKBOOK, normalize_type_name
+from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, SQL, WORKBOOK, normalize_type_name
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.secrets import Keyring
 
@@ -111,8 +111,12 @@ def check_import_type(value: str) -> str:
     if kind is None:
         raise ValidationFailed(
             f"import_type '{value}' is not something Ariadne imports. Use one of: "
-            f"{', '.join((*IMPORT_TYPES, WORKBOOK))}.",
-            details={"field": "import_type", "value": value, "allowed": [*IMPORT_TYPES, WORKBOOK]},
+            f"{', '.join((*IMPORT_TYPES, WORKBOOK, SQL))}.",
+            details={
+                "field": "import_type",
+                "value": value,
+                "allowed": [*IMPORT_TYPES, WORKBOOK, SQL],
+            },
         )
     return kind
 
@@ -127,9 +131,43 @@ def check_mode(value: str) -> str:
     return value
 
 
-def check_upload(path: Path, file_name: str) -> None:
+def check_file_name(file_name: str, import_type: str) -> None:
+    """Is a file of this name something an import of ``import_type`` reads? (.sql or
+    .zip for the sql type; .csv, .xlsx, .json, .yaml for the others.)"""
+    kind = normalize_type_name(import_type or "")
+    if kind == SQL:
+        if Path(file_name).suffix.lower() in (".sql", ".zip"):
+            return
+        found = problem("SQL_WRONG_FILE", value=file_name)
+    else:
+        from ariadne_core.importing.formats import detect_format
+
+        try:
+            detect_format(file_name)
+            return
+        except FileRejected as rejected:
+            found = rejected.problem
+    raise ValidationFailed(
+        f"{found.message} {found.hint}",
+        details={"field": "file", "value": file_name, "code": found.code},
+    )
+
+
+def check_upload(path: Path, file_name: str, import_type: str | None = None) -> None:
     """The cheap checks of an uploaded file, before it is stored or queued: its format,
     and the size limits (PayloadTooLarge names the limit)."""
+    if import_type == SQL:
+        from ariadne_core.importing.sql_files import SqlFileRejected, read_sql_files
+
+        try:
+            read_sql_files(path, file_name)
+        except SqlFileRejected as rejected:
+            _raise_for_limit(rejected.problem)
+            raise ValidationFailed(
+                f"{rejected.problem.message} {rejected.problem.hint}",
+                details={"field": "file", "code": rejected.problem.code},
+            ) from None
+        return
     try:
         preflight(path, file_name)
     except FileRejected as rejected:
@@ -175,6 +213,8 @@ def run_import(
     import_type, mode = check_import_type(import_type), check_mode(mode)
     report = ImportReport(import_type, file_name, mode, replace)
     say = progress or _noop
+    if import_type == SQL:
+        return _run_sql(session, path, report, actor, commit, limits_raise, say)
     say("reading", 2)
     try:
         parsed = read_file(path, file_name, import_type)
@@ -194,6 +234,55 @@ def run_import(
     finally:
         if collecting:
             gc.enable()
+
+
+def _run_sql(
+    session: Session,
+    path: Path,
+    report: ImportReport,
+    actor: Actor,
+    commit: bool,
+    limits_raise: bool,
+    say: Progress,
+) -> ImportReport:
+    """The `sql` type: scripts read by lineage inference, previewed and written like any
+    import (see ariadne_core/importing/sql_files.py)."""
+    from ariadne_core.importing import sql_files
+
+    say("reading", 2)
+    try:
+        files = sql_files.read_sql_files(path, report.file_name)
+    except sql_files.SqlFileRejected as rejected:
+        if limits_raise:
+            _raise_for_limit(rejected.problem)
+        report.problems.append(rejected.problem)
+        return report
+    report.format = "sql" if len(files) == 1 and path.suffix.lower() != ".zip" else "zip"
+    savepoint = session.begin_nested()
+    try:
+        sheets, results, new_pairs = sql_files.import_sql(
+            session, files, upload_name=report.file_name, actor=actor, commit=commit, say=say
+        )
+        report.sheets.extend(sheets)
+        say("measuring the lineage graph", 90)
+        sql_files.finish(
+            session,
+            sheets,
+            results,
+            new_pairs,
+            report.graph,
+            write=commit and report.can_commit(),
+        )
+        if commit and report.can_commit():
+            savepoint.commit()
+            report.committed = True
+        else:
+            savepoint.rollback()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    say("done", 100)
+    return report
 
 
 def _run(

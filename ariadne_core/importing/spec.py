@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 IMPORT_TYPES = ("sources", "tables", "fields", "table_lineage", "field_lineage")
 WORKBOOK = "workbook"
+SQL = "sql"  # .sql scripts read by lineage inference (ariadne_core/importing/sql_files.py)
 # A workbook is imported sheet by sheet in this order, so later sheets may refer to
 # what earlier sheets create.
 DEPENDENCY_ORDER = IMPORT_TYPES
@@ -57,7 +58,7 @@ def normalize_header(value: str) -> str:
 def normalize_type_name(value: str) -> str | None:
     """A sheet or argument name -> import type ("Table Lineage" -> "table_lineage")."""
     wanted = normalize_header(value)
-    for name in (*IMPORT_TYPES, WORKBOOK):
+    for name in (*IMPORT_TYPES, WORKBOOK, SQL):
         if normalize_header(name) == wanted:
             return name
     return None

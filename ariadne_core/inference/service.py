@@ -57,7 +57,7 @@ from ariadne_core.inference.documents import (
     mongo_fingerprint,
     mongo_view_lineage,
 )
-from ariadne_core.inference.sql import Catalog, Lineage, analyze, fingerprint
+from ariadne_core.inference.sql import Catalog, Lineage, Statement, analyze, fingerprint
 from ariadne_core.lineage.audit import snapshot_of
 from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
 from ariadne_core.lineage.precedence import automatic_write_allowed
@@ -258,16 +258,19 @@ def proposals_from_sql(
                 }
             )
     unresolved: list[str] = []
-    worst = {s.target: s for s in lineage.statements if s.target}
-    confidence_of: dict[str, float] = {}
-    for statement in lineage.statements:
-        if statement.target and not statement.error:
-            value = statement.confidence
-            confidence_of[statement.target] = min(confidence_of.get(statement.target, 1.0), value)
-            unresolved.extend(statement.unresolved)
+    writers = [s for s in lineage.statements if s.target and not s.error]
+    for statement in writers:
+        unresolved.extend(statement.unresolved)
 
-    def evidence(target: str) -> dict[str, Any]:
-        statement = worst.get(target)
+    def writer(source: str, target: str) -> Statement | None:
+        """The statement an edge comes from: the one writing ``target`` that reads
+        ``source`` (or, through an intermediate table, the last one writing it)."""
+        found = [s for s in writers if s.target == target]
+        direct = [s for s in found if source in s.sources]
+        chosen = direct or found
+        return chosen[-1] if chosen else None
+
+    def evidence(statement: Statement | None) -> dict[str, Any]:
         detail = {
             **where,
             "origin": origin,
@@ -284,6 +287,9 @@ def proposals_from_sql(
                 detail["unresolved"] = sorted(set(statement.unresolved))[:MAX_UNRESOLVED]
         return detail
 
+    def confidence_of(statement: Statement | None) -> float:
+        return statement.confidence if statement is not None else rule.FULL
+
     tables: dict[str, _Table | None] = {}
 
     def table(name: str) -> _Table | None:
@@ -297,6 +303,7 @@ def proposals_from_sql(
         source, target = table(source_name), table(target_name)
         if source is None or target is None or source.id == target.id:
             continue
+        written_by = writer(source_name, target_name)
         result.proposals.append(
             Proposal(
                 "table",
@@ -306,8 +313,8 @@ def proposals_from_sql(
                 target.qualified_name,
                 None,
                 None,
-                confidence_of.get(target_name, rule.FULL),
-                evidence(target_name),
+                confidence_of(written_by),
+                evidence(written_by),
             )
         )
     for edge in lineage.column_edges:
@@ -324,6 +331,7 @@ def proposals_from_sql(
             unresolved.append(f"{target.qualified_name}.{edge.target_column}")
         if source_field is None or target_field is None or source_field[0] == target_field[0]:
             continue
+        written_by = writer(edge.source_table, edge.target_table)
         result.proposals.append(
             Proposal(
                 "field",
@@ -333,8 +341,8 @@ def proposals_from_sql(
                 target_field[1],
                 edge.transformation,
                 edge.expression,
-                confidence_of.get(edge.target_table, rule.FULL),
-                evidence(edge.target_table),
+                confidence_of(written_by),
+                evidence(written_by),
                 (source.id, target.id),
             )
         )

@@ -37,6 +37,7 @@ SAMPLE = {
     "existing": "manual",
     "path": "a → b → a",
     "size": 80,
+    "dialect": "postgres",
 }
 
 

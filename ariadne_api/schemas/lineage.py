@@ -257,6 +257,53 @@ class InferredColumn(BaseModel):
 
 
 class LineageInferResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "experimental": True,
+                "dialect": "postgres",
+                "statements": [
+                    {
+                        "line": 1,
+                        "kind": "insert",
+                        "target": "mart.daily_revenue",
+                        "sources": ["sales.orders"],
+                        "error": None,
+                        "unresolved": [],
+                        "confidence": 0.9,
+                    }
+                ],
+                "sources": ["sales.orders"],
+                "targets": ["mart.daily_revenue"],
+                "intermediates": [],
+                "column_lineage": [
+                    {
+                        "source": "sales.orders.amount",
+                        "target": "mart.daily_revenue.revenue",
+                        "transformation_type": "aggregate",
+                        "expression": "SUM(amount)",
+                    }
+                ],
+                "proposals": [
+                    {
+                        "kind": "table",
+                        "source": "warehouse.sales.orders",
+                        "target": "warehouse.mart.daily_revenue",
+                        "source_id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                        "target_id": "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22",
+                        "transformation_type": None,
+                        "expression": None,
+                        "confidence": 0.9,
+                        "line": 1,
+                        "state": "new",
+                    }
+                ],
+                "unresolved": [],
+                "graph_effect": {"table_edges_added": 1, "field_edges_added": 2},
+                "submitted": None,
+            }
+        }
+    )
     experimental: bool = True
     dialect: str
     statements: list[InferredStatement]

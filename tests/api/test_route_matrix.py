@@ -57,6 +57,8 @@ ROUTES: dict[str, str] = {
     "POST /api/v1/lineage/field": "editor",
     "GET /api/v1/lineage/review": "viewer",
     "POST /api/v1/lineage/review/decisions": "steward",
+    # anyone previews; submit=true needs an editor (tests/inference/test_infer_api.py)
+    "POST /api/v1/lineage/infer": "viewer",
     "GET /api/v1/lineage/{lineage_id}": "viewer",
     "PUT /api/v1/lineage/{lineage_id}": "editor",
     "DELETE /api/v1/lineage/{lineage_id}": "editor",

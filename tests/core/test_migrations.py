@@ -96,7 +96,8 @@ def test_both_edge_tables_use_the_lineage_source_enum(database_url: str) -> None
     rows = _query(
         database_url,
         "SELECT table_name, column_name, udt_name FROM information_schema.columns "
-        "WHERE column_name IN ('lineage_source', 'origin') ORDER BY 1, 2",
+        "WHERE column_name IN ('lineage_source', 'origin') AND table_name LIKE '%\\_lineage' "
+        "ORDER BY 1, 2",
     )
     assert rows == [
         ("field_lineage", "lineage_source", "lineage_source"),

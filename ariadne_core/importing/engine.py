@@ -599,8 +599,16 @@ FIELD_EDGES = EdgeKind(
 
 
 def existing_edges(
-    session: Session, kind: EdgeKind, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    session: Session,
+    kind: EdgeKind,
+    pairs: Sequence[tuple[uuid.UUID, uuid.UUID]] | Any,
+    *,
+    lock: bool = True,
 ) -> dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]:
+    """The edges of ``kind`` between the given (source, target) pairs, by pair, each as
+    its snapshot columns plus id, ``s``, ``t`` and metadata; locked unless ``lock`` is
+    False (a preview that only looks)."""
+    pairs = list(pairs)
     if not pairs:
         return {}
     table = kind.model.__tablename__
@@ -609,8 +617,8 @@ def existing_edges(
         text(
             f"SELECT e.id, e.{kind.source_col} AS s, e.{kind.target_col} AS t, {columns}, "
             f"e.metadata FROM {table} e JOIN unnest(CAST(:s AS uuid[]), CAST(:t AS uuid[])) "
-            f"AS p(s, t) ON e.{kind.source_col} = p.s AND e.{kind.target_col} = p.t "
-            "FOR UPDATE OF e"
+            f"AS p(s, t) ON e.{kind.source_col} = p.s AND e.{kind.target_col} = p.t"
+            + (" FOR UPDATE OF e" if lock else "")
         ),
         {"s": [p[0] for p in pairs], "t": [p[1] for p in pairs]},
     ).mappings()

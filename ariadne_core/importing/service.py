@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,6 +238,23 @@ def run_import(
             gc.enable()
 
 
+@contextmanager
+def _kept_if_committed(session: Session, report: ImportReport, commit: bool) -> Iterator[None]:
+    """Run the body in a savepoint; keep it when committing and the report allows it
+    (then ``report.committed``), roll it back otherwise or on any error."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+        if commit and report.can_commit():
+            savepoint.commit()
+            report.committed = True
+        else:
+            savepoint.rollback()
+    except BaseException:
+        savepoint.rollback()
+        raise
+
+
 def _run_sql(
     session: Session,
     path: Path,
@@ -258,29 +277,15 @@ def _run_sql(
         report.problems.append(rejected.problem)
         return report
     report.format = "sql" if len(files) == 1 and path.suffix.lower() != ".zip" else "zip"
-    savepoint = session.begin_nested()
-    try:
-        sheets, results, new_pairs = sql_files.import_sql(
+    with _kept_if_committed(session, report, commit):
+        sheets, results = sql_files.import_sql(
             session, files, upload_name=report.file_name, actor=actor, commit=commit, say=say
         )
         report.sheets.extend(sheets)
         say("measuring the lineage graph", 90)
         sql_files.finish(
-            session,
-            sheets,
-            results,
-            new_pairs,
-            report.graph,
-            write=commit and report.can_commit(),
+            session, sheets, results, report.graph, write=commit and report.can_commit()
         )
-        if commit and report.can_commit():
-            savepoint.commit()
-            report.committed = True
-        else:
-            savepoint.rollback()
-    except BaseException:
-        savepoint.rollback()
-        raise
     say("done", 100)
     return report
 
@@ -306,8 +311,7 @@ def _run(
         write_lineage=commit,
     )
     allow_bulk_statements(session)
-    savepoint = session.begin_nested()
-    try:
+    with _kept_if_committed(session, report, commit):
         before: list[Pair] | None = None
         total = max(len(parsed.sheets), 1)
         for number, sheet in enumerate(parsed.sheets):
@@ -343,14 +347,6 @@ def _run(
                 for result in report.sheets:
                     if result.name == sheet_name:
                         result.add("CYCLE_CREATED", row, path=" → ".join(path_names))
-        if commit and report.can_commit():
-            savepoint.commit()
-            report.committed = True
-        else:
-            savepoint.rollback()
-    except BaseException:
-        savepoint.rollback()
-        raise
     say("done", 100)
     log.info(
         "import %s of %s (%s): %s",

@@ -29,12 +29,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ariadne_core.importing.engine import CREATE, STATUS_ERROR, UNCHANGED, SheetResult
-from ariadne_core.importing.graph_effect import load_edges_from, measure
 from ariadne_core.importing.messages import problem
 from ariadne_core.inference.service import (
     CatalogIndex,
     OriginResult,
     apply,
+    measure_proposals,
     proposals_from_sql,
 )
 from ariadne_core.inference.sql import analyze, dialect_name, fingerprint
@@ -136,14 +136,11 @@ def import_sql(
     actor: Actor,
     commit: bool,
     say: object,
-) -> tuple[
-    list[SheetResult], list[OriginResult], dict[tuple[str, str], tuple[str | None, int | None]]
-]:
-    """Analyze every file; returns the report sheets, the proposals per file and the new
-    table pairs (for the graph effect). Nothing is written here."""
+) -> tuple[list[SheetResult], list[OriginResult]]:
+    """Analyze every file; returns the report sheets and the proposals per file. Nothing
+    is written here."""
     sheets: list[SheetResult] = []
     results: list[OriginResult] = []
-    new_pairs: dict[tuple[str, str], tuple[str | None, int | None]] = {}
     indexes: dict[tuple[str | None, str | None], CatalogIndex] = {}
     for number, sql_file in enumerate(files):
         if callable(say):
@@ -190,7 +187,12 @@ def import_sql(
             lineage,
             origin=f"sql:{label}",
             source_id=None,
-            where={"kind": "sql", "object": label, "submitted_by": actor.email},
+            where={
+                "kind": "sql",
+                "object": label,
+                "file": sql_file.name,
+                "submitted_by": actor.email,
+            },
             sql_fingerprint=fingerprint(sql_file.text),
         )
         results.append(result)
@@ -207,13 +209,7 @@ def import_sql(
         for name in result.unresolved:
             if not _is_column(name, lineage):
                 sheet.add("SQL_TABLE_UNKNOWN", None, value=name)
-        for proposal in result.proposals:
-            if proposal.kind == "table":
-                new_pairs.setdefault(
-                    (str(proposal.source_id), str(proposal.target_id)),
-                    (sheet.name, proposal.evidence.get("line")),
-                )
-    return sheets, results, new_pairs
+    return sheets, results
 
 
 def _is_column(name: str, lineage: object) -> bool:
@@ -227,34 +223,20 @@ def finish(
     session: Session,
     sheets: list[SheetResult],
     results: list[OriginResult],
-    new_pairs: dict[tuple[str, str], tuple[str | None, int | None]],
-    graph: object,
+    graph: Any,
     *,
     write: bool,
 ) -> None:
     """Measure the graph effect; with ``write``, write the proposals of the files (a
     statement that could not be read proposed nothing)."""
-    existing = set()
-    if new_pairs:
-        rows = session.execute(
-            text(
-                "SELECT source_table_id::text, target_table_id::text FROM table_lineage e "
-                "JOIN unnest(CAST(:s AS uuid[]), CAST(:t AS uuid[])) AS p(s, t) "
-                "ON e.source_table_id = p.s AND e.target_table_id = p.t"
-            ),
-            {"s": [p[0] for p in new_pairs], "t": [p[1] for p in new_pairs]},
-        )
-        existing = {(s, t) for s, t in rows}
-    fresh = {pair: where for pair, where in new_pairs.items() if pair not in existing}
-    graph.table_edges_added = len(fresh)  # type: ignore[attr-defined]
-    graph.field_edges_added = sum(  # type: ignore[attr-defined]
-        1 for r in results for p in r.proposals if p.kind == "field"
-    )
-    ends = {end for pair in fresh for end in pair}
-    for sheet_name, line, path in measure(session, load_edges_from(session, ends), fresh, graph):  # type: ignore[arg-type]
-        for sheet in sheets:
-            if sheet.name == sheet_name:
-                sheet.add("CYCLE_CREATED", line, path=" → ".join(path))
+
+    def where(proposal: Any) -> tuple[str | None, int | None]:
+        return proposal.evidence.get("file"), proposal.evidence.get("line")
+
+    names = {sheet.name: sheet for sheet in sheets}
+    for name, line, path in measure_proposals(session, results, graph, where):
+        if name in names:
+            names[name].add("CYCLE_CREATED", line, path=" → ".join(path))
     if write:
         apply(session, results, force=True)
 

@@ -132,7 +132,7 @@ def alias_fingerprint(row: Any) -> str:
 def mongo_view_lineage(
     index: CatalogIndex, row: Any, *, where: dict[str, Any], source_id: uuid.UUID
 ) -> OriginResult:
-    from ariadne_core.inference.service import OriginResult, Proposal
+    from ariadne_core.inference.service import OriginResult, Proposal, evidence_base
 
     definition = _definition(row)
     pipeline = definition.get("pipeline") or []
@@ -145,13 +145,7 @@ def mongo_view_lineage(
     if view is None or not isinstance(view_on, str):
         result.problems.append({"line": None, "statement": "", "message": "no viewOn collection"})
         return result
-    evidence = {
-        **where,
-        "origin": result.origin,
-        "dialect": "mongodb-pipeline",
-        "fingerprint": result.fingerprint,
-        "experimental": True,
-    }
+    evidence = evidence_base(where, result.origin, "mongodb-pipeline", result.fingerprint)
 
     def collection(name: str) -> _Table | None:
         found = index.by_key.get(
@@ -215,7 +209,7 @@ def mongo_view_lineage(
 def alias_lineage(
     index: CatalogIndex, row: Any, *, where: dict[str, Any], source_id: uuid.UUID
 ) -> OriginResult:
-    from ariadne_core.inference.service import OriginResult, Proposal
+    from ariadne_core.inference.service import OriginResult, Proposal, evidence_base
 
     indices = sorted(
         (row.properties or {}).get("harvest", row.properties or {}).get("indices") or []
@@ -226,11 +220,7 @@ def alias_lineage(
     if alias is None:
         return result
     evidence = {
-        **where,
-        "origin": result.origin,
-        "dialect": "elasticsearch-alias",
-        "fingerprint": result.fingerprint,
-        "experimental": True,
+        **evidence_base(where, result.origin, "elasticsearch-alias", result.fingerprint),
         "statement_kind": "alias",
     }
     for name in indices:

@@ -236,6 +236,18 @@ class OriginResult:
     unresolved: list[str] = field(default_factory=list)
 
 
+def evidence_base(where: dict[str, Any], origin: str, dialect: str, print_: str) -> dict[str, Any]:
+    """What every piece of evidence says: where it was seen, by which origin, in which
+    dialect, the fingerprint of the text, and that inference is experimental."""
+    return {
+        **where,
+        "origin": origin,
+        "dialect": dialect,
+        "fingerprint": print_,
+        "experimental": True,
+    }
+
+
 def proposals_from_sql(
     index: CatalogIndex,
     lineage: Lineage,
@@ -271,13 +283,7 @@ def proposals_from_sql(
         return chosen[-1] if chosen else None
 
     def evidence(statement: Statement | None) -> dict[str, Any]:
-        detail = {
-            **where,
-            "origin": origin,
-            "dialect": lineage.dialect,
-            "fingerprint": sql_fingerprint,
-            "experimental": True,
-        }
+        detail = evidence_base(where, origin, lineage.dialect, sql_fingerprint)
         if statement is not None:
             detail["line"] = statement.line
             detail["statement_kind"] = statement.kind
@@ -860,6 +866,36 @@ def _dialect_for(session: Session, source_id: uuid.UUID | None, dialect: str | N
     return "ansi"
 
 
+def measure_proposals(
+    session: Session,
+    results: Sequence[OriginResult],
+    effect: Any,
+    where: Any,
+) -> list[tuple[str | None, int | None, list[str]]]:
+    """What writing ``results`` would do to the lineage graph: the new table and field
+    edges (pairs with no edge yet) and the loops the new table edges close, measured on
+    the edges below the tables involved. ``where(proposal)`` names (sheet, line) of a
+    proposal for the loop warnings."""
+    from ariadne_core.importing.graph_effect import load_edges_from, measure
+
+    proposals = [p for r in results for p in r.proposals]
+    fresh: dict[str, set[tuple[uuid.UUID, uuid.UUID]]] = {}
+    for kind in (TABLE_EDGES, FIELD_EDGES):
+        pairs = {(p.source_id, p.target_id) for p in proposals if p.kind == kind.entity}
+        found = existing_edges(session, kind, sorted(pairs), lock=False)
+        fresh[kind.entity] = pairs - set(found)
+    new_pairs: dict[tuple[str, str], tuple[str | None, int | None]] = {}
+    for proposal in proposals:
+        if proposal.kind == "table" and (proposal.source_id, proposal.target_id) in fresh["table"]:
+            new_pairs.setdefault(
+                (str(proposal.source_id), str(proposal.target_id)), where(proposal)
+            )
+    effect.table_edges_added = len(new_pairs)
+    effect.field_edges_added = len(fresh["field"])
+    ends = {end for pair in new_pairs for end in pair}
+    return measure(session, load_edges_from(session, ends), new_pairs, effect)
+
+
 def infer_text(
     session: Session,
     sql: str,
@@ -879,7 +915,7 @@ def infer_text(
             "Only editors and above can submit inferred lineage; preview it with submit=false.",
             details={"required_role": "editor", "your_role": actor.role.value if actor else None},
         )
-    from ariadne_core.importing.graph_effect import GraphEffect, load_edges_from, measure
+    from ariadne_core.importing.graph_effect import GraphEffect
     from ariadne_core.inference.sql import dialect_name
 
     if len(sql) > MAX_SQL_CHARS:
@@ -919,47 +955,24 @@ def infer_text(
         pairs = sorted(
             {(p.source_id, p.target_id) for p in result.proposals if p.kind == kind.entity}
         )
-        found = _peek_edges(session, kind, pairs)
+        found = existing_edges(session, kind, pairs, lock=False)
         for pair in pairs:
             current = found.get(pair)
             if current is None:
                 state = "new"
-            elif current[0] != LineageSource.INFERRED.value:
-                state = f"kept: already {current[0]}" + (
-                    f" ({current[1]})" if current[1] != "active" else ""
-                )
             else:
-                state = f"exists: inferred, {current[1]}"
+                attribution, status = current["lineage_source"], current["status"]
+                if attribution != LineageSource.INFERRED.value:
+                    state = f"kept: already {attribution}" + (
+                        f" ({status})" if status != "active" else ""
+                    )
+                else:
+                    state = f"exists: inferred, {status}"
             states[(kind.entity, *pair)] = state
     effect = GraphEffect()
-    new_pairs: dict[tuple[str, str], tuple[str | None, int | None]] = {
-        (str(p.source_id), str(p.target_id)): ("sql", p.evidence.get("line"))
-        for p in result.proposals
-        if p.kind == "table" and states[("table", p.source_id, p.target_id)] == "new"
-    }
-    effect.table_edges_added = len(new_pairs)
-    effect.field_edges_added = sum(1 for k, s in states.items() if k[0] == "field" and s == "new")
-    ends = {end for pair in new_pairs for end in pair}
-    measure(session, load_edges_from(session, ends), new_pairs, effect)
+    measure_proposals(session, [result], effect, lambda p: ("sql", p.evidence.get("line")))
     written = apply(session, [result], force=True) if submit else None
     return TextInference(dialect, lineage, result, states, effect.as_dict(), written)
-
-
-def _peek_edges(
-    session: Session, kind: EdgeKind, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
-) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[str, str]]:
-    if not pairs:
-        return {}
-    table = kind.model.__tablename__
-    rows = session.execute(
-        text(
-            f"SELECT e.{kind.source_col}, e.{kind.target_col}, e.lineage_source, e.status "
-            f"FROM {table} e JOIN unnest(CAST(:s AS uuid[]), CAST(:t AS uuid[])) AS p(s, t) "
-            f"ON e.{kind.source_col} = p.s AND e.{kind.target_col} = p.t"
-        ),
-        {"s": [p[0] for p in pairs], "t": [p[1] for p in pairs]},
-    )
-    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
 def inferred_writes_on_declared_edges(session: Session) -> int:

@@ -154,12 +154,7 @@ def data_source_partitions(
 def nightly_harvest(
     context: ScheduleEvaluationContext, catalog_db: CatalogDatabase
 ) -> list[RunRequest]:
-    ids = harvestable_source_ids(catalog_db, active_only=True)
-    present = set(context.instance.get_dynamic_partitions(PARTITIONS))
-    missing = [source_id for source_id in ids if source_id not in present]
-    if missing:  # created since the sensor last ran
-        context.instance.add_dynamic_partitions(PARTITIONS, missing)
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    ids, day = scheduled_partitions(context, catalog_db)
     return [
         RunRequest(
             run_key=f"{source_id}:{day}",
@@ -168,3 +163,16 @@ def nightly_harvest(
         )
         for source_id in ids
     ]
+
+
+def scheduled_partitions(
+    context: ScheduleEvaluationContext, catalog_db: CatalogDatabase
+) -> tuple[list[str], str]:
+    """The active sources' partition keys (partitions created since the sensor last ran
+    are added now) and the scheduled day, for a run key per source and day."""
+    ids = harvestable_source_ids(catalog_db, active_only=True)
+    present = set(context.instance.get_dynamic_partitions(PARTITIONS))
+    missing = [source_id for source_id in ids if source_id not in present]
+    if missing:
+        context.instance.add_dynamic_partitions(PARTITIONS, missing)
+    return ids, context.scheduled_execution_time.strftime("%Y-%m-%d")

@@ -30,8 +30,7 @@ from dagster import (
 from ariadne_core.config import get_settings
 from ariadne_core.inference.service import infer_source, inferred_writes_on_declared_edges
 from ariadne_pipelines.assets.harvest import (
-    PARTITIONS,
-    harvestable_source_ids,
+    scheduled_partitions,
     source_metadata,
     source_partitions,
 )
@@ -161,9 +160,7 @@ def full_inference(
 ) -> list[RunRequest]:
     if not get_settings().inference:
         return []
-    ids = harvestable_source_ids(catalog_db, active_only=True)
-    present = set(context.instance.get_dynamic_partitions(PARTITIONS))
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    ids, day = scheduled_partitions(context, catalog_db)
     return [
         RunRequest(
             run_key=f"infer:{source_id}:{day}",
@@ -171,5 +168,4 @@ def full_inference(
             run_config={"ops": {"inferred_lineage": {"config": {"force": True}}}},
         )
         for source_id in ids
-        if source_id in present
     ]

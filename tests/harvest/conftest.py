@@ -121,3 +121,37 @@ def api(
 
     with TestClient(create_app(settings, catalog_engine)) as client:
         yield client, headers
+
+
+@pytest.fixture
+def dagster_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Assets read their keys from settings, as in a Dagster process."""
+    from ariadne_core.config import get_settings
+
+    monkeypatch.setenv("ARIADNE_ENCRYPTION_KEYS", TEST_KEYS)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def catalog_db(catalog_engine: Engine) -> Any:
+    """The Dagster resource on this module's catalog database."""
+    from ariadne_pipelines.resources import CatalogDatabase
+
+    return CatalogDatabase(database_url=catalog_engine.url.render_as_string(hide_password=False))
+
+
+def make_pg_source(
+    engine: Engine, keyring: Keyring, make_database: Any, name: str, ddl: str
+) -> Any:
+    """A PostgreSQL source database built from ``ddl``, registered as source ``name``
+    and harvested once; returns the source id."""
+    from ariadne_core.harvest.service import run_sync
+
+    url = str(make_database(f"{name}_src"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ddl)
+    source_id = make_source(engine, keyring, name, SourceType.POSTGRESQL, pg_config(url))
+    run_sync(engine, source_id, keyring)
+    return source_id

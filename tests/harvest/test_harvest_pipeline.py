@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from dagster import (
     Backoff,
     DagsterInstance,
@@ -19,7 +17,6 @@ from dagster import (
 from sqlalchemy import Engine, select
 
 from ariadne_core.catalog.sources import delete_source
-from ariadne_core.config import get_settings
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import DataSource, SourceType, SyncJob
 from ariadne_pipelines.assets.harvest import (
@@ -30,21 +27,7 @@ from ariadne_pipelines.assets.harvest import (
 )
 from ariadne_pipelines.definitions import defs
 from ariadne_pipelines.resources import CatalogDatabase
-from tests.harvest.conftest import TEST_KEYS, make_source, pg_config
-
-
-@pytest.fixture
-def dagster_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The asset reads its keys from settings, as in a Dagster process."""
-    monkeypatch.setenv("ARIADNE_ENCRYPTION_KEYS", TEST_KEYS)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def catalog_db(catalog_engine: Engine) -> CatalogDatabase:
-    return CatalogDatabase(database_url=catalog_engine.url.render_as_string(hide_password=False))
+from tests.harvest.conftest import make_source, pg_config
 
 
 def test_definitions_have_the_asset_sensor_and_nightly_schedule() -> None:

@@ -6,14 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from ariadne_core.db.models import SourceType
-from ariadne_core.harvest.service import run_sync
 from ariadne_core.security.secrets import Keyring
-from tests.harvest.conftest import make_source, pg_config
+from tests.harvest.conftest import make_pg_source
 
 ETL = """
 -- nightly load
@@ -30,16 +27,12 @@ DROP TABLE stage;
 
 @pytest.fixture(scope="module")
 def source(catalog_engine: Engine, keyring: Keyring, make_database: Any) -> uuid.UUID:
-    url = str(make_database("infer_api_src"))
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE SCHEMA sales; CREATE SCHEMA mart; "
-            "CREATE TABLE sales.orders (id int, customer_id int, amount numeric, status text); "
-            "CREATE TABLE mart.revenue (customer_id int, revenue numeric);"
-        )
-    source_id = make_source(catalog_engine, keyring, "dw", SourceType.POSTGRESQL, pg_config(url))
-    run_sync(catalog_engine, source_id, keyring)
-    return source_id
+    ddl = (
+        "CREATE SCHEMA sales; CREATE SCHEMA mart; "
+        "CREATE TABLE sales.orders (id int, customer_id int, amount numeric, status text); "
+        "CREATE TABLE mart.revenue (customer_id int, revenue numeric);"
+    )
+    return make_pg_source(catalog_engine, keyring, make_database, "dw", ddl)
 
 
 def test_preview_follows_the_temp_table_and_writes_nothing(api: Any, source: uuid.UUID) -> None:

@@ -4,7 +4,6 @@ forces a full re-inference."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,20 +18,7 @@ from ariadne_pipelines.assets.harvest import PARTITIONS, source_metadata
 from ariadne_pipelines.assets.inference import full_inference, inferred_lineage
 from ariadne_pipelines.definitions import defs
 from ariadne_pipelines.resources import CatalogDatabase
-from tests.harvest.conftest import TEST_KEYS, make_source, pg_config
-
-
-@pytest.fixture
-def dagster_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ARIADNE_ENCRYPTION_KEYS", TEST_KEYS)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def catalog_db(catalog_engine: Engine) -> CatalogDatabase:
-    return CatalogDatabase(database_url=catalog_engine.url.render_as_string(hide_password=False))
+from tests.harvest.conftest import make_source, pg_config
 
 
 def test_definitions_wire_inference_after_the_sync() -> None:

@@ -9,14 +9,11 @@ import uuid
 import zipfile
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from ariadne_core.db.models import SourceType
-from ariadne_core.harvest.service import run_sync
 from ariadne_core.security.secrets import Keyring
-from tests.harvest.conftest import make_source, pg_config
+from tests.harvest.conftest import make_pg_source
 
 LOAD = b"""-- dialect: postgres
 -- source: lake
@@ -35,17 +32,13 @@ CREATE TABLE mart.copy AS SELECT id, amount FROM raw.payments;
 
 @pytest.fixture(scope="module")
 def source(catalog_engine: Engine, keyring: Keyring, make_database: Any) -> uuid.UUID:
-    url = str(make_database("sql_import_src"))
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE SCHEMA raw; CREATE SCHEMA mart; "
-            "CREATE TABLE raw.payments (id int, amount numeric, created_at timestamptz); "
-            "CREATE TABLE mart.daily (day date, total numeric); "
-            "CREATE TABLE mart.copy (id int, amount numeric);"
-        )
-    source_id = make_source(catalog_engine, keyring, "lake", SourceType.POSTGRESQL, pg_config(url))
-    run_sync(catalog_engine, source_id, keyring)
-    return source_id
+    ddl = (
+        "CREATE SCHEMA raw; CREATE SCHEMA mart; "
+        "CREATE TABLE raw.payments (id int, amount numeric, created_at timestamptz); "
+        "CREATE TABLE mart.daily (day date, total numeric); "
+        "CREATE TABLE mart.copy (id int, amount numeric);"
+    )
+    return make_pg_source(catalog_engine, keyring, make_database, "lake", ddl)
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

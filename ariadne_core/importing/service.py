@@ -158,20 +158,13 @@ def check_file_name(file_name: str, import_type: str) -> None:
 def check_upload(path: Path, file_name: str, import_type: str | None = None) -> None:
     """The cheap checks of an uploaded file, before it is stored or queued: its format,
     and the size limits (PayloadTooLarge names the limit)."""
-    if import_type == SQL:
-        from ariadne_core.importing.sql_files import SqlFileRejected, read_sql_files
-
-        try:
-            read_sql_files(path, file_name)
-        except SqlFileRejected as rejected:
-            _raise_for_limit(rejected.problem)
-            raise ValidationFailed(
-                f"{rejected.problem.message} {rejected.problem.hint}",
-                details={"field": "file", "code": rejected.problem.code},
-            ) from None
-        return
     try:
-        preflight(path, file_name)
+        if import_type == SQL:
+            from ariadne_core.importing.sql_files import read_sql_files
+
+            read_sql_files(path, file_name)
+        else:
+            preflight(path, file_name)
     except FileRejected as rejected:
         _raise_for_limit(rejected.problem)
         raise ValidationFailed(

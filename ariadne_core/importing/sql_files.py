@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ariadne_core.importing.engine import CREATE, STATUS_ERROR, UNCHANGED, SheetResult
+from ariadne_core.importing.formats import FileRejected
 from ariadne_core.importing.messages import problem
 from ariadne_core.inference.service import (
     CatalogIndex,
@@ -52,10 +53,9 @@ class SqlFile:
     text: str
 
 
-class SqlFileRejected(Exception):
+class SqlFileRejected(FileRejected):
     def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.problem = problem(code, **params)
+        super().__init__(problem(code, **params))
 
 
 def read_sql_files(path: Path, file_name: str) -> list[SqlFile]:

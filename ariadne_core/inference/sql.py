@@ -40,6 +40,7 @@ from ariadne_core.inference.scripts import Piece, split_script
 # sqlglot warns on the log when it falls back to an opaque command; the statement's
 # own result says so instead.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+log = logging.getLogger("ariadne.inference")
 
 DIALECTS = {
     "ansi": "",
@@ -273,6 +274,10 @@ def _analyze_piece(
     except (SqlglotError, RecursionError, ValueError) as exc:
         statement.error = f"could not be read: {type(exc).__name__}"
         return statement
+    except Exception as exc:  # the parser's own slip on odd input is this statement's problem
+        log.warning("sqlglot failed on a statement", exc_info=True)
+        statement.error = f"could not be read ({type(exc).__name__})"
+        return statement
     if tree is None:
         statement.kind = "empty"
         return statement
@@ -287,6 +292,9 @@ def _analyze_piece(
         statement.error = "nested too deeply to follow"
     except SqlglotError as exc:
         statement.error = f"could not be followed: {exc}"[:300]
+    except Exception as exc:  # one odd statement never stops a script
+        log.warning("inference could not follow a statement", exc_info=True)
+        statement.error = f"could not be followed ({type(exc).__name__})"
     return statement
 
 
@@ -793,6 +801,13 @@ class _Tracer:
             result = self._outputs(scope)
         finally:
             self.depth -= 1
+        # WITH t(a, b) AS (…) and (…) AS t(a, b) rename the query's columns by position
+        holder = scope.expression.parent
+        alias = holder.args.get("alias") if isinstance(holder, exp.CTE | exp.Subquery) else None
+        columns = alias.columns if isinstance(alias, exp.TableAlias) else []
+        names = [c.name.lower() for c in columns]
+        if names and len(names) == len(result) and STAR not in (n for n, _ in result):
+            result = [(name, deps) for name, (_, deps) in zip(names, result, strict=True)]
         self.cache[key] = result
         return result
 
@@ -837,7 +852,8 @@ class _Tracer:
         if isinstance(inner, exp.Subquery) and id(inner.this) in self.scope_of:
             return self.outputs(self.scope_of[id(inner.this)])
         alias = expression.args.get("alias")
-        names = [c.name.lower() for c in alias.columns] if alias is not None else []
+        columns = alias.columns if isinstance(alias, exp.TableAlias) else []
+        names = [c.name.lower() for c in columns]
         if not names and alias is not None and alias.name:
             names = [alias.name.lower()]
         deps: Deps = {}
@@ -850,7 +866,12 @@ class _Tracer:
     def _star(self, scope: Scope, projection: exp.Expression) -> list[tuple[str, Deps]]:
         qualifier = projection.table.lower() if isinstance(projection, exp.Column) else ""
         out: list[tuple[str, Deps]] = []
-        for alias, source in self._sources(scope):
+        sources = self._sources(scope)
+        if qualifier and all(alias != qualifier for alias, _ in sources):
+            # SELECT tab2.* FROM tab2 a: the table's own name stands for its alias
+            sources = [(a, s) for a, s in sources if self._table_named(s, qualifier)]
+            qualifier = ""
+        for alias, source in sources:
             if qualifier and alias != qualifier:
                 continue
             if isinstance(source, Scope):
@@ -936,6 +957,8 @@ class _Tracer:
                         if isinstance(s, exp.Table)
                         and _name(s, self.reader.schema) in (full, f"{self.reader.schema}.{full}")
                     ]
+                if not match:
+                    match = [s for _, s in sources if self._table_named(s, qualifier)]
                 if match:
                     self._from_source(match[0], qualifier, name, kind, text, deps, column)
                     return
@@ -959,6 +982,10 @@ class _Tracer:
                     break  # ambiguous here: do not look outside
             current = current.parent if current.can_be_correlated or qualifier else None
         self.reader.s.unresolved.append(f"{qualifier}.{name}" if qualifier else name)
+
+    def _table_named(self, source: Any, qualifier: str) -> bool:
+        """Is ``source`` a table whose own name (without schema) is ``qualifier``?"""
+        return isinstance(source, exp.Table) and source.name.lower() == qualifier
 
     def _unqualified(
         self, scope: Scope, sources: list[tuple[str, Any]], name: str

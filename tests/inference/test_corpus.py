@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ariadne_core.inference import confidence
 from ariadne_core.inference.sql import Catalog, analyze, dialect_name
@@ -112,3 +114,54 @@ def test_hostile_sql_is_bounded() -> None:
     assert lineage.statements[0].error  # reported, not a crash
     many = ";".join(["SELECT 1"] * 30_000)
     assert len(analyze(many, "ansi").statements) == 20_000
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "SELECT",
+                "INSERT",
+                "INTO",
+                "FROM",
+                "WITH",
+                "AS",
+                "(",
+                ")",
+                ",",
+                ";",
+                "*",
+                "a",
+                "b.c",
+                "'x'",
+                "--",
+                "\n",
+                "MERGE",
+                "USING",
+                "ON",
+                "WHEN",
+                "THEN",
+                "UPDATE",
+                "SET",
+                "=",
+                "CREATE",
+                "VIEW",
+                "TABLE",
+                "UNION",
+                "OVER",
+                "BEGIN",
+                "END",
+                "$$",
+                "1",
+                "#t",
+            ]
+        ),
+        max_size=40,
+    ),
+    st.sampled_from(["ansi", "postgres", "tsql", "oracle", "snowflake", "hive", "mysql"]),
+)
+def test_any_token_soup_is_reported_never_raised(words: list[str], dialect: str) -> None:
+    lineage = analyze(" ".join(words), dialect)
+    for statement in lineage.statements:
+        assert statement.error is None or isinstance(statement.error, str)

@@ -31,6 +31,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialects
 from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.scope import Scope, build_scope
 
@@ -68,7 +69,14 @@ DIALECTS = {
     "clickhouse": "clickhouse",
     "vertica": "postgres",
     "greenplum": "postgres",
+    "materialize": "materialize",
+    "exasol": "exasol",
+    "impala": "hive",
+    "db2": "",
+    "generic": "",
+    "non-validating": "",
 }
+_SQLGLOT_DIALECTS = frozenset(d.value for d in Dialects if d.value)
 
 # Ranks of the transformation kinds: a path through several takes the highest.
 KINDS = ("copy", "cast", "expression", "case", "aggregate", "window")
@@ -77,13 +85,16 @@ STAR = "*"
 
 
 def dialect_name(dialect: str | None) -> str:
-    """The sqlglot dialect for a name people use; unknown names raise ValueError."""
+    """The sqlglot dialect for a name people use (ours, or any sqlglot knows); unknown
+    names raise ValueError."""
     key = (dialect or "ansi").strip().lower()
-    if key not in DIALECTS:
-        raise ValueError(
-            f"Unknown SQL dialect '{dialect}'. Use one of: {', '.join(sorted(DIALECTS))}."
-        )
-    return DIALECTS[key]
+    if key in DIALECTS:
+        return DIALECTS[key]
+    if key in _SQLGLOT_DIALECTS:
+        return key
+    raise ValueError(
+        f"Unknown SQL dialect '{dialect}'. Use one of: {', '.join(sorted(DIALECTS))}."
+    )
 
 
 def fingerprint(sql: str) -> str:

@@ -92,9 +92,7 @@ def dialect_name(dialect: str | None) -> str:
         return DIALECTS[key]
     if key in _SQLGLOT_DIALECTS:
         return key
-    raise ValueError(
-        f"Unknown SQL dialect '{dialect}'. Use one of: {', '.join(sorted(DIALECTS))}."
-    )
+    raise ValueError(f"Unknown SQL dialect '{dialect}'. Use one of: {', '.join(sorted(DIALECTS))}.")
 
 
 def fingerprint(sql: str) -> str:
@@ -525,38 +523,45 @@ class _Reader:
             return
         alias = tree.this.alias_or_name
         s.target = target
-        outputs: list[tuple[str, exp.Expression]] = []
+        # WHEN MATCHED … UPDATE SET sees the target and the source; WHEN NOT MATCHED …
+        # INSERT VALUES sees the source only
+        updates: list[tuple[str, exp.Expression]] = []
+        inserts: list[tuple[str, exp.Expression]] = []
         whens = tree.args.get("whens")
         for when in whens.expressions if whens is not None else []:
             then = when.args.get("then")
             if isinstance(then, exp.Update):
                 for assignment in then.expressions:
                     if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
-                        outputs.append((assignment.this.name.lower(), assignment.expression))
+                        updates.append((assignment.this.name.lower(), assignment.expression))
             elif isinstance(then, exp.Insert):
                 columns = then.this
                 values = then.expression
                 names = (
                     [c.name.lower() for c in columns.expressions]
                     if isinstance(columns, exp.Tuple | exp.Schema)
-                    else []
+                    else list(self._known(target) or [])
                 )
                 exprs = values.expressions if isinstance(values, exp.Tuple) else []
                 if names and len(names) == len(exprs):
-                    outputs.extend(zip(names, exprs, strict=True))
-        select = exp.select(*[e.copy().as_(f"_c{i}") for i, (_, e) in enumerate(outputs)])
+                    inserts.extend(zip(names, exprs, strict=True))
         source = using.copy()
         if not isinstance(source, exp.Table | exp.Subquery):
             source = exp.Subquery(this=source)
-        select = select.from_(source)
+        sources = self._sources(exp.select("1").from_(source.copy()))
         on = tree.args.get("on")
-        sources = self._sources(select if outputs else exp.select("1").from_(using.copy()))
         if on is not None:
-            probe = exp.select("1").from_(using.copy()).where(on.copy())
+            probe = exp.select("1").from_(source.copy()).where(on.copy())
             sources = _unique(sources + self._sources(probe))
         s.sources = [t for t in sources if t != target]
-        if outputs:
-            traced = self._trace_query(select, exclude=(target, alias))
+        for outputs, with_target in ((updates, True), (inserts, False)):
+            if not outputs:
+                continue
+            select = exp.select(*[e.copy().as_(f"_c{i}") for i, (_, e) in enumerate(outputs)])
+            select = select.from_(source.copy())
+            if with_target:
+                select = select.join(tree.this.copy(), join_type="cross")
+            traced = self._trace_query(select, exclude=(target, alias), source_first=True)
             self._column_edges(
                 target, [(n, deps) for (n, _), (_, deps) in zip(outputs, traced, strict=False)]
             )
@@ -760,14 +765,21 @@ class _Reader:
     # -- column tracing
 
     def _trace_query(
-        self, query: Any, exclude: tuple[str | None, str | None] = (None, None)
+        self,
+        query: Any,
+        exclude: tuple[str | None, str | None] = (None, None),
+        source_first: bool = False,
     ) -> list[tuple[str, dict[tuple[str, str], tuple[str, str | None]]]]:
         """The output columns of ``query``, each with its source columns
-        ((table, column) → (kind, expression text))."""
+        ((table, column) → (kind, expression text)). ``exclude`` names the table being
+        written (its columns are not lineage); with ``source_first`` an unqualified
+        column belongs to the one other table unless the catalog says the written one
+        has it (MERGE's UPDATE SET)."""
         root = build_scope(query)
         if root is None:
             return []
         tracer = _Tracer(self, root, exclude)
+        tracer.source_first = source_first
         return tracer.outputs(root)
 
 
@@ -798,6 +810,7 @@ class _Tracer:
         self.exclude_alias = (exclude[1] or "").lower() or None
         self.depth = 0
         self.cache: dict[int, list[tuple[str, Deps]]] = {}
+        self.source_first = False
 
     # outputs of a scope, in order: (name, deps)
     def outputs(self, scope: Scope) -> list[tuple[str, Deps]]:
@@ -1010,6 +1023,10 @@ class _Tracer:
         ]
         if len(real) == 1 and len(sources) == 1:
             return real[0]
+        if self.source_first and len(real) == 1:
+            written = [s for _, s in sources if all(s is not r for _, r in real)]
+            if not any(name in (self._columns_of(s) or ()) for s in written):
+                return real[0]
         holders = []
         unknown = []
         for alias, source in real:

@@ -45,11 +45,46 @@ def write_error_report(
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         _csv(source, target, messages, header_rows)
+    elif fmt in ("sql", "zip"):
+        _sql(source, target, fmt, messages)
     elif fmt == "xlsx":
         _xlsx(source, target, messages, header_rows)
     else:
         _document(source, target, fmt, messages)
     return target
+
+
+SQL_MARK = "-- ariadne:"
+
+
+def _annotated_sql(text: str, sheet: str, messages: dict[tuple[str | None, int], str]) -> str:
+    """The script with a comment above each line that has a problem (a statement's first
+    line), so it can be fixed in place and uploaded again."""
+    lines = text.splitlines(keepends=True)
+    out = []
+    for number, line in enumerate(lines, start=1):
+        message = messages.get((sheet, number))
+        if message:
+            out.append(f"{SQL_MARK} {' '.join(message.split())}\n")
+        out.append(line)
+    return "".join(out)
+
+
+def _sql(source: Path, target: Path, fmt: str, messages: dict[tuple[str | None, int], str]) -> None:
+    """SQL imports: the script (or every script of the zip) with its problems as
+    comments above the lines they concern."""
+    import zipfile
+
+    from ariadne_core.importing.sql_files import read_sql_files
+
+    files = read_sql_files(source, f"upload.{fmt}")
+    if fmt == "sql":
+        sheet = next(iter({key[0] for key in messages}), None)
+        target.write_text(_annotated_sql(files[0].text, str(sheet), messages), encoding="utf-8")
+        return
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for sql_file in files:
+            archive.writestr(sql_file.name, _annotated_sql(sql_file.text, sql_file.name, messages))
 
 
 def _csv(

@@ -91,6 +91,12 @@ def test_execute_writes_proposals_for_review(api: Any, source: uuid.UUID) -> Non
             break
         time.sleep(0.2)
     assert job["status"] == "succeeded", job
+    # the error report is the script, each problem a comment above its statement
+    report = client.get(job["error_report_url"], headers=headers("editor"))
+    assert report.status_code == 200, report.text
+    lines = report.text.splitlines()
+    broken = lines.index("INSERT INTO mart.daily SELEC broken FROM;")
+    assert lines[broken - 1].startswith("-- ariadne: Line 6: this statement could not be read")
     queue = client.get(
         "/api/v1/lineage/review", params={"source_id": str(source)}, headers=headers("steward")
     ).json()
@@ -131,3 +137,27 @@ def test_bad_uploads_are_refused_with_a_clear_code(
     assert code in response.text
     if status == 200:
         assert response.json()["valid"] is False
+
+
+def test_the_error_report_of_a_zip_annotates_each_script(tmp_path: Any) -> None:
+    from ariadne_core.importing.messages import problem
+    from ariadne_core.importing.report import write_error_report
+
+    upload = tmp_path / "etl.zip"
+    upload.write_bytes(_zip({"a.sql": b"SELECT 1;\nSELEC 2;\n", "b.sql": b"SELECT 3;\n"}))
+    found = [
+        problem(
+            "SQL_STATEMENT_UNREADABLE",
+            sheet="a.sql",
+            row=2,
+            row_word="Line",
+            dialect="ansi",
+            reason="syntax error",
+        )
+    ]
+    target = write_error_report(upload, tmp_path / "errors-etl.zip", "zip", found, {})
+    with zipfile.ZipFile(target) as archive:
+        first = archive.read("a.sql").decode().splitlines()
+        second = archive.read("b.sql").decode()
+    assert first[0] == "SELECT 1;" and first[1].startswith("-- ariadne: Line 2: this statement")
+    assert first[2] == "SELEC 2;" and second == "SELECT 3;\n"

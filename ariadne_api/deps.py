@@ -22,6 +22,7 @@ from ariadne_core.config import Settings
 from ariadne_core.db.models import UserRole
 from ariadne_core.db.plans import PlanRunner as CatalogReader
 from ariadne_core.errors import AuthenticationFailed
+from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.roles import require_role
 from ariadne_core.security.tokens import decode_token
 from ariadne_core.users.sessions import Logins, current_account
@@ -115,6 +116,11 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/
 class CurrentUserInfo:
     email: str
     role: UserRole
+
+    @property
+    def actor(self) -> Actor:
+        """The user as the core services know whoever acts (role rules live there)."""
+        return Actor(self.email, self.role)
 
 
 async def get_current_user(

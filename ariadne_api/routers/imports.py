@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 
-from ariadne_api.deps import CurrentUser, CurrentUserInfo, Editor, SessionDep
+from ariadne_api.deps import CurrentUser, Editor, SessionDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.imports import (
     ImportJobResponse,
@@ -36,7 +36,6 @@ from ariadne_core.importing import jobs
 from ariadne_core.importing.formats import FORMATS
 from ariadne_core.importing.service import check_file_name, check_import_type, run_import
 from ariadne_core.importing.spec import IMPORT_TYPES
-from ariadne_core.lineage.edges import Actor
 from ariadne_core.runtime.fallback import runner_of
 
 router = APIRouter(tags=["import/export"])
@@ -48,10 +47,6 @@ IMPORT_TYPE = Form(
     ".zip of them, read by lineage inference: experimental, see docs/inference.md)",
     examples=["table_lineage"],
 )
-
-
-def _actor(user: CurrentUserInfo) -> Actor:
-    return Actor(user.email, user.role)
 
 
 @contextmanager
@@ -95,7 +90,7 @@ def validate_import(
             path,
             file_name=name,
             import_type=import_type,
-            actor=_actor(user),
+            actor=user.actor,
             keyring=request.app.state.keyring,
             commit=False,
             replace=replace,
@@ -144,7 +139,7 @@ def execute_import(
             import_type=check_import_type(import_type),
             mode="skip_errors" if skip_errors else mode,
             replace=replace,
-            actor=_actor(user),
+            actor=user.actor,
         )
     run_id = request.app.state.import_launcher.launch(job.id)
     return ImportJobResponse(
@@ -193,7 +188,7 @@ def _job_response(request: Request, job: ImportJob) -> ImportJobStatusResponse:
 def get_import_job(
     request: Request, session: SessionDep, user: Editor, job_id: uuid.UUID
 ) -> ImportJobStatusResponse:
-    return _job_response(request, jobs.get_job(session, job_id, _actor(user)))
+    return _job_response(request, jobs.get_job(session, job_id, user.actor))
 
 
 @router.get(
@@ -206,7 +201,7 @@ def get_import_job(
     },
 )
 def get_error_report(session: SessionDep, user: Editor, job_id: uuid.UUID) -> FileResponse:
-    job = jobs.get_job(session, job_id, _actor(user))
+    job = jobs.get_job(session, job_id, user.actor)
     if not job.error_report_path or not Path(job.error_report_path).exists():
         raise NotFound(
             f"Import job {job_id} has no error report: no row had a problem.",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
-from ariadne_api.deps import CurrentUser, CurrentUserInfo, Editor, SessionDep, Steward
+from ariadne_api.deps import CurrentUser, Editor, SessionDep, Steward
 from ariadne_api.schemas.common import Page, PageParams, error_responses
 from ariadne_api.schemas.lineage import (
     BulkDecisionRequest,
@@ -35,12 +35,10 @@ from ariadne_core.lineage.audit import Edge
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
 
 
-def _actor(user: CurrentUserInfo) -> service.Actor:
-    return service.Actor(email=user.email, role=user.role)
-
-
-def edge_response(session: Session, edge: Edge) -> LineageResponse:
-    source_name, target_name = service.endpoint_names(session, edge)
+def edge_response(
+    session: Session, edge: Edge, names: tuple[str, str] | None = None
+) -> LineageResponse:
+    source_name, target_name = names or service.endpoint_names(session, edge)
     is_table = isinstance(edge, TableLineage)
     return LineageResponse(
         id=edge.id,
@@ -99,7 +97,7 @@ def declare_table_lineage(
         confidence=body.confidence,
         metadata=body.metadata,
     )
-    return _declared(session, service.declare_table_edge(session, data, _actor(user)), response)
+    return _declared(session, service.declare_table_edge(session, data, user.actor), response)
 
 
 @router.post(
@@ -123,7 +121,7 @@ def declare_field_lineage(
         confidence=body.confidence,
         metadata=body.metadata,
     )
-    return _declared(session, service.declare_field_edge(session, data, _actor(user)), response)
+    return _declared(session, service.declare_field_edge(session, data, user.actor), response)
 
 
 @router.get(
@@ -142,8 +140,9 @@ def review_queue(
     edges, total = service.review_queue(
         session, source_id=source_id, table_id=table_id, offset=paging.offset, limit=paging.size
     )
+    names = service.endpoint_names_of(session, edges)
     return Page[LineageResponse].build(
-        [edge_response(session, e) for e in edges], total=total, params=paging
+        [edge_response(session, e, names[e.id]) for e in edges], total=total, params=paging
     )
 
 
@@ -157,7 +156,7 @@ def bulk_decide(
     body: BulkDecisionRequest, session: SessionDep, user: Steward
 ) -> list[LineageResponse]:
     decided = service.decide_many(
-        session, body.ids, approved=body.approved, comment=body.comment, actor=_actor(user)
+        session, body.ids, approved=body.approved, comment=body.comment, actor=user.actor
     )
     return [edge_response(session, e) for e in decided]
 
@@ -188,7 +187,7 @@ def infer_lineage(
         default_schema=body.default_schema,
         submit=body.submit,
         label=body.label,
-        actor=_actor(user),
+        actor=user.actor,
     )
     lineage = outcome.lineage
     return LineageInferResponse(
@@ -266,7 +265,7 @@ def update_lineage(
         session,
         lineage_id,
         body.model_dump(exclude_unset=True),
-        _actor(user),
+        user.actor,
         expected_version=body.version,
     )
     return edge_response(session, edge)
@@ -285,7 +284,7 @@ def deprecate_lineage(
     comment: Annotated[str | None, Query(max_length=5000)] = None,
 ) -> LineageResponse:
     return edge_response(
-        session, service.deprecate_edge(session, lineage_id, _actor(user), comment=comment)
+        session, service.deprecate_edge(session, lineage_id, user.actor, comment=comment)
     )
 
 
@@ -303,7 +302,7 @@ def approve_lineage(
         lineage_id,
         approved=body.approved,
         comment=body.comment,
-        actor=_actor(user),
+        actor=user.actor,
         expected_version=body.version,
     )
     return edge_response(session, edge)
@@ -319,7 +318,7 @@ def reopen_lineage(
     lineage_id: uuid.UUID, body: LineageReopenRequest, session: SessionDep, user: Steward
 ) -> LineageResponse:
     return edge_response(
-        session, service.reopen(session, lineage_id, comment=body.comment, actor=_actor(user))
+        session, service.reopen(session, lineage_id, comment=body.comment, actor=user.actor)
     )
 
 

@@ -340,17 +340,28 @@ def get_edge(session: Session, edge_id: uuid.UUID, *, for_update: bool = False) 
     raise NotFound(f"Lineage edge {edge_id} does not exist.", details={"lineage_id": str(edge_id)})
 
 
+def _ends(edge: Edge) -> tuple[uuid.UUID, uuid.UUID]:
+    if isinstance(edge, TableLineage):
+        return edge.source_table_id, edge.target_table_id
+    return edge.source_field_id, edge.target_field_id
+
+
 def endpoint_names(session: Session, edge: Edge) -> tuple[str, str]:
-    model: Any = MetadataTable if isinstance(edge, TableLineage) else MetadataField
-    ends = (
-        (edge.source_table_id, edge.target_table_id)
-        if isinstance(edge, TableLineage)
-        else (edge.source_field_id, edge.target_field_id)
-    )
-    names: dict[uuid.UUID, str] = dict(
-        session.execute(select(model.id, model.qualified_name).where(model.id.in_(ends))).all()
-    )
-    return names[ends[0]], names[ends[1]]
+    return endpoint_names_of(session, [edge])[edge.id]
+
+
+def endpoint_names_of(session: Session, edges: list[Edge]) -> dict[uuid.UUID, tuple[str, str]]:
+    """The qualified names of the ends of each edge, by edge id: two queries for any
+    number of edges (one per kind present)."""
+    names: dict[uuid.UUID, str] = {}
+    for model, kind in ((MetadataTable, TableLineage), (MetadataField, FieldLineage)):
+        wanted = {end for e in edges if isinstance(e, kind) for end in _ends(e)}
+        if wanted:
+            rows = session.execute(
+                select(model.id, model.qualified_name).where(model.id.in_(wanted))
+            )
+            names.update(dict(rows.all()))
+    return {e.id: (names[_ends(e)[0]], names[_ends(e)[1]]) for e in edges}
 
 
 def _guard_version(edge: Edge, expected: int | None) -> None:
@@ -580,7 +591,14 @@ def review_queue(
             .limit(limit)
         )
     )
-    return [get_edge(session, i) for i in ids], total
+    found: dict[uuid.UUID, Edge] = {}
+    found.update(
+        (e.id, e) for e in session.scalars(select(TableLineage).where(TableLineage.id.in_(ids)))
+    )
+    found.update(
+        (e.id, e) for e in session.scalars(select(FieldLineage).where(FieldLineage.id.in_(ids)))
+    )
+    return [found[i] for i in ids], total
 
 
 def edge_history(session: Session, edge_id: uuid.UUID) -> list[LineageAuditEvent]:

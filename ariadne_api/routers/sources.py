@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -152,24 +152,10 @@ def test_connection(body: SourceCreateRequest, _: Admin) -> ConnectionTestRespon
 
 def _job_response(request: Request, job: harvest.JobView, role: UserRole) -> SyncJobResponse:
     launcher = request.app.state.sync_launcher
-    return SyncJobResponse(
-        job_id=job.id,
-        source_id=job.source_id,
-        status=job.status,
-        full_sync=job.full_sync,
-        trigger=job.trigger,
-        stage=job.stage,
-        counts=job.counts,
-        error_message=service.sync_error_for(job.error_message, role),
-        attempts=job.attempts,
-        dagster_run_id=job.dagster_run_id,
-        dagster_run_url=launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None,
-        runner=job.runner,
-        created_by=job.created_by,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    values = {k: v for k, v in asdict(job).items() if k != "id"}
+    values["error_message"] = service.sync_error_for(job.error_message, role)
+    run_url = launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None
+    return SyncJobResponse(job_id=job.id, dagster_run_url=run_url, **values)
 
 
 @router.post(

@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,23 +64,10 @@ class JobView:
 
 
 def _view(job: SyncJob) -> JobView:
-    return JobView(
-        id=job.id,
-        source_id=job.source_id,
-        status=job.status,
-        full_sync=job.full_sync,
-        trigger=job.trigger,
-        stage=job.stage,
-        counts=dict(job.counts or {}),
-        error_message=job.error_message,
-        attempts=job.attempts,
-        dagster_run_id=job.dagster_run_id,
-        runner=job.runner,
-        created_by=job.created_by,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    """The job as plain values, read while its session is open."""
+    values = {f.name: getattr(job, f.name) for f in fields(JobView)}
+    values["counts"] = dict(values["counts"] or {})
+    return JobView(**values)
 
 
 def syncable_source(session: Session, source_id: uuid.UUID) -> DataSource:

@@ -174,11 +174,12 @@ def load_neo4j(url: str, neo4j: dict[str, str]) -> dict[str, int]:
 
     from ariadne_core.db.engine import engine_for
     from ariadne_core.graph.neo4j_store import Neo4jGraphStore
+    from ariadne_core.graph.sync import rebuild
 
     with GraphDatabase.driver(neo4j["uri"], auth=(neo4j["user"], neo4j["password"])) as driver:
         store = Neo4jGraphStore(driver)
         with Session(engine_for(url)) as session:
-            return store.rebuild(session)
+            return rebuild(store, session)
 
 
 def clear_neo4j(neo4j: dict[str, str]) -> None:

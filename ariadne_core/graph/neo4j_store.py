@@ -19,7 +19,6 @@ from ariadne_core.db.models import FieldLineage, LineageSource, LineageStatus, T
 from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, Kind, Walk
 
 LABEL = {"table": "Table", "field": "Field"}
-BATCH = 5_000
 
 
 def _filter(edge_filter: EdgeFilter) -> tuple[str, dict[str, Any]]:
@@ -192,33 +191,6 @@ class Neo4jGraphStore:
                 seen.setdefault(edge.id, edge)
         result.edges = list(seen.values())
         return result
-
-    def rebuild(self, session: Session) -> dict[str, int]:
-        """Replace the projection with what PostgreSQL holds; returns the counts loaded.
-
-        The outbox cursor is set to the newest audit event seen before reading, so the
-        relay applies whatever commits after that.
-        """
-        from ariadne_core.graph import sync
-
-        newest, _ = sync.outbox_position(session, 0)
-        self.ensure_schema()
-        self.clear()
-        counts = {}
-        for kind, label in LABEL.items():
-            batch = edge_rows(session, kind)
-            for start in range(0, len(batch), BATCH):
-                self._run(
-                    f"UNWIND $rows AS r MERGE (a:{label} {{id: r.src}}) "
-                    f"MERGE (b:{label} {{id: r.dst}}) "
-                    "CREATE (a)-[:FEEDS {id: r.id, lineage_source: r.lineage_source, "
-                    "confidence: r.confidence, status: r.status, "
-                    "transformation_type: r.transformation_type}]->(b)",
-                    rows=batch[start : start + BATCH],
-                )
-            counts[f"{kind}_edges"] = len(batch)
-        sync.write_cursor(self, newest, sync.outbox_position(session, newest)[1])
-        return counts
 
 
 def edge_rows(

@@ -153,3 +153,29 @@ class Relay:
                     relay(self.store, session)
             except Exception as exc:  # Neo4j down: reads fall back; try again later
                 log.warning("could not relay lineage changes to Neo4j: %s", exc)
+
+
+def rebuild(store: Neo4jGraphStore, session: Session) -> dict[str, int]:
+    """Replace the projection with what PostgreSQL holds; returns the counts loaded.
+
+    The outbox cursor is set to the newest audit event seen before reading, so the
+    relay applies whatever commits after that.
+    """
+    newest, _ = outbox_position(session, 0)
+    store.ensure_schema()
+    store.clear()
+    counts = {}
+    for kind, label in LABEL.items():
+        batch = edge_rows(session, kind)
+        for start in range(0, len(batch), BATCH):
+            store._run(
+                f"UNWIND $rows AS r MERGE (a:{label} {{id: r.src}}) "
+                f"MERGE (b:{label} {{id: r.dst}}) "
+                "CREATE (a)-[:FEEDS {id: r.id, lineage_source: r.lineage_source, "
+                "confidence: r.confidence, status: r.status, "
+                "transformation_type: r.transformation_type}]->(b)",
+                rows=batch[start : start + BATCH],
+            )
+        counts[f"{kind}_edges"] = len(batch)
+    write_cursor(store, newest, outbox_position(session, newest)[1])
+    return counts

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from ariadne_core.graph.neo4j_store import edge_counts
+from ariadne_core.graph.sync import rebuild
 from ariadne_pipelines.resources import CatalogDatabase, LineageGraphDatabase
 
 
@@ -19,7 +20,7 @@ def lineage_graph(
 ) -> MaterializeResult:
     with lineage_graph_db.store() as store, catalog_db.session() as session:
         before = edge_counts(store)
-        loaded = store.rebuild(session)
+        loaded = rebuild(store, session)
     drift = {k: loaded[k] - before.get(k, 0) for k in loaded}
     context.log.info(f"loaded {loaded}; drift before the rebuild {drift}")
     return MaterializeResult(

@@ -26,6 +26,7 @@ from ariadne_core.db.models import (
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.graph.postgres import PostgresGraphStore
 from ariadne_core.graph.store import EdgeFilter, GraphStore
+from ariadne_core.graph.sync import rebuild
 
 
 @pytest.fixture(params=["postgres", "neo4j"])
@@ -43,7 +44,7 @@ def make_store(
 
     def load() -> GraphStore:
         store = Neo4jGraphStore(driver)
-        store.rebuild(db_session)
+        rebuild(store, db_session)
         return store
 
     try:

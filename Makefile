@@ -9,7 +9,7 @@ ES_JAR := tools/es-launcher/target/es-launcher-1.0.0.jar
 FERRETDB := tools/ferretdb/bin/ferretdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps services stop-services run test lint pytest bench clean
+.PHONY: install system-deps services stop-services run test lint pytest bench bench-compare clean
 
 # Python virtualenv with the pinned dependencies (requirements.lock pins the whole tree).
 $(STAMP): pyproject.toml requirements.lock
@@ -70,6 +70,12 @@ bench: install services
 	@set -e; shopt -s nullglob; files=(benchmarks/[!_]*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
+
+# One benchmark on two revisions, back to back, as ratios (absolute times on a shared
+# machine move by 2x from hour to hour): make bench-compare BENCH=lineage BASE=main~3
+bench-compare: install services
+	@test -n "$(BENCH)" || { echo "usage: make bench-compare BENCH=<name in benchmarks/> [BASE=HEAD~1] [HEAD=HEAD] [ROUNDS=1]"; exit 2; }
+	$(BIN)/python benchmarks/_compare_revisions.py $(BENCH) --base $(or $(BASE),HEAD~1) --head $(or $(HEAD),HEAD) --rounds $(or $(ROUNDS),1)
 
 clean:
 	rm -rf $(VENV) .venv-compare tools/neo4j-launcher/target tools/es-launcher/target tools/ferretdb/bin

@@ -728,7 +728,7 @@ class EdgeWriter:
     def add(self, plan: EdgePlan) -> uuid.UUID | None:
         """Queue the plan's write; returns the id of a new edge (None for an update)."""
         if plan.existing is not None:
-            self.updates.append((plan.existing, plan.changes))
+            self.change(plan.existing, plan.changes)
             return None
         edge_id = uuid.uuid4()
         self.new_ids.append(edge_id)
@@ -755,6 +755,10 @@ class EdgeWriter:
             values.append(_copy_text(plan.extra.get("table_lineage_id")))
         self.lines.append("\t".join(values))
         return edge_id
+
+    def change(self, existing: dict[str, Any], changes: dict[str, Any]) -> None:
+        """Queue ``changes`` to an edge read by `existing_edges` (model attribute names)."""
+        self.updates.append((existing, changes))
 
     def _copy_inserts(self) -> None:
         kind = self.kind
@@ -807,9 +811,12 @@ class EdgeWriter:
                 before_state = {**existing}
                 after_state = {**existing, **changes, "version": existing["version"] + 1}
                 metadata_after = changes.get("edge_metadata", existing["metadata"])
-                action = (
-                    LineageAction.UPGRADE if "lineage_source" in changes else LineageAction.UPDATE
-                )
+                if "lineage_source" in changes:
+                    action = LineageAction.UPGRADE
+                elif changes.get("status") is LineageStatus.DEPRECATED:
+                    action = LineageAction.DEPRECATE
+                else:
+                    action = LineageAction.UPDATE
                 events.append(
                     self._event(
                         existing["id"],

@@ -26,16 +26,14 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ariadne_core.cache import mark_lineage_changed
 from ariadne_core.db.models import (
-    LineageAction,
     LineageSource,
     LineageStatus,
     SourceType,
@@ -47,7 +45,6 @@ from ariadne_core.importing.engine import (
     EdgeKind,
     EdgePlan,
     EdgeWriter,
-    copy_rows,
     existing_edges,
 )
 from ariadne_core.inference import confidence as rule
@@ -58,7 +55,6 @@ from ariadne_core.inference.documents import (
     mongo_view_lineage,
 )
 from ariadne_core.inference.sql import Catalog, Lineage, Statement, analyze, fingerprint
-from ariadne_core.lineage.audit import snapshot_of
 from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
 from ariadne_core.lineage.precedence import automatic_write_allowed
 from ariadne_core.security.roles import has_role
@@ -361,8 +357,8 @@ def proposals_from_sql(
 
 def source_origins(
     session: Session, source_id: uuid.UUID, *, force: bool = False
-) -> tuple[list[OriginResult], int]:
-    """Every origin a harvested source holds, and how many were read. An origin whose
+) -> list[OriginResult]:
+    """Every origin a harvested source holds. An origin whose
     fingerprint is the one recorded last time is not analyzed again (unless ``force``):
     its result carries only the fingerprint, which `apply` skips."""
     source = session.execute(
@@ -425,7 +421,7 @@ def source_origins(
             results.append(mongo_view_lineage(index, row, where=where, source_id=source_id))
         else:
             results.append(alias_lineage(index, row, where=where, source_id=source_id))
-    return results, len(rows)
+    return results
 
 
 def _engine_name(schema: str | None, name: str) -> str:
@@ -454,7 +450,7 @@ class WriteReport:
     duration_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return asdict(self)
 
 
 def apply(
@@ -463,12 +459,11 @@ def apply(
     *,
     retire_source: uuid.UUID | None = None,
     force: bool = False,
-    report: WriteReport | None = None,
 ) -> WriteReport:
     """Write the proposals of ``results`` (see the module text for the rules). With
     ``retire_source``, origins of that source that are not in ``results`` are gone."""
     started = time.perf_counter()
-    report = report or WriteReport()
+    report = WriteReport()
     known = {
         origin: fp
         for origin, fp in session.execute(
@@ -569,21 +564,21 @@ def _write_kind(
     existing = existing_edges(session, kind, sorted(wanted))
     seen_before = _seen_evidence(session, kind, [e["id"] for e in existing.values()])
     writer = EdgeWriter(session, ACTOR, "inferred lineage", kind)
-    reopened: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    reopen = EdgeWriter(session, ACTOR, "reopened for review: inference found new evidence", kind)
     ids: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
     evidence_rows: list[dict[str, Any]] = []
     for pair, (best, sightings) in wanted.items():
         current = existing.get(pair)
-        data = EdgeInput(
-            source=Endpoint(id=pair[0]),
-            target=Endpoint(id=pair[1]),
-            transformation_type=best.transformation_type,
-            transformation_logic=best.expression,
-            lineage_source=LineageSource.INFERRED,
-            confidence=best.confidence,
-            metadata=_metadata(sightings),
-        )
         if current is None:
+            data = EdgeInput(
+                source=Endpoint(id=pair[0]),
+                target=Endpoint(id=pair[1]),
+                transformation_type=best.transformation_type,
+                transformation_logic=best.expression,
+                lineage_source=LineageSource.INFERRED,
+                confidence=best.confidence,
+                metadata=_metadata(sightings),
+            )
             plan = EdgePlan(None, pair[0], pair[1], data)
             if kind is FIELD_EDGES and best.table_pair in table_ids:
                 plan.extra["table_lineage_id"] = table_ids[best.table_pair]
@@ -607,15 +602,13 @@ def _write_kind(
                 if not fresh:
                     report.kept_rejected += 1
                 else:
-                    reopened.append(
-                        (
-                            current,
-                            {
-                                "status": LineageStatus.PENDING_REVIEW,
-                                "edge_metadata": _metadata(fresh, current["metadata"]),
-                                "confidence": best.confidence,
-                            },
-                        )
+                    reopen.change(
+                        current,
+                        {
+                            "status": LineageStatus.PENDING_REVIEW,
+                            "edge_metadata": _metadata(fresh, current["metadata"]),
+                            "confidence": best.confidence,
+                        },
                     )
                     report.reopened += 1
             else:
@@ -634,7 +627,7 @@ def _write_kind(
                 if metadata != current["metadata"]:
                     changes["edge_metadata"] = metadata
                 if changes:
-                    writer.add(EdgePlan(None, pair[0], pair[1], data, current, changes))
+                    writer.change(current, changes)
                     report.updated += 1
                 else:
                     report.unchanged += 1
@@ -655,8 +648,7 @@ def _write_kind(
                 }
             )
     writer.flush()
-    if reopened:
-        _reopen(session, kind, reopened)
+    reopen.flush()
     _upsert_evidence(session, evidence_rows, now)
     return ids
 
@@ -678,20 +670,6 @@ def _seen_evidence(
     return seen
 
 
-def _reopen(
-    session: Session, kind: EdgeKind, items: list[tuple[dict[str, Any], dict[str, Any]]]
-) -> None:
-    """A rejected inferred edge seen in new evidence goes back to review."""
-    writer = EdgeWriter(session, ACTOR, "reopened for review: inference found new evidence", kind)
-    for current, changes in items:
-        writer.add(EdgePlan(None, current["s"], current["t"], _noop(), current, changes))
-    writer.flush()
-
-
-def _noop() -> EdgeInput:
-    return EdgeInput(source=Endpoint(), target=Endpoint(), lineage_source=LineageSource.INFERRED)
-
-
 def _upsert_evidence(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
     if not rows:
         return
@@ -709,67 +687,38 @@ def _upsert_evidence(session: Session, rows: list[dict[str, Any]], now: datetime
     )
 
 
+RETIRE_COMMENT = (
+    "evidence gone: the view, alias or SQL it was inferred from no longer shows this lineage"
+)
+
+
 def _retire_unsupported(session: Session, now: datetime, report: WriteReport) -> None:
     """Edges whose evidence went away in this run: inferred ones with no evidence left
     are deprecated (audited); edges people declared or approved are left alone."""
     for kind in (TABLE_EDGES, FIELD_EDGES):
-        table = kind.model.__tablename__
         rows = session.execute(
             text(
-                f"SELECT e.id, e.{kind.source_col} AS s, e.{kind.target_col} AS t, "
-                "e.transformation_type, e.transformation_logic, e.lineage_source, e.origin, "
-                "e.origin_detail, e.confidence, e.status, e.created_by, e.approved_by, "
-                "e.approved_at, e.version, e.metadata, "
-                "NOT EXISTS (SELECT 1 FROM inference_evidence l WHERE l.edge_kind = :k AND "
-                "l.edge_id = e.id AND l.gone_at IS NULL) AS unsupported "
-                f"FROM {table} e WHERE e.id IN (SELECT edge_id FROM inference_evidence "
-                "WHERE edge_kind = :k AND gone_at = :now) FOR UPDATE OF e"
+                f"SELECT e.{kind.source_col}, e.{kind.target_col}, e.lineage_source, e.status "
+                f"FROM {kind.model.__tablename__} e WHERE e.id IN (SELECT edge_id FROM "
+                "inference_evidence WHERE edge_kind = :k AND gone_at = :now) AND NOT EXISTS "
+                "(SELECT 1 FROM inference_evidence l WHERE l.edge_kind = :k AND "
+                "l.edge_id = e.id AND l.gone_at IS NULL)"
             ),
             {"k": kind.kind, "now": now},
-        ).mappings()
-        retire: list[dict[str, Any]] = []
-        for row in rows:
-            if not row["unsupported"]:
-                continue
-            if row["lineage_source"] != LineageSource.INFERRED.value:
+        ).all()
+        pairs = []
+        for source, target, attribution, status in rows:
+            if attribution != LineageSource.INFERRED.value:
                 report.evidence_gone_on_declared += 1
-                continue
-            if row["status"] in (LineageStatus.DEPRECATED.value, LineageStatus.REJECTED.value):
-                continue
-            retire.append(dict(row))
-        if not retire:
+            elif status not in (LineageStatus.DEPRECATED.value, LineageStatus.REJECTED.value):
+                pairs.append((source, target))
+        if not pairs:
             continue
-        session.execute(
-            text(
-                f"UPDATE {table} SET status = 'deprecated', version = version + 1, "
-                "updated_at = :now WHERE id = ANY(:ids)"
-            ),
-            {"now": now, "ids": [r["id"] for r in retire]},
-        )
-        events = []
-        for entry in retire:
-            after = {
-                **entry,
-                "status": LineageStatus.DEPRECATED.value,
-                "version": entry["version"] + 1,
-            }
-            events.append(
-                {
-                    "edge_kind": kind.kind,
-                    "edge_id": entry["id"],
-                    "action": LineageAction.DEPRECATE,
-                    "actor": ACTOR.email,
-                    "before": snapshot_of(entry["s"], entry["t"], entry, entry["metadata"]),
-                    "after": snapshot_of(entry["s"], entry["t"], after, entry["metadata"]),
-                    "comment": "evidence gone: the view, alias or SQL it was inferred from "
-                    "no longer shows this lineage",
-                }
-            )
-        from ariadne_core.db.models import LineageAuditEvent
-
-        copy_rows(session, LineageAuditEvent, events)
-        mark_lineage_changed(session)
-        report.retired += len(retire)
+        writer = EdgeWriter(session, ACTOR, RETIRE_COMMENT, kind)
+        for current in existing_edges(session, kind, pairs).values():
+            writer.change(current, {"status": LineageStatus.DEPRECATED})
+        writer.flush()
+        report.retired += len(pairs)
 
 
 def _record_origins(session: Session, changed: list[OriginResult], gone: list[str]) -> None:
@@ -808,7 +757,7 @@ def _record_origins(session: Session, changed: list[OriginResult], gone: list[st
 def infer_source(session: Session, source_id: uuid.UUID, *, force: bool = False) -> WriteReport:
     """Re-infer everything one harvested source holds (the Dagster asset's work)."""
     started = time.perf_counter()
-    results, _ = source_origins(session, source_id, force=force)
+    results = source_origins(session, source_id, force=force)
     report = apply(session, results, retire_source=source_id, force=force)
     report.duration_s = time.perf_counter() - started
     return report

@@ -272,7 +272,7 @@ def _run_sql(
     report.format = "sql" if len(files) == 1 and path.suffix.lower() != ".zip" else "zip"
     with _kept_if_committed(session, report, commit):
         sheets, results = sql_files.import_sql(
-            session, files, upload_name=report.file_name, actor=actor, commit=commit, say=say
+            session, files, upload_name=report.file_name, actor=actor, say=say
         )
         report.sheets.extend(sheets)
         say("measuring the lineage graph", 90)

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ariadne_core.importing.engine import CREATE, STATUS_ERROR, UNCHANGED, SheetResult
+from ariadne_core.importing.engine import CREATE, UNCHANGED, Progress, SheetResult
 from ariadne_core.importing.formats import FileRejected
 from ariadne_core.importing.messages import problem
 from ariadne_core.inference.service import (
@@ -38,7 +38,7 @@ from ariadne_core.inference.service import (
     measure_proposals,
     proposals_from_sql,
 )
-from ariadne_core.inference.sql import analyze, dialect_name, fingerprint
+from ariadne_core.inference.sql import Lineage, analyze, dialect_name, fingerprint
 from ariadne_core.lineage.edges import Actor
 
 SQL_SUFFIXES = (".sql",)
@@ -134,8 +134,7 @@ def import_sql(
     *,
     upload_name: str,
     actor: Actor,
-    commit: bool,
-    say: object,
+    say: Progress,
 ) -> tuple[list[SheetResult], list[OriginResult]]:
     """Analyze every file; returns the report sheets and the proposals per file. Nothing
     is written here."""
@@ -143,8 +142,7 @@ def import_sql(
     results: list[OriginResult] = []
     indexes: dict[tuple[str | None, str | None], CatalogIndex] = {}
     for number, sql_file in enumerate(files):
-        if callable(say):
-            say(f"reading {sql_file.name}", 5 + 80 * number / max(len(files), 1))
+        say(f"reading {sql_file.name}", 5 + 80 * number / max(len(files), 1))
         sheet = SheetResult(sql_file.name, "sql", row_word="Line")
         sheets.append(sheet)
         options = _options(sql_file.text)
@@ -212,10 +210,10 @@ def import_sql(
     return sheets, results
 
 
-def _is_column(name: str, lineage: object) -> bool:
+def _is_column(name: str, lineage: Lineage) -> bool:
     """Unresolved names mix tables and table.column; a table name is one the SQL read
     or wrote."""
-    tables = {t for s in getattr(lineage, "statements", []) for t in [*s.sources, s.target] if t}
+    tables = {t for s in lineage.statements for t in [*s.sources, s.target] if t}
     return name.lower() not in tables
 
 
@@ -239,6 +237,3 @@ def finish(
             names[name].add("CYCLE_CREATED", line, path=" → ".join(path))
     if write:
         apply(session, results, force=True)
-
-
-__all__ = ["STATUS_ERROR", "SqlFileRejected", "finish", "import_sql", "read_sql_files"]

@@ -17,7 +17,6 @@ import sqlglot
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-MAX_SCRIPT_CHARS = 2_000_000
 MAX_STATEMENTS = 20_000
 
 
@@ -203,19 +202,10 @@ def _routine_pieces(
         if not statement:
             continue
         offset = start + lead + found.start()
-        pieces.extend(
-            Piece(part, _line_at(body, offset + rel, body_line), True, name)
-            for part, rel in _nested(statement, dialect)
-        )
+        pieces.append(Piece(statement, _line_at(body, offset, body_line), True, name))
     if declared:
         pieces = [p for p in pieces if not _into_variable(p.text, declared)]
     return pieces
-
-
-def _nested(statement: str, dialect: str) -> list[tuple[str, int]]:
-    if dialect == "tsql":
-        return _split_tsql_lines(statement, 0)
-    return [(statement, 0)]
 
 
 def _routine_body(chunk: str, line: int) -> tuple[str | None, int]:

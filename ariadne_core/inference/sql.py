@@ -124,7 +124,6 @@ class Statement:
     star_expanded: bool = False
     partial: bool = False
     error: str | None = None
-    temporary: bool = False
     body_of: str | None = None
     dropped: list[str] = field(default_factory=list)
     renamed: tuple[str, str] | None = None
@@ -375,7 +374,6 @@ class _Reader:
                 query = tree.copy()
                 query.set("into", None)
                 target, _ = self._target(into.this)
-                s.temporary = bool(into.args.get("temporary")) or s.temporary
                 self._write(target, query, None)
             else:
                 s.kind = "select"
@@ -427,13 +425,10 @@ class _Reader:
         target, columns = self._target(tree.this)
         properties = tree.args.get("properties")
         if properties is not None:
-            s.temporary = any(isinstance(p, exp.TemporaryProperty) for p in properties.expressions)
             for like in properties.find_all(exp.LikeProperty):
                 if isinstance(like.this, exp.Table):
                     self._copy_of(target, like.this)
                     return
-        if target and s.temporary and not target.startswith("#"):
-            target = target  # temporary tables are marked, named as written
         clone = tree.args.get("clone")
         if clone is not None and isinstance(clone.this, exp.Table):
             self._copy_of(target, clone.this)
@@ -700,10 +695,7 @@ class _Reader:
             node = node.this
         if not isinstance(node, exp.Table):
             return None, columns
-        name = _name(node, self.schema)
-        if name and name.startswith("#"):
-            self.s.temporary = True
-        return name, columns
+        return _name(node, self.schema), columns
 
     def _known(self, name: str) -> list[str] | None:
         return self.session.get(name) or self.catalog.columns(name)

@@ -49,6 +49,7 @@ from benchmarks._common import (
     drop_database,
     fresh_database,
     vacuum_analyze,
+    viewer_token,
 )
 from tests.inference.corpus.score import Score, ariadne, load_cases, score, statement_count
 
@@ -257,14 +258,7 @@ def speed() -> dict[str, Any]:
             jwt_secret="bench-" + "s" * 40,
             home=Path(f"/tmp/ariadne-bench-{uuid.uuid4().hex[:6]}"),
         )
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                "INSERT INTO users (id, email, password_hash, role) VALUES "
-                "(gen_random_uuid(), 'bench@example.com', 'unused', 'viewer')"
-            )
-        from ariadne_core.security.tokens import issue_token
-
-        token = issue_token(settings, subject="bench@example.com", role="viewer").access_token
+        token = viewer_token(url, settings)
         env = {
             "ARIADNE_DATABASE_URL": url,
             "ARIADNE_JWT_SECRET": settings.jwt_secret or "",

@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="the file to import")
     imp.add_argument(
         "--type",
-        help="sources, tables, fields, table_lineage, field_lineage or workbook "
-        "(default: from the file name, or workbook for .xlsx/.json/.yaml)",
+        help="sources, tables, fields, table_lineage, field_lineage, workbook or sql "
+        "(default: from the file name, workbook for .xlsx/.json/.yaml, sql for .sql/.zip)",
     )
     imp.add_argument("--mode", choices=["all_or_nothing", "skip_errors"], default="all_or_nothing")
     imp.add_argument("--preview", action="store_true", help="check only, write nothing")

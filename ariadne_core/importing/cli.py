@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from ariadne_core.errors import ValidationFailed
 from ariadne_core.importing.formats import detect_format
 from ariadne_core.importing.report import write_error_report
 from ariadne_core.importing.service import ImportReport, run_import
-from ariadne_core.importing.spec import WORKBOOK, normalize_type_name
+from ariadne_core.importing.spec import SQL, WORKBOOK, normalize_type_name
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.secrets import keyring_for
 
@@ -26,6 +27,8 @@ def guess_type(path: Path) -> str:
     kind = normalize_type_name(path.stem)
     if kind:
         return kind
+    if path.suffix.lower() in (".sql", ".zip"):
+        return SQL  # scripts, read by lineage inference
     try:
         if detect_format(path.name) != "csv":
             return WORKBOOK
@@ -33,7 +36,7 @@ def guess_type(path: Path) -> str:
         pass
     raise ValidationFailed(
         f"Cannot tell what '{path.name}' holds. Give --type: sources, tables, fields, "
-        "table_lineage, field_lineage or workbook.",
+        "table_lineage, field_lineage, workbook or sql.",
         details={"field": "type"},
     )
 
@@ -48,9 +51,11 @@ def _print(console: Console, report: ImportReport, preview: bool) -> None:
     problems = report.all_problems()
     for found in problems[:SHOWN]:
         colour = "red" if found.severity == "error" else "yellow"
-        sheet = f"[{found.sheet}] " if found.sheet and report.import_type == WORKBOOK else ""
-        console.print(f"  [{colour}]{found.severity}[/{colour}] {sheet}{found.message}")
-        console.print(f"      → {found.hint}", style="dim")
+        named = report.import_type in (WORKBOOK, SQL)  # several sheets, or several scripts
+        sheet = f"[{found.sheet}] " if found.sheet and named else ""
+        # sheet names, file names and values are text, never rich markup
+        console.print(f"  [{colour}]{found.severity}[/{colour}] {escape(sheet + found.message)}")
+        console.print(f"      → {escape(found.hint)}", style="dim")
     if len(problems) > SHOWN:
         console.print(f"  … and {len(problems) - SHOWN} more (see --error-report)")
     graph = report.graph

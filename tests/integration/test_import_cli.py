@@ -198,3 +198,27 @@ def test_cli_help_names_the_import_command() -> None:
         [ARIADNE, "import", "--help"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
     )
     assert "--preview" in out.stdout and "--mode" in out.stdout
+
+
+def test_cli_reads_a_sql_script_by_its_name(
+    fresh: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """A .sql file is the sql import type without --type; problems name their line and
+    the error report is the script with the problem above its statement."""
+    _, env = fresh
+    script = tmp_path / "nightly.sql"
+    script.write_text(
+        "-- dialect: postgres\nINSERT INTO mart.t (a) SELECT x FROM raw.s;\nINSERT INTO b SELEC;\n"
+    )
+    report = tmp_path / "nightly.errors.sql"
+    done = subprocess.run(
+        [ARIADNE, "import", str(script), "--preview", "--error-report", str(report)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "(sql)" in done.stdout, done.stdout + done.stderr
+    assert "[nightly.sql]" in done.stdout and "Line 3:" in done.stdout
+    lines = report.read_text().splitlines()
+    assert lines[2].startswith("-- ariadne: Line 3:") and lines[3] == "INSERT INTO b SELEC;"

@@ -185,3 +185,22 @@ def test_a_job_id_needs_the_apis_signature(catalog_url: str, tmp_path: Path) -> 
     )
     assert result.success
     assert _edges(catalog_url) == 1  # the steward's approved row, as the API submitted it
+
+
+def test_the_launchpad_imports_sql_scripts_as_inferred_lineage(
+    catalog_url: str, tmp_path: Path
+) -> None:
+    """Through the launchpad too, an sql import only ever proposes: inferred edges,
+    pending review, whoever the launchpad acts as."""
+    path = _drop(
+        tmp_path,
+        "INSERT INTO dw.marts.revenue SELECT * FROM shop.public.orders;\n",
+        name="load.sql",
+    )
+    result = _run(catalog_url, path, import_type="sql")
+    assert result.success
+    assert _job(catalog_url).status is ImportStatus.SUCCEEDED
+    with Session(engine_for(catalog_url)) as session:
+        edge = session.scalars(select(TableLineage)).one()
+    assert edge.lineage_source.value == "inferred" and edge.status.value == "pending_review"
+    assert edge.edge_metadata["evidence"][0]["object"] == "load.sql"

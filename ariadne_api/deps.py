@@ -6,9 +6,7 @@ every request, which under load costs more than the work itself.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,30 +15,73 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from ariadne_core.cache import SESSION_CACHE, SESSION_GRAPH
+from ariadne_api.services import AppServices
+from ariadne_core.catalog.generation import CatalogGeneration
+from ariadne_core.catalog.reads import CatalogReads
 from ariadne_core.config import Settings
 from ariadne_core.db.models import UserRole
-from ariadne_core.db.plans import PlanRunner as CatalogReader
 from ariadne_core.errors import AuthenticationFailed
 from ariadne_core.lineage.edges import Actor
+from ariadne_core.lineage.reads import LineageReads
+from ariadne_core.search.reads import SearchReads
 from ariadne_core.security.roles import require_role
+from ariadne_core.security.secrets import Keyring
 from ariadne_core.security.tokens import decode_token
 from ariadne_core.users.sessions import Logins, current_account
 
 
-async def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_services(request: Request) -> AppServices:
+    """The one place that reaches into `app.state`: routers ask for what they need below."""
+    services: AppServices = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[AppServices, Depends(get_services)]
+
+
+async def get_app_settings(services: ServicesDep) -> Settings:
+    return services.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def _commit_and_close(session: Session) -> None:
+async def get_catalog_reads(services: ServicesDep) -> CatalogReads:
+    return services.catalog
+
+
+async def get_search_reads(services: ServicesDep) -> SearchReads:
+    return services.search
+
+
+async def get_lineage_reads(services: ServicesDep) -> LineageReads:
+    return services.lineage
+
+
+async def get_keyring(services: ServicesDep) -> Keyring:
+    return services.keyring
+
+
+async def get_logins(services: ServicesDep) -> Logins:
+    return services.logins
+
+
+CatalogReadsDep = Annotated[CatalogReads, Depends(get_catalog_reads)]
+SearchReadsDep = Annotated[SearchReads, Depends(get_search_reads)]
+LineageReadsDep = Annotated[LineageReads, Depends(get_lineage_reads)]
+KeyringDep = Annotated[Keyring, Depends(get_keyring)]
+LoginsDep = Annotated[Logins, Depends(get_logins)]
+
+
+def _commit_and_close(session: Session, generation: CatalogGeneration | None) -> None:
     try:
         session.commit()
     finally:
         session.close()
+    if generation is not None:
+        # This process's caches are stale from now on; other processes learn it from
+        # PostgreSQL (see ariadne_core.catalog.generation) a moment later.
+        generation.bump()
 
 
 def _rollback_and_close(session: Session) -> None:
@@ -50,64 +91,25 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[Session]:
     """One session per request; committed when the handler returns without error.
 
     Opening a session does no I/O; the commit or rollback at the end runs in a thread.
     """
-    session: Session = request.app.state.session_factory()
-    session.info[SESSION_CACHE] = request.app.state.lineage_cache  # bumped after commits
-    session.info[SESSION_GRAPH] = request.app.state.graph_router  # Neo4j follows commits
+    session: Session = services.sessions()
     try:
         yield session
     except BaseException:
         await anyio.to_thread.run_sync(_rollback_and_close, session)
         raise
-    await anyio.to_thread.run_sync(_commit_and_close, session)
-    after_commit(request)
-
-
-def after_commit(request: Request) -> None:
-    """A write committed: this process's cached counts and searches are stale from now
-    on (other processes learn it from PostgreSQL; see ariadne_core.catalog.generation)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        request.app.state.catalog_generation.bump()
+    writes = request.method not in ("GET", "HEAD", "OPTIONS")
+    await anyio.to_thread.run_sync(
+        _commit_and_close, session, services.generation if writes else None
+    )
 
 
 # scope="function": commit before the response is sent, so a 2xx means the data is saved.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-async def get_read_session(request: Request) -> AsyncIterator[Session]:
-    """A session for handlers that only read (lineage traversal and impact): autocommit,
-    so no BEGIN and no COMMIT round trip, and closing it does no I/O."""
-    session: Session = request.app.state.read_session_factory()
-    session.info[SESSION_GRAPH] = request.app.state.graph_router
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
-
-
-async def get_catalog_reader(request: Request) -> CatalogReader:
-    """For the hot catalog reads (table list and detail, search): plans run on the
-    asyncio connection pool, in the event loop, with no trip through the thread pool."""
-    reader: CatalogReader = request.app.state.catalog_reader
-    return reader
-
-
-CatalogReaderDep = Annotated[CatalogReader, Depends(get_catalog_reader)]
-
-
-async def get_logins(request: Request) -> Logins:
-    logins: Logins = request.app.state.logins
-    return logins
-
-
-LoginsDep = Annotated[Logins, Depends(get_logins)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
@@ -125,8 +127,7 @@ class CurrentUserInfo:
 
 async def get_current_user(
     request: Request,
-    settings: SettingsDep,
-    reader: CatalogReaderDep,
+    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CurrentUserInfo:
     """The user behind the bearer token, with the role they hold now: a token whose user
@@ -136,8 +137,8 @@ async def get_current_user(
             "You are not logged in. Send the access token from POST /api/v1/auth/login "
             "as 'Authorization: Bearer <token>'."
         )
-    claims = decode_token(settings, credentials.credentials)
-    account = await current_account(claims, reader, request.app.state.account_cache)
+    claims = decode_token(services.settings, credentials.credentials)
+    account = await current_account(claims, services.reader, services.accounts)
     request.state.user = account.email  # for the request log
     return CurrentUserInfo(email=account.email, role=account.role)
 
@@ -158,26 +159,3 @@ def requires(role: UserRole) -> Callable[[CurrentUserInfo], Coroutine[Any, Any, 
 Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 Steward = Annotated[CurrentUserInfo, Depends(requires(UserRole.STEWARD))]
 Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
-
-
-class SingleFlight:
-    """One computation per key at a time in this process: when many requests miss the
-    cache for the same answer at once, the first computes it and the rest then find it
-    cached, instead of all running the same expensive query together."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def __call__(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)

@@ -10,12 +10,9 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from ariadne_api.deps import SingleFlight
 from ariadne_api.errors import install_error_handlers
-from ariadne_api.launcher import ImportLauncher, SyncLauncher
 from ariadne_api.middleware import BodySizeLimit, Metrics, RequestLog, SecurityHeaders
 from ariadne_api.routers import (
     auth,
@@ -29,27 +26,13 @@ from ariadne_api.routers import (
     tables,
     users,
 )
+from ariadne_api.services import AppServices
 from ariadne_core import __version__
-from ariadne_core.cache import LineageCache
-from ariadne_core.catalog.generation import CatalogGeneration, GenerationCache
 from ariadne_core.config import Settings, get_settings
-from ariadne_core.db.engine import (
-    engine_for,
-    get_engine,
-    libpq_url,
-    read_session_factory,
-    session_factory,
-    statement_timeout_options,
-)
-from ariadne_core.db.plans import AsyncReader
-from ariadne_core.graph.routing import GraphRouter
+from ariadne_core.db.engine import engine_for, get_engine
 from ariadne_core.importing.rowcheck import warm_up
 from ariadne_core.logs import configure_logging
-from ariadne_core.runtime.fallback import ApiThreadRunner
-from ariadne_core.security.ratelimit import counters_for
-from ariadne_core.security.secrets import keyring_for
 from ariadne_core.security.tokens import signing_secret
-from ariadne_core.users.sessions import Logins
 
 DESCRIPTION = """
 Ariadne is a metadata catalog and data-lineage platform.
@@ -88,6 +71,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         else get_engine(settings)
     )
 
+    signing_secret(settings)  # refuse to start with a weak or published secret
+    services = AppServices.build(settings, engine)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Fewer worker threads than the default 40: sync routes hold the GIL for most of
@@ -97,17 +83,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Great Expectations takes seconds to import: load it before serving, so neither
         # the first upload nor the first seconds of traffic pay for it.
         await anyio.to_thread.run_sync(_warm_up_and_freeze)
-        app.state.graph_router.start()
-        await anyio.to_thread.run_sync(app.state.catalog_generation.start)
-        await app.state.catalog_reader.open()
+        await services.start()
         try:
             yield
         finally:
-            await app.state.catalog_reader.close()
-            app.state.catalog_generation.close()
-            await app.state.graph_router.aclose()
-            app.state.graph_router.close()
-            await app.state.logins.counters.close()
+            await services.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -118,37 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url="/redoc",
         openapi_url="/openapi.json",
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
-    app.state.read_session_factory = read_session_factory(engine)
-    conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
-    app.state.catalog_reader = AsyncReader(
-        conninfo,
-        max_size=settings.db_pool_size,
-        options=statement_timeout_options(settings.db_statement_timeout_ms),
-    )
-    app.state.catalog_generation = CatalogGeneration(conninfo)
-    app.state.catalog_cache = GenerationCache(
-        app.state.catalog_generation, max_bytes=settings.catalog_cache_mb << 20
-    )
-    # Who holds which role, until the users table changes: kept even with the catalog
-    # cache off, so checking a token never costs a query on the read path.
-    app.state.account_cache = GenerationCache(app.state.catalog_generation, max_bytes=4 << 20)
-    app.state.single_flight = SingleFlight()
-    app.state.metrics_registry = CollectorRegistry()
-    signing_secret(settings)  # refuse to start with a weak or published secret
-    app.state.keyring = keyring_for(settings)
-    app.state.logins = Logins(settings, counters_for(settings.redis_url))
-    app.state.lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
-    app.state.job_runner = ApiThreadRunner(settings.api_job_threads, settings.api_job_queue)
-    app.state.import_launcher = ImportLauncher(
-        settings, engine, app.state.keyring, app.state.job_runner
-    )
-    app.state.sync_launcher = SyncLauncher(
-        settings, engine, app.state.keyring, app.state.job_runner
-    )
-    app.state.graph_router = GraphRouter(settings, engine)
+    app.state.services = services  # read only by ariadne_api.deps
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -175,6 +125,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         overrides={"/api/v1/import/": settings.import_max_bytes},
     )
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    app.add_middleware(Metrics, registry=services.metrics)
     app.add_middleware(RequestLog)
     return app

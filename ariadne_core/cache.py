@@ -1,9 +1,11 @@
 """Result cache for lineage reads: Redis when configured, an in-process cache otherwise.
 
-Entries live 15 minutes and are keyed by a lineage generation counter. Every committed
-lineage change bumps the counter after the commit, so a read that starts after a change
-never sees a result computed before it. When Redis fails, the cache falls back to the
-in-process one for that call instead of failing the request.
+Entries live 15 minutes and are keyed by a generation counter (shared through Redis by
+every API process). `ariadne_core.lineage.reads.LineageReads` bumps it on every catalog
+generation change (`CatalogGeneration.subscribe`): PostgreSQL announces each committed
+change to the catalog or its lineage, whoever wrote it, so a read that starts after a
+change never sees a result computed before it. When Redis fails, the cache falls back to
+the in-process one for that call instead of failing the request.
 """
 
 from __future__ import annotations
@@ -17,16 +19,10 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 log = logging.getLogger("ariadne.cache")
 
 TTL_SECONDS = 15 * 60
 GENERATION_KEY = "ariadne:lineage:generation"
-SESSION_FLAG = "lineage_changed"
-SESSION_CACHE = "lineage_cache"
-SESSION_GRAPH = "graph_router"  # has poke(): relays committed changes to Neo4j
 
 
 class InProcessCache:
@@ -125,23 +121,3 @@ class LineageCache:
 
 class _Fallback(Exception):
     pass
-
-
-def mark_lineage_changed(session: Session) -> None:
-    session.info[SESSION_FLAG] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _bump_after_commit(session: Session) -> None:
-    if session.info.pop(SESSION_FLAG, False):
-        cache = session.info.get(SESSION_CACHE)
-        if cache is not None:
-            cache.bump()
-        graph = session.info.get(SESSION_GRAPH)
-        if graph is not None:
-            graph.poke()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(SESSION_FLAG, None)

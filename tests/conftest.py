@@ -128,7 +128,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
-    from ariadne_api.deps import after_commit
     from ariadne_api.main import create_app
     from tests.transaction import share_test_transaction
 
@@ -137,7 +136,7 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
     # The test's transaction never commits, so PostgreSQL never announces its changes:
     # writes straight through db_session move the catalog generation themselves.
     def _changed(*_: Any) -> None:
-        application.state.catalog_generation.bump()
+        application.state.services.generation.bump()
 
     def _statement(state: ORMExecuteState) -> None:
         if not state.is_select:
@@ -146,7 +145,7 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> Any:
     event.listen(db_session, "after_flush", _changed)
     event.listen(db_session, "do_orm_execute", _statement)
 
-    share_test_transaction(application, db_session, after_commit)
+    share_test_transaction(application, db_session)
     return application
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ariadne_api.deps import CatalogReaderDep, CurrentUser, LoginsDep, SessionDep
+from ariadne_api.deps import CurrentUser, ServicesDep, SessionDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_core.users.service import end_sessions
 
@@ -45,11 +45,11 @@ class Me(BaseModel):
     response_model=TokenResponse,
     responses=error_responses(401, 422, 429),
 )
-async def login(
-    body: LoginRequest, request: Request, reader: CatalogReaderDep, logins: LoginsDep
-) -> TokenResponse:
+async def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenResponse:
     client = request.client.host if request.client else None
-    token = await logins.login(reader, email=body.email, password=body.password, client=client)
+    token = await services.logins.login(
+        services.reader, email=body.email, password=body.password, client=client
+    )
     return TokenResponse(
         access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in
     )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-import anyio
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Query, Response
 
-from ariadne_api.deps import CatalogReaderDep, CurrentUser, ReadSessionDep, SettingsDep
+from ariadne_api.deps import CurrentUser, LineageReadsDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.lineage import (
     GraphEdgeOut,
@@ -20,18 +17,11 @@ from ariadne_api.schemas.lineage import (
     ImpactedItem,
     LineageGraphResponse,
 )
-from ariadne_core.cache import LineageCache
 from ariadne_core.db.models import LineageStatus
-from ariadne_core.graph.routing import backend_name
-from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter, GraphStore
-from ariadne_core.lineage.impact import Affected, analyze_impact
-from ariadne_core.lineage.traversal import (
-    Traversal,
-    TraversalQuery,
-    parse_lineage_sources,
-    traversal_plan,
-    traverse,
-)
+from ariadne_core.graph.store import DEFAULT_STATUSES, EdgeFilter
+from ariadne_core.lineage.impact import Affected, Impact
+from ariadne_core.lineage.reads import Answer, ImpactQuery
+from ariadne_core.lineage.traversal import Traversal, TraversalQuery, parse_lineage_sources
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
 
@@ -50,45 +40,67 @@ Status = Annotated[
 MinConfidence = Annotated[float, Query(ge=0, le=1)]
 
 
-def _filter(
-    source_filter: list[str] | None, status: list[LineageStatus] | None, min_confidence: float
-) -> EdgeFilter:
-    return EdgeFilter(
-        statuses=tuple(status) if status else DEFAULT_STATUSES,
-        lineage_sources=parse_lineage_sources(source_filter),
-        min_confidence=min_confidence,
+@dataclass(frozen=True)
+class TraversalOptions:
+    """The query parameters every traversal route takes."""
+
+    depth: int
+    edge_filter: EdgeFilter
+    include_fields: bool
+    cursor: str | None
+
+    def query(
+        self,
+        root: uuid.UUID,
+        kind: Literal["table", "field"],
+        direction: Literal["upstream", "downstream"],
+    ) -> TraversalQuery:
+        return TraversalQuery(
+            root=root,
+            kind=kind,
+            direction=direction,
+            depth=self.depth,
+            edge_filter=self.edge_filter,
+            include_fields=self.include_fields,
+            cursor=self.cursor,
+        )
+
+
+async def traversal_options(
+    depth: Depth = 3,
+    source_filter: SourceFilter = None,
+    status: Status = None,
+    min_confidence: MinConfidence = 0.0,
+    include_fields: Annotated[
+        bool, Query(description="also the field edges between the tables found")
+    ] = False,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> TraversalOptions:
+    return TraversalOptions(
+        depth=depth,
+        edge_filter=EdgeFilter(
+            statuses=tuple(status) if status else DEFAULT_STATUSES,
+            lineage_sources=parse_lineage_sources(source_filter),
+            min_confidence=min_confidence,
+        ),
+        include_fields=include_fields,
+        cursor=cursor,
     )
 
 
-def _cached(
-    request: Request,
-    session: Session,
-    kind: str,
-    params: dict[str, Any],
-    compute: Callable[[GraphStore], BaseModel],
-) -> Response:
-    """Serve from the lineage cache, or compute on the store the router picks (Neo4j
-    when configured and current, else PostgreSQL), keep and serve.
-
-    `X-Graph-Backend` says who answered: neo4j, postgres, or cache.
-    """
-    cache: LineageCache | None = request.app.state.lineage_cache
-    key = cache.key(kind, params) if cache is not None else None
-    body = cache.get(key) if cache is not None and key is not None else None
-    answered = "cache"
-    if body is None:
-        store = request.app.state.graph_router.store(session)
-        body = compute(store).model_dump_json().encode()
-        answered = backend_name(store)
-        if cache is not None and key is not None:
-            cache.set(key, body)
-    return _answer(body, answered)
+Options = Annotated[TraversalOptions, Depends(traversal_options)]
 
 
-def _answer(body: bytes, backend: str) -> Response:
+def _answer(answer: Answer) -> Response:
     return Response(
-        content=body, media_type="application/json", headers={"X-Graph-Backend": backend}
+        content=answer.body,
+        media_type="application/json",
+        headers={"X-Graph-Backend": answer.backend},
     )
+
+
+def _render_graph(result: Traversal) -> bytes:
+    return _graph(result).model_dump_json().encode()
 
 
 def _graph(result: Traversal) -> LineageGraphResponse:
@@ -118,74 +130,60 @@ def _graph(result: Traversal) -> LineageGraphResponse:
     )
 
 
-def _route(kind: Literal["table", "field"], direction: Literal["upstream", "downstream"]) -> None:
-    noun = "tables" if kind == "table" else "fields"
-
-    @router.get(
-        f"/{kind}/{{node_id}}/{direction}",
-        summary=f"{direction.capitalize()} lineage of a {kind}: distinct {noun} at "
-        "their shortest depth",
-        response_model=LineageGraphResponse,
-        responses=error_responses(401, 404, 422),
-        name=f"{kind}_{direction}",
-    )
-    async def handler(
-        node_id: uuid.UUID,
-        request: Request,
-        session: ReadSessionDep,
-        reader: CatalogReaderDep,
-        settings: SettingsDep,
-        _: CurrentUser,
-        depth: Depth = 3,
-        source_filter: SourceFilter = None,
-        status: Status = None,
-        min_confidence: MinConfidence = 0.0,
-        include_fields: Annotated[
-            bool, Query(description="also the field edges between the tables found")
-        ] = False,
-        cursor: Annotated[str | None, Query(max_length=100)] = None,
-    ) -> Response:
-        query = TraversalQuery(
-            root=node_id,
-            kind=kind,
-            direction=direction,
-            depth=depth,
-            edge_filter=_filter(source_filter, status, min_confidence),
-            include_fields=include_fields,
-            cursor=cursor,
-        )
-        query.check(settings)
-        if request.app.state.lineage_cache is None:
-            # Nothing is cached: the read runs in the event loop, with no thread and no
-            # ORM. PostgreSQL walks in the same plan that names the nodes; Neo4j walks
-            # first when it is known to be current (else the blocking path below).
-            graph = request.app.state.graph_router
-            walk, backend = None, "postgres"
-            if graph.neo4j_available():
-                walk, backend = await graph.current_walk(reader, query), "neo4j"
-            if walk is not None or backend == "postgres":
-                result = await reader.run(lambda: traversal_plan(settings, query, walk))
-                return _answer(_graph(result).model_dump_json().encode(), backend)
-        params = {
-            "root": node_id,
-            "depth": depth,
-            "filter": query.edge_filter,
-            "cursor": cursor,
-            "fields": include_fields,
-            "budget": settings.lineage_node_budget,
-        }
-
-        def compute(store: GraphStore) -> BaseModel:
-            return _graph(traverse(session, store, settings, query))
-
-        return await anyio.to_thread.run_sync(
-            _cached, request, session, f"{kind}-{direction}", params, compute
-        )
+@router.get(
+    "/table/{node_id}/upstream",
+    summary="Upstream lineage of a table: distinct tables at their shortest depth",
+    name="table_upstream",
+    response_model=LineageGraphResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def table_upstream(
+    node_id: uuid.UUID, reads: LineageReadsDep, _: CurrentUser, options: Options
+) -> Response:
+    query = options.query(node_id, "table", "upstream")
+    return _answer(await reads.traverse(query, _render_graph))
 
 
-for _kind in ("table", "field"):
-    for _direction in ("upstream", "downstream"):
-        _route(_kind, _direction)  # type: ignore[arg-type]
+@router.get(
+    "/table/{node_id}/downstream",
+    summary="Downstream lineage of a table: distinct tables at their shortest depth",
+    name="table_downstream",
+    response_model=LineageGraphResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def table_downstream(
+    node_id: uuid.UUID, reads: LineageReadsDep, _: CurrentUser, options: Options
+) -> Response:
+    query = options.query(node_id, "table", "downstream")
+    return _answer(await reads.traverse(query, _render_graph))
+
+
+@router.get(
+    "/field/{node_id}/upstream",
+    summary="Upstream lineage of a field: distinct fields at their shortest depth",
+    name="field_upstream",
+    response_model=LineageGraphResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def field_upstream(
+    node_id: uuid.UUID, reads: LineageReadsDep, _: CurrentUser, options: Options
+) -> Response:
+    query = options.query(node_id, "field", "upstream")
+    return _answer(await reads.traverse(query, _render_graph))
+
+
+@router.get(
+    "/field/{node_id}/downstream",
+    summary="Downstream lineage of a field: distinct fields at their shortest depth",
+    name="field_downstream",
+    response_model=LineageGraphResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def field_downstream(
+    node_id: uuid.UUID, reads: LineageReadsDep, _: CurrentUser, options: Options
+) -> Response:
+    query = options.query(node_id, "field", "downstream")
+    return _answer(await reads.traverse(query, _render_graph))
 
 
 @router.get(
@@ -194,39 +192,24 @@ for _kind in ("table", "field"):
     response_model=ImpactAnalysisResponse,
     responses=error_responses(401, 404, 422),
 )
-def impact(
+async def impact(
     table_id: uuid.UUID,
-    request: Request,
-    session: ReadSessionDep,
-    settings: SettingsDep,
+    reads: LineageReadsDep,
     _: CurrentUser,
     change_type: Annotated[Literal["drop", "rename", "type_change", "schema_change"], Query()],
     field_id: Annotated[uuid.UUID | None, Query(description="column-level analysis")] = None,
     depth: Annotated[int | None, Query(ge=1)] = None,
     min_confidence: MinConfidence = 0.0,
 ) -> Response:
-    params = {
-        "root": table_id,
-        "change": change_type,
-        "field": field_id,
-        "depth": depth,
-        "min_confidence": min_confidence,
-    }
+    query = ImpactQuery(table_id, change_type, field_id, depth, min_confidence)
+    return _answer(await reads.impact(query, _render_impact))
 
-    def compute(store: GraphStore) -> BaseModel:
-        result = analyze_impact(
-            session,
-            store,
-            settings,
-            table_id=table_id,
-            change_type=change_type,
-            field_id=field_id,
-            depth=depth,
-            edge_filter=EdgeFilter(min_confidence=min_confidence),
-        )
-        return ImpactAnalysisResponse(
+
+def _render_impact(result: Impact) -> bytes:
+    return (
+        ImpactAnalysisResponse(
             root_id=result.root_id,
-            change_type=change_type,
+            change_type=result.change_type,
             field_id=result.field_id,
             depth=result.depth,
             tables=_items(result.tables),
@@ -234,8 +217,9 @@ def impact(
             owners_to_notify=result.owners_to_notify,
             truncated=result.truncated,
         )
-
-    return _cached(request, session, "impact", params, compute)
+        .model_dump_json()
+        .encode()
+    )
 
 
 def _items(hits: list[Affected]) -> list[ImpactedItem]:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from ariadne_api.deps import ServicesDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_core.health import check_readiness
 from ariadne_core.security.tokens import check_metrics_access
@@ -63,10 +64,8 @@ def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "the database is unreachable"}},
 )
-def readyz(request: Request) -> Response:
-    report = check_readiness(
-        request.app.state.settings, request.app.state.engine, request.app.state.job_runner.state()
-    )
+def readyz(services: ServicesDep) -> Response:
+    report = check_readiness(services.settings, services.engine, services.jobs.state())
     body = Readiness(
         status=report.status,
         checks={
@@ -85,8 +84,6 @@ def readyz(request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}, **error_responses(401)},
 )
-def metrics(request: Request) -> Response:
-    check_metrics_access(request.app.state.settings, request.headers.get("authorization"))
-    return Response(
-        generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST
-    )
+def metrics(request: Request, services: ServicesDep) -> Response:
+    check_metrics_access(services.settings, request.headers.get("authorization"))
+    return Response(generate_latest(services.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 
-from ariadne_api.deps import CurrentUser, Editor, SessionDep
+from ariadne_api.deps import CurrentUser, Editor, KeyringDep, ServicesDep, SessionDep
+from ariadne_api.launcher import ImportLauncher
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.imports import (
     ImportJobResponse,
@@ -77,7 +78,7 @@ def _saved(upload: UploadFile, import_type: str) -> Iterator[tuple[Path, str]]:
     responses=error_responses(401, 403, 413, 422),
 )
 def validate_import(
-    request: Request,
+    keyring: KeyringDep,
     session: SessionDep,
     user: Editor,
     file: Annotated[UploadFile, UPLOAD],
@@ -91,7 +92,7 @@ def validate_import(
             file_name=name,
             import_type=import_type,
             actor=user.actor,
-            keyring=request.app.state.keyring,
+            keyring=keyring,
             commit=False,
             replace=replace,
             limits_raise=True,
@@ -107,7 +108,7 @@ def validate_import(
     responses=error_responses(401, 403, 413, 422, 503),
 )
 def execute_import(
-    request: Request,
+    services: ServicesDep,
     user: Editor,
     file: Annotated[UploadFile, UPLOAD],
     import_type: Annotated[str, IMPORT_TYPE],
@@ -127,10 +128,10 @@ def execute_import(
         ),
     ] = False,
 ) -> ImportJobResponse:
-    settings = request.app.state.settings
+    settings = services.settings
     # The job is committed on its own before the runner, which has its own connection,
     # looks for it.
-    with _saved(file, import_type) as (path, name), session_scope(request.app.state.engine) as own:
+    with _saved(file, import_type) as (path, name), session_scope(services.engine) as own:
         job = jobs.create_job(
             own,
             settings,
@@ -141,7 +142,7 @@ def execute_import(
             replace=replace,
             actor=user.actor,
         )
-    run_id = request.app.state.import_launcher.launch(job.id)
+    run_id = services.imports.launch(job.id)
     return ImportJobResponse(
         job_id=job.id,
         status=job.status.value,
@@ -151,8 +152,7 @@ def execute_import(
     )
 
 
-def _job_response(request: Request, job: ImportJob) -> ImportJobStatusResponse:
-    launcher = request.app.state.import_launcher
+def _job_response(launcher: ImportLauncher, job: ImportJob) -> ImportJobStatusResponse:
     return ImportJobStatusResponse(
         id=job.id,
         import_type=job.import_type,
@@ -186,9 +186,9 @@ def _job_response(request: Request, job: ImportJob) -> ImportJobStatusResponse:
     responses=error_responses(401, 403, 404, 422),
 )
 def get_import_job(
-    request: Request, session: SessionDep, user: Editor, job_id: uuid.UUID
+    services: ServicesDep, session: SessionDep, user: Editor, job_id: uuid.UUID
 ) -> ImportJobStatusResponse:
-    return _job_response(request, jobs.get_job(session, job_id, user.actor))
+    return _job_response(services.imports, jobs.get_job(session, job_id, user.actor))
 
 
 @router.get(
@@ -243,7 +243,7 @@ def get_template(
     responses={200: {"content": {"text/csv": {}}}, **error_responses(401, 422)},
 )
 def export_metadata(
-    request: Request,
+    services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
     source_ids: Annotated[list[uuid.UUID] | None, Query(description="Only these sources")] = None,
@@ -264,7 +264,7 @@ def export_metadata(
     chosen = [t for t in IMPORT_TYPES if t in chosen]
     if tags:
         check_tags_exist(driver_connection(session), tags)
-    factory = request.app.state.session_factory
+    factory = services.sessions
 
     def body() -> Iterator[bytes]:
         with factory() as reader:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
-from ariadne_api.deps import CurrentUser, Editor, SessionDep, Steward
+from ariadne_api.deps import CurrentUser, Editor, LineageReadsDep, SessionDep, Steward
 from ariadne_api.schemas.common import Page, PageParams, error_responses
 from ariadne_api.schemas.lineage import (
     BulkDecisionRequest,
@@ -31,14 +31,18 @@ from ariadne_core.db.models import TableLineage
 from ariadne_core.inference import service as inference
 from ariadne_core.lineage import edges as service
 from ariadne_core.lineage.audit import Edge
+from ariadne_core.lineage.reads import EdgeView
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
 
 
-def edge_response(
-    session: Session, edge: Edge, names: tuple[str, str] | None = None
-) -> LineageResponse:
-    source_name, target_name = names or service.endpoint_names(session, edge)
+def edge_response(session: Session, edge: Edge) -> LineageResponse:
+    return view_response(EdgeView(edge, *service.endpoint_names(session, edge)))
+
+
+def view_response(view: EdgeView) -> LineageResponse:
+    """The API's shape of an edge (the one place it is built)."""
+    edge, source_name, target_name = view.edge, view.source_name, view.target_name
     is_table = isinstance(edge, TableLineage)
     return LineageResponse(
         id=edge.id,
@@ -62,6 +66,7 @@ def edge_response(
         approved_by=edge.approved_by,
         approved_at=edge.approved_at,
         version=edge.version,
+        evidence=None if view.evidence is None else [EvidenceEntry(**e) for e in view.evidence],
     )
 
 
@@ -130,19 +135,18 @@ def declare_field_lineage(
     response_model=Page[LineageResponse],
     responses=error_responses(401, 422),
 )
-def review_queue(
-    session: SessionDep,
+async def review_queue(
+    reads: LineageReadsDep,
     _: CurrentUser,
     paging: Annotated[PageParams, Query()],
     source_id: Annotated[uuid.UUID | None, Query(description="edges touching this source")] = None,
     table_id: Annotated[uuid.UUID | None, Query(description="edges touching this table")] = None,
 ) -> Page[LineageResponse]:
-    edges, total = service.review_queue(
-        session, source_id=source_id, table_id=table_id, offset=paging.offset, limit=paging.size
+    views, total = await reads.review_queue(
+        source_id=source_id, table_id=table_id, offset=paging.offset, limit=paging.size
     )
-    names = service.endpoint_names_of(session, edges)
     return Page[LineageResponse].build(
-        [edge_response(session, e, names[e.id]) for e in edges], total=total, params=paging
+        [view_response(v) for v in views], total=total, params=paging
     )
 
 
@@ -243,13 +247,10 @@ def infer_lineage(
     response_model=LineageResponse,
     responses=error_responses(401, 404, 422),
 )
-def get_lineage(lineage_id: uuid.UUID, session: SessionDep, _: CurrentUser) -> LineageResponse:
-    edge = service.get_edge(session, lineage_id)
-    response = edge_response(session, edge)
-    response.evidence = [
-        EvidenceEntry(**e) for e in inference.evidence_of(session, response.kind, lineage_id)
-    ]
-    return response
+async def get_lineage(
+    lineage_id: uuid.UUID, reads: LineageReadsDep, _: CurrentUser
+) -> LineageResponse:
+    return view_response(await reads.edge(lineage_id))
 
 
 @router.put(
@@ -328,7 +329,7 @@ def reopen_lineage(
     response_model=list[LineageAuditEntry],
     responses=error_responses(401, 404, 422),
 )
-def lineage_history(
-    lineage_id: uuid.UUID, session: SessionDep, _: CurrentUser
+async def lineage_history(
+    lineage_id: uuid.UUID, reads: LineageReadsDep, _: CurrentUser
 ) -> list[LineageAuditEntry]:
-    return [LineageAuditEntry.model_validate(e) for e in service.edge_history(session, lineage_id)]
+    return [LineageAuditEntry.model_validate(e) for e in await reads.edge_history(lineage_id)]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from ariadne_api.deps import CatalogReaderDep, CurrentUser
+from ariadne_api.deps import CurrentUser, SearchReadsDep
 from ariadne_api.schemas.catalog import SearchResult
 from ariadne_api.schemas.common import Page, PageParams, error_responses, page_response
-from ariadne_core.search.fulltext import MAX_QUERY_LENGTH, search_catalog, search_key
+from ariadne_core.search.fulltext import MAX_QUERY_LENGTH
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -22,8 +22,7 @@ router = APIRouter(prefix="/api/v1/search", tags=["search"])
     responses=error_responses(401, 422),
 )
 async def search(
-    request: Request,
-    reader: CatalogReaderDep,
+    reads: SearchReadsDep,
     _: CurrentUser,
     paging: Annotated[PageParams, Query()],
     q: Annotated[
@@ -39,16 +38,7 @@ async def search(
     ] = None,
     source_ids: Annotated[list[uuid.UUID] | None, Query(description="repeatable")] = None,
 ) -> Response:
-    key = search_key(q, type, source_ids, paging.offset, paging.size)
-    async with request.app.state.single_flight(key):
-        items, total = await reader.run(
-            lambda: search_catalog(
-                q,
-                kind=type,
-                source_ids=source_ids,
-                offset=paging.offset,
-                limit=paging.size,
-                cache=request.app.state.catalog_cache,
-            )
-        )
+    items, total = await reads.search(
+        q, kind=type, source_ids=source_ids, offset=paging.offset, limit=paging.size
+    )
     return page_response(items, total=total, params=paging)

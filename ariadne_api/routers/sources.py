@@ -7,9 +7,10 @@ import uuid
 from dataclasses import asdict, replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from ariadne_api.deps import Admin, CurrentUser, Editor, SessionDep
+from ariadne_api.deps import Admin, CurrentUser, Editor, KeyringDep, ServicesDep, SessionDep
+from ariadne_api.launcher import SyncLauncher
 from ariadne_api.schemas.common import Page, PageParams, error_responses
 from ariadne_api.schemas.sources import (
     ConnectionTestResponse,
@@ -27,14 +28,6 @@ from ariadne_core.runtime.fallback import runner_of
 from ariadne_core.security.secrets import Keyring
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
-
-
-async def _keyring(request: Request) -> Keyring:
-    keyring: Keyring = request.app.state.keyring
-    return keyring
-
-
-KeyringDep = Annotated[Keyring, Depends(_keyring)]
 
 
 def _response(keyring: Keyring, source: DataSource, role: UserRole) -> SourceResponse:
@@ -150,8 +143,7 @@ def test_connection(body: SourceCreateRequest, _: Admin) -> ConnectionTestRespon
     return ConnectionTestResponse(**harvest.check_connection(body.type, config))
 
 
-def _job_response(request: Request, job: harvest.JobView, role: UserRole) -> SyncJobResponse:
-    launcher = request.app.state.sync_launcher
+def _job_response(launcher: SyncLauncher, job: harvest.JobView, role: UserRole) -> SyncJobResponse:
     values = {k: v for k, v in asdict(job).items() if k != "id"}
     values["error_message"] = service.sync_error_for(job.error_message, role)
     run_url = launcher.dagster_url(job.dagster_run_id) if job.dagster_run_id else None
@@ -167,7 +159,7 @@ def _job_response(request: Request, job: harvest.JobView, role: UserRole) -> Syn
 )
 def sync_source(
     source_id: uuid.UUID,
-    request: Request,
+    services: ServicesDep,
     user: Editor,
     full_sync: Annotated[
         bool, Query(description="re-read and compare everything, not only what changed")
@@ -175,13 +167,13 @@ def sync_source(
 ) -> SyncJobResponse:
     # The job is committed on its own before the runner, which has its own connection,
     # looks for it.
-    with session_scope(request.app.state.engine) as own:
+    with session_scope(services.engine) as own:
         job = harvest.create_sync_job(
             own, source_id, full_sync=full_sync, trigger="api", actor=user.email
         )
-    run_id = request.app.state.sync_launcher.launch(job.id, source_id, full_sync)
+    run_id = services.syncs.launch(job.id, source_id, full_sync)
     started = replace(job, dagster_run_id=run_id, runner=runner_of(run_id))
-    return _job_response(request, started, user.role)
+    return _job_response(services.syncs, started, user.role)
 
 
 @router.get(
@@ -191,9 +183,9 @@ def sync_source(
     responses=error_responses(401, 404, 422),
 )
 def get_sync_job(
-    job_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+    job_id: uuid.UUID, services: ServicesDep, session: SessionDep, user: CurrentUser
 ) -> SyncJobResponse:
-    return _job_response(request, harvest.get_sync_job(session, job_id), user.role)
+    return _job_response(services.syncs, harvest.get_sync_job(session, job_id), user.role)
 
 
 @router.get(
@@ -203,7 +195,7 @@ def get_sync_job(
     responses=error_responses(401, 404, 422),
 )
 def list_sync_jobs(
-    source_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+    source_id: uuid.UUID, services: ServicesDep, session: SessionDep, user: CurrentUser
 ) -> list[SyncJobResponse]:
     jobs = harvest.list_sync_jobs(session, source_id)
-    return [_job_response(request, job, user.role) for job in jobs]
+    return [_job_response(services.syncs, job, user.role) for job in jobs]

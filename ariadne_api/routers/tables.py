@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from ariadne_api.deps import (
-    CatalogReaderDep,
+    CatalogReadsDep,
     CurrentUser,
     Editor,
     SessionDep,
@@ -28,7 +28,6 @@ from ariadne_api.schemas.common import (
     json_response,
     page_response,
 )
-from ariadne_core.catalog import fields as field_service
 from ariadne_core.catalog import tables as service
 from ariadne_core.db.models import MetadataTable
 
@@ -54,8 +53,7 @@ def table_response(table: MetadataTable, source_name: str) -> TableResponse:
     responses=error_responses(401, 422),
 )
 async def list_tables(
-    request: Request,
-    reader: CatalogReaderDep,
+    reads: CatalogReadsDep,
     _: CurrentUser,
     paging: Annotated[PageParams, Query()],
     source_id: Annotated[uuid.UUID | None, Query(description="only this source")] = None,
@@ -71,17 +69,14 @@ async def list_tables(
         Query(description="name, qualified_name, created_at or updated_at; '-' for descending"),
     ] = None,
 ) -> Response:
-    items, total = await reader.run(
-        lambda: service.list_tables(
-            source_id=source_id,
-            search=search,
-            tags=tags,
-            table_type=type,
-            sort=sort,
-            offset=paging.offset,
-            limit=paging.size,
-            cache=request.app.state.catalog_cache,
-        )
+    items, total = await reads.list_tables(
+        source_id=source_id,
+        search=search,
+        tags=tags,
+        table_type=type,
+        sort=sort,
+        offset=paging.offset,
+        limit=paging.size,
     )
     return page_response(items, total=total, params=paging)
 
@@ -104,11 +99,8 @@ def create_table(body: TableCreateRequest, session: SessionDep, user: Editor) ->
     response_model=TableDetailResponse,
     responses=error_responses(401, 404, 422),
 )
-async def get_table(
-    table_id: uuid.UUID, request: Request, reader: CatalogReaderDep, _: CurrentUser
-) -> Response:
-    cache = request.app.state.catalog_cache
-    return json_response(await reader.run(lambda: service.table_detail(table_id, cache)))
+async def get_table(table_id: uuid.UUID, reads: CatalogReadsDep, _: CurrentUser) -> Response:
+    return json_response(await reads.table_detail(table_id))
 
 
 @router.put(
@@ -151,10 +143,13 @@ def delete_table(table_id: uuid.UUID, session: SessionDep, user: Editor) -> Resp
     response_model=Page[HistoryEntry],
     responses=error_responses(401, 404, 422),
 )
-def table_history(
-    table_id: uuid.UUID, session: SessionDep, _: CurrentUser, paging: Annotated[PageParams, Query()]
+async def table_history(
+    table_id: uuid.UUID,
+    reads: CatalogReadsDep,
+    _: CurrentUser,
+    paging: Annotated[PageParams, Query()],
 ) -> Page[HistoryEntry]:
-    rows, total = service.table_history(session, table_id, offset=paging.offset, limit=paging.size)
+    rows, total = await reads.table_history(table_id, offset=paging.offset, limit=paging.size)
     return Page[HistoryEntry].build(
         [HistoryEntry.model_validate(r) for r in rows], total=total, params=paging
     )
@@ -166,12 +161,13 @@ def table_history(
     response_model=Page[FieldResponse],
     responses=error_responses(401, 404, 422),
 )
-def table_fields(
-    table_id: uuid.UUID, session: SessionDep, _: CurrentUser, paging: Annotated[PageParams, Query()]
+async def table_fields(
+    table_id: uuid.UUID,
+    reads: CatalogReadsDep,
+    _: CurrentUser,
+    paging: Annotated[PageParams, Query()],
 ) -> Page[FieldResponse]:
-    rows, total = field_service.list_fields(
-        session, table_id, offset=paging.offset, limit=paging.size
-    )
+    rows, total = await reads.table_fields(table_id, offset=paging.offset, limit=paging.size)
     return Page[FieldResponse].build(
         [FieldResponse.model_validate(f) for f in rows], total=total, params=paging
     )

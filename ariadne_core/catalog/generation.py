@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import psycopg
@@ -46,14 +46,26 @@ class CatalogGeneration:
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread: threading.Thread | None = None
+        self._subscribers: list[Callable[[], None]] = []
 
     def current(self) -> int | None:
         """The generation now, or None while changes could go unnoticed."""
         return self._value if self._listening else None
 
+    def subscribe(self, changed: Callable[[], None]) -> None:
+        """Call ``changed`` after every bump: the one signal a cache or a projection
+        that depends on the catalog or its lineage invalidates itself on, whoever wrote
+        (this process, another API process, a Dagster run, the CLI)."""
+        self._subscribers.append(changed)
+
     def bump(self) -> None:
         with self._lock:
             self._value += 1
+        for changed in self._subscribers:
+            try:
+                changed()
+            except Exception:  # a subscriber must never break a write or the listener
+                log.exception("a catalog-change subscriber failed")
 
     def start(self, wait_seconds: float = 5.0) -> None:
         """Start listening; wait (briefly) for the first attempt to connect and LISTEN."""

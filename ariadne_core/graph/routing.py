@@ -57,11 +57,16 @@ def _neo4j_errors() -> tuple[type[BaseException], ...]:
 
 
 class WalkQuery(Protocol):
-    root: uuid.UUID
-    kind: Kind
-    direction: Direction
-    depth: int
-    edge_filter: EdgeFilter
+    @property
+    def root(self) -> uuid.UUID: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def direction(self) -> Direction: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def edge_filter(self) -> EdgeFilter: ...
 
 
 class FallbackStore:

@@ -31,7 +31,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from ariadne_core.cache import mark_lineage_changed
 from ariadne_core.catalog.history import diff
 from ariadne_core.catalog.naming import field_qualified_name, table_qualified_name
 from ariadne_core.connectors.base import HarvestedField, HarvestedObject
@@ -309,8 +308,6 @@ def apply_harvest(
     ]
     if vanished:
         _mark_vanished(session, vanished, counts, history, now)
-    if counts.deleted or counts.restored:
-        mark_lineage_changed(session)  # cached traversals show which tables are deleted
 
     counts.history_rows = history.flush(session)
     return counts

@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from ariadne_core.cache import mark_lineage_changed
 from ariadne_core.catalog.fields import FieldInput, create_field, update_field
 from ariadne_core.catalog.naming import table_qualified_name
 from ariadne_core.catalog.resolve import did_you_mean, similar_qualified_names
@@ -834,7 +833,6 @@ class EdgeWriter:
                 session.execute(update(kind.model), group)
         if events:
             copy_rows(session, LineageAuditEvent, events)
-            mark_lineage_changed(session)
         self.new_ids, self.lines, self.updates = [], [], []
 
     def _event(

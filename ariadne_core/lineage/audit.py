@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ariadne_core.cache import mark_lineage_changed
 from ariadne_core.catalog.history import jsonable
 from ariadne_core.db.models import (
     FieldLineage,
@@ -70,7 +69,6 @@ def append_created_events_sql(
             "ids": edge_ids,
         },
     )
-    mark_lineage_changed(session)
 
 
 def edge_kind(edge: Edge) -> str:
@@ -108,7 +106,6 @@ def append_event(
     after: dict[str, Any] | None,
     comment: str | None = None,
 ) -> None:
-    mark_lineage_changed(session)  # cached lineage reads are dropped after the commit
     session.add(
         LineageAuditEvent(
             edge_kind=edge_kind(edge),

@@ -171,7 +171,8 @@ def test_an_unreachable_database_is_a_503_on_sync_and_async_routes(settings: Set
     gone = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
     down = settings.model_copy(update={"database_url": gone})
     app = create_app(down, create_engine(gone.replace("postgresql://", "postgresql+psycopg://")))
-    app.state.catalog_reader = AsyncReader(gone, max_size=1, timeout=0.5)
+    services = app.state.services
+    services.reader = services.catalog.reader = AsyncReader(gone, max_size=1, timeout=0.5)
     token = issue_token(down, subject="ada@example.com", role="viewer").access_token
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(app) as client:

@@ -193,7 +193,7 @@ def test_import_jobs_are_readable_by_their_creator_stewards_and_admins(
     other = {
         "Authorization": "Bearer "
         + issue_token(
-            client.app.state.settings, subject="other@example.com", role="editor"
+            client.app.state.services.settings, subject="other@example.com", role="editor"
         ).access_token  # type: ignore[attr-defined]
     }
     url = f"/api/v1/import/jobs/{job_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ariadne_api.deps import SingleFlight
+from ariadne_core.runtime.singleflight import SingleFlight
 
 
 def test_one_computation_per_key_at_a_time_and_no_leftover_locks() -> None:

@@ -131,7 +131,7 @@ def test_update_keeps_a_masked_secret_and_records_a_diff(
 
     source = db_session.get(DataSource, created["id"])
     assert source is not None
-    stored = read_config(client.app.state.keyring, source)  # type: ignore[attr-defined]
+    stored = read_config(client.app.state.services.keyring, source)  # type: ignore[attr-defined]
     assert stored["password"] == "Tr0ub4dor&3-secret"
     assert stored["owners"] == ["SALES"]
     update = _history(db_session, created["id"])[-1]

@@ -114,7 +114,7 @@ def test_while_neo4j_is_current_reads_skip_the_blocking_path(
         path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
         first = client.get(path, headers=headers)  # brings Neo4j up to date
         assert first.headers["X-Graph-Backend"] == "neo4j"
-        router = client.app.state.graph_router  # type: ignore[attr-defined]
+        router = client.app.state.services.graph  # type: ignore[attr-defined]
         blocking: list[str] = []
 
         def no_blocking_path(*args: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,12 @@ def test_cached_reads_and_immediate_invalidation(
         keys = redis.Redis.from_url(redis_url).keys("ariadne:lineage:r*")
         assert keys, "the traversal was not stored in Redis"
 
-        # A write behind the API's back does not bump the generation: the cached answer
-        # is served, which shows the cache is really used.
+        again = client.get(downstream, headers=headers)
+        assert again.headers["X-Graph-Backend"] == "cache", "the second read was not a hit"
+        assert _names(again.json()) == {"c.a", "c.b"}
+
+        # A write by another process (a Dagster import, the CLI, another API worker):
+        # PostgreSQL announces the commit, and the cached answer is not served again.
         with engine_for(url).begin() as conn:
             conn.execute(
                 text(
@@ -86,7 +91,12 @@ def test_cached_reads_and_immediate_invalidation(
                 ),
                 {"id": uuid.uuid4(), "a": ids["b"], "b": ids["d"]},
             )
-        assert _names(client.get(downstream, headers=headers).json()) == {"c.a", "c.b"}
+        deadline = time.monotonic() + 5
+        seen = _names(client.get(downstream, headers=headers).json())
+        while seen != {"c.a", "c.b", "c.d"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen = _names(client.get(downstream, headers=headers).json())
+        assert seen == {"c.a", "c.b", "c.d"}, "an outside write was never seen"
 
         # Any change through Ariadne invalidates: the very next read sees the new graph.
         edge = declare("b", "c")
@@ -128,3 +138,45 @@ def test_redis_down_falls_back_to_the_in_process_cache(committed_app: tuple[Sett
         assert _names(client.get(url, headers=headers).json()) == {"d.a", "d.b"}
         assert _names(client.get(url, headers=headers).json()) == {"d.a", "d.b"}
         assert client.get("/readyz").json()["status"] == "degraded"
+
+
+def test_a_field_edge_written_elsewhere_is_seen_by_cached_field_reads(
+    committed_app: tuple[Settings, str],
+) -> None:
+    """Field lineage announces its changes too (migration 0009): a column-level read kept
+    in the cache is not served after another process writes a field edge."""
+    settings, url = committed_app
+    token = issue_token(settings, subject="ed@example.com", role="admin").access_token
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings)) as client:
+        src = client.post(
+            "/api/v1/sources", json={"name": "f", "type": "manual"}, headers=headers
+        ).json()
+        table = client.post(
+            "/api/v1/tables", headers=headers, json={"source_id": src["id"], "name": "t"}
+        ).json()["id"]
+        fields = {
+            n: client.post(
+                "/api/v1/fields",
+                headers=headers,
+                json={"table_id": table, "name": n, "data_type": "int"},
+            ).json()["id"]
+            for n in ("x", "y")
+        }
+        downstream = f"/api/v1/lineage/field/{fields['x']}/downstream"
+        assert _names(client.get(downstream, headers=headers).json()) == {"f.t.x"}
+        assert client.get(downstream, headers=headers).headers["X-Graph-Backend"] == "cache"
+        with engine_for(url).begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO field_lineage (id, source_field_id, target_field_id, "
+                    "lineage_source, origin) VALUES (:id, :a, :b, 'manual', 'manual')"
+                ),
+                {"id": uuid.uuid4(), "a": fields["x"], "b": fields["y"]},
+            )
+        deadline = time.monotonic() + 5
+        seen = _names(client.get(downstream, headers=headers).json())
+        while seen != {"f.t.x", "f.t.y"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen = _names(client.get(downstream, headers=headers).json())
+        assert seen == {"f.t.x", "f.t.y"}, "the field edge written elsewhere was never seen"

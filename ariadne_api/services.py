@@ -1,0 +1,111 @@
+"""Everything the API holds for its lifetime, built once at startup (`AppServices.build`)
+and handed to routers through the dependencies in `ariadne_api.deps`, never read from
+`app.state` by a router.
+
+The read services own caching, the choice of backend and fallback:
+`CatalogReads` (tables), `SearchReads` (search), `LineageReads` (traversal, impact,
+edges, review queue). Writes go through an ORM session per request (`deps.SessionDep`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ariadne_api.launcher import ImportLauncher, SyncLauncher
+from ariadne_core.cache import LineageCache
+from ariadne_core.catalog.generation import CatalogGeneration, GenerationCache
+from ariadne_core.catalog.reads import CatalogReads
+from ariadne_core.config import Settings
+from ariadne_core.db.engine import (
+    libpq_url,
+    read_session_factory,
+    session_factory,
+    statement_timeout_options,
+)
+from ariadne_core.db.plans import AsyncReader
+from ariadne_core.graph.routing import GraphRouter
+from ariadne_core.lineage.reads import LineageReads
+from ariadne_core.runtime.fallback import ApiThreadRunner
+from ariadne_core.search.reads import SearchReads
+from ariadne_core.security.ratelimit import counters_for
+from ariadne_core.security.secrets import Keyring, keyring_for
+from ariadne_core.users.sessions import Logins
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]  # one per writing request
+    reader: AsyncReader  # asyncio pool for read plans
+    generation: CatalogGeneration  # moves on every committed catalog change
+    accounts: GenerationCache  # who holds which role, until the users table changes
+    keyring: Keyring
+    logins: Logins
+    jobs: ApiThreadRunner  # imports and syncs when Dagster does not answer
+    imports: ImportLauncher
+    syncs: SyncLauncher
+    graph: GraphRouter
+    metrics: CollectorRegistry
+    catalog: CatalogReads
+    search: SearchReads
+    lineage: LineageReads
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine) -> AppServices:
+        conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
+        reader = AsyncReader(
+            conninfo,
+            max_size=settings.db_pool_size,
+            options=statement_timeout_options(settings.db_statement_timeout_ms),
+        )
+        generation = CatalogGeneration(conninfo)
+        catalog_cache = GenerationCache(generation, max_bytes=settings.catalog_cache_mb << 20)
+        read_sessions = read_session_factory(engine)
+        keyring = keyring_for(settings)
+        jobs = ApiThreadRunner(settings.api_job_threads, settings.api_job_queue)
+        graph = GraphRouter(settings, engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            reader=reader,
+            generation=generation,
+            # Kept even with the catalog cache off, so checking a token never costs a
+            # query on the read path.
+            accounts=GenerationCache(generation, max_bytes=4 << 20),
+            keyring=keyring,
+            logins=Logins(settings, counters_for(settings.redis_url)),
+            jobs=jobs,
+            imports=ImportLauncher(settings, engine, keyring, jobs),
+            syncs=SyncLauncher(settings, engine, keyring, jobs),
+            graph=graph,
+            metrics=CollectorRegistry(),
+            catalog=CatalogReads(reader=reader, read_sessions=read_sessions, cache=catalog_cache),
+            search=SearchReads(reader=reader, cache=catalog_cache),
+            lineage=LineageReads(
+                settings,
+                reader=reader,
+                read_sessions=read_sessions,
+                graph=graph,
+                generation=generation,
+                cache=LineageCache(settings.redis_url) if settings.lineage_cache else None,
+            ),
+        )
+
+    async def start(self) -> None:
+        self.graph.start()
+        await anyio.to_thread.run_sync(self.generation.start)
+        await self.reader.open()
+
+    async def close(self) -> None:
+        await self.reader.close()
+        self.generation.close()
+        await self.graph.aclose()
+        self.graph.close()
+        await self.logins.counters.close()

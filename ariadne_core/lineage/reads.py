@@ -1,0 +1,202 @@
+"""Lineage reads: one method per question, each owning its cache, backend and fallback.
+
+    traverse  upstream / downstream of a table or field   (cache, Neo4j or PostgreSQL)
+    impact    what a change breaks downstream              (cache, Neo4j or PostgreSQL)
+    edge, edge_history, review_queue                       (PostgreSQL)
+
+The answer of a cached read is the JSON body the API sends, so a hit costs no model
+building at all; the caller says how a result becomes that body (``render``), and
+`Answer.backend` says who answered: ``neo4j``, ``postgres`` or ``cache``.
+
+Invalidation lives here: the lineage cache is bumped, and the Neo4j relay woken, on every
+catalog generation change (`CatalogGeneration.subscribe`), which PostgreSQL announces
+after each committed change to tables, fields or lineage, whoever wrote it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import anyio
+from sqlalchemy.orm import Session
+
+from ariadne_core.cache import LineageCache
+from ariadne_core.catalog.generation import CatalogGeneration
+from ariadne_core.config import Settings
+from ariadne_core.db.plans import PlanRunner
+from ariadne_core.graph.routing import GraphRouter, backend_name
+from ariadne_core.graph.store import EdgeFilter, GraphStore
+from ariadne_core.inference.service import evidence_of
+from ariadne_core.lineage import edges as edge_service
+from ariadne_core.lineage.audit import Edge, edge_kind
+from ariadne_core.lineage.impact import Impact, analyze_impact
+from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
+
+T = TypeVar("T")
+ChangeType = Literal["drop", "rename", "type_change", "schema_change"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes  # JSON
+    backend: str  # neo4j, postgres or cache
+
+
+@dataclass(frozen=True)
+class ImpactQuery:
+    table_id: uuid.UUID
+    change_type: ChangeType
+    field_id: uuid.UUID | None = None
+    depth: int | None = None
+    min_confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class EdgeView:
+    """An edge with the names of its ends (and, when asked, its evidence)."""
+
+    edge: Edge
+    source_name: str
+    target_name: str
+    evidence: list[dict[str, Any]] | None = None
+
+
+class LineageReads:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        reader: PlanRunner,
+        read_sessions: Callable[[], AbstractContextManager[Session]],
+        graph: GraphRouter,
+        generation: CatalogGeneration,
+        cache: LineageCache | None,
+    ) -> None:
+        self.settings, self.reader, self.read_sessions = settings, reader, read_sessions
+        self.graph, self.generation, self.cache = graph, generation, cache
+        if cache is not None:
+            generation.subscribe(cache.bump)
+        generation.subscribe(graph.poke)
+
+    # -- traversal and impact -------------------------------------------------------
+
+    async def traverse(self, query: TraversalQuery, render: Callable[[Traversal], bytes]) -> Answer:
+        query.check(self.settings)
+        if self.cache is None:
+            # Nothing is cached: the read runs in the event loop, with no thread and no
+            # ORM. PostgreSQL walks in the same plan that names the nodes; Neo4j walks
+            # first when it is known to be current (else the blocking path below).
+            walk, backend = None, "postgres"
+            if self.graph.neo4j_available():
+                walk, backend = await self.graph.current_walk(self.reader, query), "neo4j"
+            if walk is not None or backend == "postgres":
+                result = await self.reader.run(lambda: traversal_plan(self.settings, query, walk))
+                return Answer(render(result), backend)
+        params = {
+            "root": query.root,
+            "depth": query.depth,
+            "filter": query.edge_filter,
+            "cursor": query.cursor,
+            "fields": query.include_fields,
+            "budget": self.settings.lineage_node_budget,
+        }
+        return await anyio.to_thread.run_sync(
+            self._cached,
+            f"{query.kind}-{query.direction}",
+            params,
+            lambda session, store: render(traverse(session, store, self.settings, query)),
+        )
+
+    async def impact(self, query: ImpactQuery, render: Callable[[Impact], bytes]) -> Answer:
+        params = {
+            "root": query.table_id,
+            "change": query.change_type,
+            "field": query.field_id,
+            "depth": query.depth,
+            "min_confidence": query.min_confidence,
+        }
+
+        def compute(session: Session, store: GraphStore) -> bytes:
+            return render(
+                analyze_impact(
+                    session,
+                    store,
+                    self.settings,
+                    table_id=query.table_id,
+                    change_type=query.change_type,
+                    field_id=query.field_id,
+                    depth=query.depth,
+                    edge_filter=EdgeFilter(min_confidence=query.min_confidence),
+                )
+            )
+
+        return await anyio.to_thread.run_sync(self._cached, "impact", params, compute)
+
+    def _cached(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        compute: Callable[[Session, GraphStore], bytes],
+    ) -> Answer:
+        """From the cache, or computed on the store the graph router picks (Neo4j when
+        configured and current, else PostgreSQL) and kept. Nothing is kept or served
+        while the catalog generation is unknown: a change could go unnoticed."""
+        cache = self.cache if self.generation.current() is not None else None
+        key = cache.key(kind, params) if cache is not None else None
+        if cache is not None and key is not None:
+            body = cache.get(key)
+            if body is not None:
+                return Answer(body, "cache")
+        with self.read_sessions() as session:
+            store = self.graph.store(session)
+            body = compute(session, store)
+        if cache is not None and key is not None:
+            cache.set(key, body)
+        return Answer(body, backend_name(store))
+
+    # -- edges ----------------------------------------------------------------------
+
+    async def edge(self, lineage_id: uuid.UUID) -> EdgeView:
+        """One edge, with the evidence inference holds for it."""
+
+        def read(session: Session) -> EdgeView:
+            edge = edge_service.get_edge(session, lineage_id)
+            source_name, target_name = edge_service.endpoint_names(session, edge)
+            evidence = evidence_of(session, edge_kind(edge), lineage_id)
+            return EdgeView(edge, source_name, target_name, evidence)
+
+        return await self._blocking(read)
+
+    async def edge_history(self, lineage_id: uuid.UUID) -> list[Any]:
+        return await self._blocking(lambda s: list(edge_service.edge_history(s, lineage_id)))
+
+    async def review_queue(
+        self,
+        *,
+        source_id: uuid.UUID | None,
+        table_id: uuid.UUID | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[EdgeView], int]:
+        """Pending edges, lowest confidence first, with their end names (one query for
+        all names, not one per edge)."""
+
+        def read(session: Session) -> tuple[list[EdgeView], int]:
+            edges, total = edge_service.review_queue(
+                session, source_id=source_id, table_id=table_id, offset=offset, limit=limit
+            )
+            names = edge_service.endpoint_names_of(session, edges)
+            return [EdgeView(e, *names[e.id]) for e in edges], total
+
+        return await self._blocking(read)
+
+    async def _blocking(self, read: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self.read_sessions() as session:
+                return read(session)
+
+        return await anyio.to_thread.run_sync(run)

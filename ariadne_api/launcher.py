@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, update
 
+from ariadne_core import pipeline_names as names
 from ariadne_core.config import Settings
 from ariadne_core.db.models import ImportJob, ImportStatus, SyncJob
 from ariadne_core.errors import ServiceUnavailable
@@ -28,19 +29,12 @@ from ariadne_core.security import submissions
 from ariadne_core.security.secrets import Keyring
 
 log = logging.getLogger("ariadne.launcher")
-JOB_NAME = "bulk_import"
-SYNC_JOB = "source_metadata_job"
-SYNC_PARTITIONS = "data_sources"
-LOCATION = "ariadne"
 
 
 def dagster_run_config(settings: Settings, job_id: uuid.UUID) -> dict[str, object]:
     """The run config of an import the API submits: the job and its signature (the run
     acts as the job's creator only when the signature checks)."""
-    signature = submissions.sign(settings, "import", str(job_id))
-    return {
-        "ops": {"validate_import": {"config": {"job_id": str(job_id), "submission": signature}}}
-    }
+    return names.import_run_config(job_id, submissions.sign(settings, "import", str(job_id)))
 
 
 def dagster_client(settings: Settings) -> Any:
@@ -130,10 +124,10 @@ class ImportLauncher(_Launcher):
     def _submit(self, job_id: uuid.UUID) -> str:
         client = dagster_client(self.settings)
         run_id = client.submit_job_execution(
-            JOB_NAME,
-            repository_location_name=LOCATION,
+            names.IMPORT_JOB,
+            repository_location_name=names.LOCATION,
             run_config=dagster_run_config(self.settings, job_id),
-            tags={"ariadne/import_job": str(job_id)},
+            tags=names.import_tags(job_id),
         )
         return str(run_id)
 
@@ -178,26 +172,18 @@ class SyncLauncher(_Launcher):
             ADD_PARTITION,
             {
                 "selector": {
-                    "repositoryLocationName": LOCATION,
-                    "repositoryName": "__repository__",
+                    "repositoryLocationName": names.LOCATION,
+                    "repositoryName": names.REPOSITORY,
                 },
-                "name": SYNC_PARTITIONS,
+                "name": names.SOURCE_PARTITIONS,
                 "key": str(source_id),
             },
         )
         run_id: str = client.submit_job_execution(
-            SYNC_JOB,
-            repository_location_name=LOCATION,
-            run_config={
-                "ops": {
-                    "source_metadata": {"config": {"full_sync": full_sync, "job_id": str(job_id)}}
-                }
-            },
-            tags={
-                "dagster/partition": str(source_id),
-                "ariadne/sync_job": str(job_id),
-                "ariadne/trigger": "api",
-            },
+            names.SYNC_JOB,
+            repository_location_name=names.LOCATION,
+            run_config=names.sync_run_config(job_id, full_sync),
+            tags=names.sync_tags(job_id, source_id, "api"),
         )
         return run_id
 

@@ -30,16 +30,17 @@ from dagster import (
 )
 from sqlalchemy import select
 
+from ariadne_core import pipeline_names as names
 from ariadne_core.config import get_settings
 from ariadne_core.db.models import DataSource, SourceType
 from ariadne_core.harvest.service import SyncFailed, create_sync_job, run_sync
 from ariadne_core.security.secrets import keyring_for
 from ariadne_pipelines.resources import CatalogDatabase
 
-PARTITIONS = "data_sources"
+PARTITIONS = names.SOURCE_PARTITIONS
 MAX_RETRIES = 3
-TRIGGER_TAG = "ariadne/trigger"
-JOB_TAG = "ariadne/sync_job"
+TRIGGER_TAG = names.TRIGGER_TAG
+JOB_TAG = names.SYNC_JOB_TAG
 
 source_partitions = DynamicPartitionsDefinition(name=PARTITIONS)
 
@@ -110,7 +111,7 @@ def source_metadata(
 
 
 source_metadata_job = define_asset_job(
-    "source_metadata_job",
+    names.SYNC_JOB,
     selection=[source_metadata],
     description="Sync one data source's metadata (choose the source's partition).",
 )

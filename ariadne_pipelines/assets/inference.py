@@ -27,6 +27,7 @@ from dagster import (
     schedule,
 )
 
+from ariadne_core import pipeline_names as names
 from ariadne_core.config import get_settings
 from ariadne_core.inference.service import infer_source, inferred_writes_on_declared_edges
 from ariadne_pipelines.assets.harvest import (
@@ -142,7 +143,7 @@ inference_after_sync = AutomationConditionSensorDefinition(
 )
 
 inferred_lineage_job = define_asset_job(
-    "inferred_lineage_job",
+    names.INFERENCE_JOB,
     selection=[inferred_lineage],
     description="Infer lineage for one data source (choose the source's partition).",
 )

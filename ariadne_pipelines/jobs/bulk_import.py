@@ -13,6 +13,7 @@ from typing import Any
 
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Out, job, op
 
+from ariadne_core import pipeline_names as names
 from ariadne_core.config import get_settings
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import UserRole
@@ -134,10 +135,10 @@ def commit_import(context: OpExecutionContext, job_id: str, catalog_db: CatalogD
 
 
 @job(
-    name="bulk_import",
+    name=names.IMPORT_JOB,
     description="Bulk import of sources, tables, fields and lineage from a CSV, Excel, JSON "
     "or YAML file: validate, then commit all-or-nothing (or skip the bad rows).",
-    tags={"ariadne/kind": "import"},
+    tags={names.KIND_TAG: "import"},
 )
 def bulk_import() -> None:
     commit_import(validate_import())

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.sources import SourceInput, create_source
 from ariadne_core.catalog.tables import TableInput, create_table
+from ariadne_api.launcher import dagster_run_config
+from ariadne_core import pipeline_names as names
 from ariadne_core.config import get_settings
 from ariadne_core.db import migrate
 from ariadne_core.db.engine import engine_for
@@ -175,11 +177,10 @@ def test_a_job_id_needs_the_apis_signature(catalog_url: str, tmp_path: Path) -> 
         )
         assert not result.success and "signs it" in _failure(result)
     assert _edges(catalog_url) == 0
-    signed = submissions.sign(get_settings(), "import", job_id)
+    # Exactly the run config and tags the API submits (ariadne_core.pipeline_names).
     result = bulk_import.execute_in_process(
-        run_config={
-            "ops": {"validate_import": {"config": {"job_id": job_id, "submission": signed}}}
-        },
+        run_config=dagster_run_config(get_settings(), job.id),
+        tags=names.import_tags(job.id),
         resources={"catalog_db": CatalogDatabase(database_url=catalog_url)},
         raise_on_error=False,
     )

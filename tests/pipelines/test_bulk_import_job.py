@@ -11,10 +11,10 @@ from dagster import DagsterInvalidConfigError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ariadne_core.catalog.sources import SourceInput, create_source
-from ariadne_core.catalog.tables import TableInput, create_table
 from ariadne_api.launcher import dagster_run_config
 from ariadne_core import pipeline_names as names
+from ariadne_core.catalog.sources import SourceInput, create_source
+from ariadne_core.catalog.tables import TableInput, create_table
 from ariadne_core.config import get_settings
 from ariadne_core.db import migrate
 from ariadne_core.db.engine import engine_for
@@ -148,7 +148,6 @@ def test_a_job_id_needs_the_apis_signature(catalog_url: str, tmp_path: Path) -> 
     from ariadne_core.db.models import UserRole
     from ariadne_core.importing import jobs
     from ariadne_core.lineage.edges import Actor
-    from ariadne_core.security import submissions
 
     path = _drop(
         tmp_path,

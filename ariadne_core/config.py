@@ -228,6 +228,19 @@ class Settings(BaseSettings):
     harvest_timezone: str = Field(
         "UTC", description="Time zone of ARIADNE_HARVEST_CRON (an IANA name such as Europe/Paris)."
     )
+    source_freshness_hours: float = Field(
+        26,
+        gt=0,
+        description="A source whose last successful sync is older than this fails the "
+        "source_metadata freshness check in Dagster (a nightly harvest plus slack).",
+    )
+    graph_drift_error: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Share of lineage edges in Neo4j that may differ from PostgreSQL before "
+        "the lineage_graph drift check is an error (any drift at all is a warning).",
+    )
     inference: bool = Field(
         True,
         description="Lineage inference (experimental): the inferred_lineage asset proposes "

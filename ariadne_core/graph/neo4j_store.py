@@ -226,12 +226,3 @@ def edge_rows(
         }
         for r in session.execute(stmt)
     ]
-
-
-def edge_counts(store: Neo4jGraphStore) -> dict[str, int]:
-    """How many table and field edges the projection holds."""
-    counts = {}
-    for kind, label in LABEL.items():
-        rows = store._run(f"MATCH (:{label})-[e:FEEDS]->(:{label}) RETURN count(e) AS n")
-        counts[f"{kind}_edges"] = int(rows[0]["n"])
-    return counts

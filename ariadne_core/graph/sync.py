@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.engine import driver_connection, session_scope
+from ariadne_core.db.models import FieldLineage, TableLineage
 from ariadne_core.db.plans import Plan, run
 from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore, edge_rows
 
@@ -179,3 +181,40 @@ def rebuild(store: Neo4jGraphStore, session: Session) -> dict[str, int]:
         counts[f"{kind}_edges"] = len(batch)
     write_cursor(store, newest, outbox_position(session, newest)[1])
     return counts
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How far the projection is from PostgreSQL: per edge kind and status, the edges one
+    side holds and the other does not (counted, so a status change that never reached
+    Neo4j shows twice: one edge too many in one status, one too few in another)."""
+
+    postgres: dict[str, int]  # "table/active" -> edges
+    neo4j: dict[str, int]
+
+    @property
+    def edges(self) -> int:
+        keys = self.postgres.keys() | self.neo4j.keys()
+        return sum(abs(self.postgres.get(k, 0) - self.neo4j.get(k, 0)) for k in keys)
+
+    @property
+    def share(self) -> float:
+        """The drift as a share of what PostgreSQL holds (1.0 when it holds nothing)."""
+        total = sum(self.postgres.values())
+        return self.edges / total if total else float(self.edges > 0)
+
+
+def projection_drift(store: Neo4jGraphStore, session: Session) -> Drift:
+    postgres: dict[str, int] = {}
+    neo4j: dict[str, int] = {}
+    for kind, label in LABEL.items():
+        model: Any = TableLineage if kind == "table" else FieldLineage
+        for status, n in session.execute(
+            select(model.status, func.count()).group_by(model.status)
+        ).all():
+            postgres[f"{kind}/{status.value}"] = int(n)
+        for row in store._run(
+            f"MATCH (:{label})-[e:FEEDS]->(:{label}) RETURN e.status AS status, count(e) AS n"
+        ):
+            neo4j[f"{kind}/{row['status']}"] = int(row["n"])
+    return Drift(postgres=postgres, neo4j=neo4j)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, materialize
+from dagster import AssetCheckSeverity, Definitions, materialize
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.models import (
@@ -136,16 +137,45 @@ def test_lineage_graph_rebuilds_neo4j_and_reports_drift(make_database, neo4j_ser
     )
     try:
         Neo4jGraphStore(driver).clear()
-        first = materialize([lineage_graph], resources=resources)
+        first = materialize([lineage_graph], resources=resources, raise_on_error=False)
         meta = first.asset_materializations_for_node("lineage_graph")[0].metadata
-        assert (meta["table_edges"].value, meta["drift_table_edges"].value) == (3, 3)
+        assert (meta["table_edges"].value, meta["drift_edges"].value) == (3, 3)
+        (check,) = first.get_asset_check_evaluations()
+        assert not check.passed and check.severity == AssetCheckSeverity.ERROR  # all missing
         records, _, _ = driver.execute_query(
             "MATCH (:Table)-[e:FEEDS]->(:Table) RETURN count(e) AS n"
         )
         assert records[0]["n"] == 3
         second = materialize([lineage_graph], resources=resources)
         meta = second.asset_materializations_for_node("lineage_graph")[0].metadata
-        assert meta["drift_table_edges"].value == 0  # in sync: nothing drifted
+        assert meta["drift_edges"].value == 0  # in sync: nothing drifted
+        (check,) = second.get_asset_check_evaluations()
+        assert check.passed
+        # A status change that never reached Neo4j (written behind the relay's back).
+        with Session(engine_for(url)) as session:
+            session.execute(
+                text(
+                    "UPDATE table_lineage SET status = 'deprecated' WHERE id = "
+                    "(SELECT id FROM table_lineage LIMIT 1)"
+                )
+            )
+            session.commit()
+        third = materialize([lineage_graph], resources=resources, raise_on_error=False)
+        (check,) = third.get_asset_check_evaluations()
+        assert not check.passed
+        assert (
+            check.metadata["drift_edges"].value == 2
+        )  # one active too many, one deprecated missing
     finally:
         Neo4jGraphStore(driver).clear()
         driver.close()
+
+
+def test_drift_is_a_warning_below_the_error_share_and_an_error_past_it() -> None:
+    from ariadne_core.graph.sync import Drift
+    from ariadne_pipelines.assets.lineage import drift_check
+
+    small = Drift(postgres={"table/active": 1000}, neo4j={"table/active": 999})
+    assert drift_check(small, 0.01).severity == AssetCheckSeverity.WARN
+    assert drift_check(small, 0.0001).severity == AssetCheckSeverity.ERROR
+    assert drift_check(Drift(postgres={"table/active": 5}, neo4j={"table/active": 5}), 0.01).passed

@@ -10,9 +10,12 @@ from ariadne_core.config import get_settings
 from ariadne_pipelines.assets.catalog import catalog_summary
 from ariadne_pipelines.assets.harvest import (
     data_source_partitions,
+    hourly_source_freshness,
     nightly_harvest,
+    source_freshness_job,
     source_metadata,
     source_metadata_job,
+    sources_are_fresh,
 )
 from ariadne_pipelines.assets.inference import (
     full_inference,
@@ -44,7 +47,14 @@ def executor() -> Any:
 
 defs = Definitions(
     assets=[catalog_summary, lineage_graph, source_metadata, inferred_lineage],
-    jobs=[catalog_summary_job, bulk_import, source_metadata_job, inferred_lineage_job],
+    asset_checks=[sources_are_fresh],
+    jobs=[
+        catalog_summary_job,
+        bulk_import,
+        source_metadata_job,
+        source_freshness_job,
+        inferred_lineage_job,
+    ],
     schedules=[
         ScheduleDefinition(
             name="hourly_catalog_summary",
@@ -53,6 +63,7 @@ defs = Definitions(
             description="Refresh the catalog counts every hour.",
         ),
         nightly_harvest,
+        hourly_source_freshness,
         full_inference,
     ],
     sensors=[data_source_partitions, inference_after_sync],

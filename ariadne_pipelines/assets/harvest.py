@@ -1,14 +1,18 @@
 """Harvesting: the partitioned asset `source_metadata`, the sensor that keeps one partition
-per data source, and the nightly schedule.
+per data source, the nightly schedule, and the hourly freshness check of every source.
 
 The asset is thin: ``ariadne_core.harvest.service.run_sync`` does the work, the same
 function the API's fallback thread and the tests call.
 """
 
 import uuid
+from datetime import UTC, datetime
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
     AssetExecutionContext,
+    AssetSelection,
     Backoff,
     Config,
     DefaultScheduleStatus,
@@ -24,6 +28,7 @@ from dagster import (
     SensorEvaluationContext,
     SensorResult,
     asset,
+    asset_check,
     define_asset_job,
     schedule,
     sensor,
@@ -33,6 +38,7 @@ from sqlalchemy import select
 from ariadne_core import pipeline_names as names
 from ariadne_core.config import get_settings
 from ariadne_core.db.models import DataSource, SourceType
+from ariadne_core.harvest.freshness import source_freshness, stale
 from ariadne_core.harvest.service import SyncFailed, create_sync_job, run_sync
 from ariadne_core.security.secrets import keyring_for
 from ariadne_pipelines.resources import CatalogDatabase
@@ -112,7 +118,7 @@ def source_metadata(
 
 source_metadata_job = define_asset_job(
     names.SYNC_JOB,
-    selection=[source_metadata],
+    selection=AssetSelection.assets(source_metadata).without_checks(),
     description="Sync one data source's metadata (choose the source's partition).",
 )
 
@@ -177,3 +183,61 @@ def scheduled_partitions(
     if missing:
         context.instance.add_dynamic_partitions(PARTITIONS, missing)
     return ids, context.scheduled_execution_time.strftime("%Y-%m-%d")
+
+
+FRESHNESS_CHECK = "every_source_synced_recently"
+
+
+@asset_check(
+    asset=source_metadata,
+    name=FRESHNESS_CHECK,
+    description="Every active harvested source had a successful sync within "
+    "ARIADNE_SOURCE_FRESHNESS_HOURS (26 h by default); the stale ones are named.",
+)
+def sources_are_fresh(catalog_db: CatalogDatabase) -> AssetCheckResult:
+    limit = get_settings().source_freshness_hours
+    with catalog_db.session() as session:
+        freshness = source_freshness(session, datetime.now(UTC))
+    late = stale(freshness, limit)
+    return AssetCheckResult(
+        passed=not late,
+        severity=AssetCheckSeverity.WARN,
+        description=(
+            f"All {len(freshness)} active sources synced within {limit:g} h."
+            if not late
+            else f"{len(late)} of {len(freshness)} sources are stale (limit {limit:g} h): "
+            + "; ".join(f.label for f in late[:20])
+        ),
+        metadata={
+            "stale_sources": MetadataValue.int(len(late)),
+            "sources": MetadataValue.json(
+                {
+                    f.name: {
+                        "last_success_at": f.last_success_at.isoformat()
+                        if f.last_success_at
+                        else None,
+                        "age_hours": None if f.age_hours is None else round(f.age_hours, 2),
+                        "stale": f in late,
+                    }
+                    for f in freshness
+                }
+            ),
+        },
+    )
+
+
+source_freshness_job = define_asset_job(
+    "source_freshness_job",
+    selection=AssetSelection.checks(sources_are_fresh),
+    description="Check that every active source synced recently.",
+)
+
+
+@schedule(
+    job=source_freshness_job,
+    cron_schedule="30 * * * *",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every hour: is any source's metadata older than ARIADNE_SOURCE_FRESHNESS_HOURS?",
+)
+def hourly_source_freshness(context: ScheduleEvaluationContext) -> RunRequest:
+    return RunRequest(run_key=context.scheduled_execution_time.isoformat())

@@ -1,16 +1,27 @@
-"""Dagster resources: the system-of-record database and the Neo4j lineage projection."""
+"""Dagster resources: the system-of-record database, the Neo4j lineage projection, the
+keyring that decrypts source credentials, and the connectors that read sources.
+
+Assets and ops take each of them as a resource, so a test (or another deployment) swaps
+one for its own: `materialize(..., resources={"connectors": Recorded()})`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from dagster import ConfigurableResource, EnvVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ariadne_core.config import get_settings
+from ariadne_core.connectors.base import Connector
+from ariadne_core.connectors.registry import connector_for
 from ariadne_core.db.engine import engine_for, session_scope
+from ariadne_core.db.models import SourceType
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
+from ariadne_core.security.secrets import Keyring, keyring_for
 
 
 class CatalogDatabase(ConfigurableResource):
@@ -27,12 +38,29 @@ class CatalogDatabase(ConfigurableResource):
             yield session
 
 
+class SourceKeyring(ConfigurableResource):
+    """The keys that decrypt stored source credentials (ARIADNE_ENCRYPTION_KEYS, read from
+    the environment by the process that runs the step, never from run config)."""
+
+    def keyring(self) -> Keyring:
+        return keyring_for(get_settings())
+
+
+class SourceConnectors(ConfigurableResource):
+    """Opens the connector that reads a source of a given type (ariadne_core.connectors)."""
+
+    def open(self, source_type: SourceType, config: dict[str, Any]) -> Connector:
+        return connector_for(source_type, config)
+
+
 def default_resources() -> dict[str, object]:
     return {
         "catalog_db": CatalogDatabase(database_url=EnvVar("ARIADNE_DATABASE_URL")),
         "lineage_graph_db": LineageGraphDatabase(
             uri=EnvVar("ARIADNE_NEO4J_URI"), password=EnvVar("ARIADNE_NEO4J_PASSWORD")
         ),
+        "source_keyring": SourceKeyring(),
+        "connectors": SourceConnectors(),
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.sources import get_source, read_config
 from ariadne_core.config import Settings, get_settings
-from ariadne_core.connectors.base import ConnectorError, HarvestedObject, SourceTimeout
+from ariadne_core.connectors.base import Connector, ConnectorError, HarvestedObject, SourceTimeout
 from ariadne_core.connectors.registry import connector_for
 from ariadne_core.db.engine import session_scope
 from ariadne_core.db.models import DataSource, SourceType, SyncJob
@@ -203,8 +203,12 @@ def run_sync(
     actor: str = HARVESTER,
     final_attempt: bool = True,
     progress: Callable[[str], None] | None = None,
+    connectors: Callable[[SourceType, dict[str, Any]], Connector] = connector_for,
 ) -> SyncResult:
     """Harvest a source and apply it. Raises SyncFailed with a message a person can act on.
+
+    ``connectors`` opens the connector for the source's type and decrypted config (Dagster
+    passes its `SourceConnectors` resource, which tests can swap).
 
     With ``final_attempt=False`` (a retry will follow) a failure leaves the job running
     and the source's status as ``retrying``; the last attempt records the failure.
@@ -233,7 +237,7 @@ def run_sync(
 
     timings: dict[str, float] = {}
     try:
-        with connector_for(source_type, config) as connector:
+        with connectors(source_type, config) as connector:
             t0 = time.perf_counter()
             server_version = connector.server_version()
             stage(f"harvesting {source_name} ({server_version})")

@@ -40,8 +40,7 @@ from ariadne_core.config import get_settings
 from ariadne_core.db.models import DataSource, SourceType
 from ariadne_core.harvest.freshness import source_freshness, stale
 from ariadne_core.harvest.service import SyncFailed, create_sync_job, run_sync
-from ariadne_core.security.secrets import keyring_for
-from ariadne_pipelines.resources import CatalogDatabase
+from ariadne_pipelines.resources import CatalogDatabase, SourceConnectors, SourceKeyring
 
 PARTITIONS = names.SOURCE_PARTITIONS
 MAX_RETRIES = 3
@@ -71,7 +70,11 @@ class SourceSyncConfig(Config):
     "marked deleted, and what people edited is kept.",
 )
 def source_metadata(
-    context: AssetExecutionContext, config: SourceSyncConfig, catalog_db: CatalogDatabase
+    context: AssetExecutionContext,
+    config: SourceSyncConfig,
+    catalog_db: CatalogDatabase,
+    source_keyring: SourceKeyring,
+    connectors: SourceConnectors,
 ) -> MaterializeResult:
     source_id = uuid.UUID(context.partition_key)
     engine = catalog_db.engine()
@@ -89,11 +92,12 @@ def source_metadata(
         result = run_sync(
             engine,
             source_id,
-            keyring_for(get_settings()),
+            source_keyring.keyring(),
             full_sync=config.full_sync,
             job_id=job_id,
             final_attempt=final,
             progress=context.log.info,
+            connectors=connectors.open,
         )
     except SyncFailed as exc:
         raise Failure(

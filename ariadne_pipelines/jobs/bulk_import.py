@@ -22,8 +22,7 @@ from ariadne_core.importing import jobs
 from ariadne_core.importing.service import ImportReport
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security import submissions
-from ariadne_core.security.secrets import keyring_for
-from ariadne_pipelines.resources import CatalogDatabase
+from ariadne_pipelines.resources import CatalogDatabase, SourceKeyring
 
 SHOWN_PROBLEMS = 50
 
@@ -95,14 +94,17 @@ def _submitted_job(config: ImportFileConfig) -> uuid.UUID:
     "committed.",
 )
 def validate_import(
-    context: OpExecutionContext, config: ImportFileConfig, catalog_db: CatalogDatabase
+    context: OpExecutionContext,
+    config: ImportFileConfig,
+    catalog_db: CatalogDatabase,
+    source_keyring: SourceKeyring,
 ) -> str:
     engine = catalog_db.engine()
     job_id = _submitted_job(config) if config.job_id else _job_from_file(engine, config)
     report = jobs.run_job(
         engine,
         job_id,
-        keyring_for(get_settings()),
+        source_keyring.keyring(),
         commit=False,
         dagster_run_id=context.run_id,
         progress_range=(0.0, 45.0),
@@ -120,11 +122,16 @@ def validate_import(
 
 
 @op(description="Write the valid rows in one transaction (all of them, or none).")
-def commit_import(context: OpExecutionContext, job_id: str, catalog_db: CatalogDatabase) -> None:
+def commit_import(
+    context: OpExecutionContext,
+    job_id: str,
+    catalog_db: CatalogDatabase,
+    source_keyring: SourceKeyring,
+) -> None:
     report = jobs.run_job(
         catalog_db.engine(),
         uuid.UUID(job_id),
-        keyring_for(get_settings()),
+        source_keyring.keyring(),
         commit=True,
         dagster_run_id=context.run_id,
         progress_range=(45.0, 100.0),

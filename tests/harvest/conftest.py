@@ -142,6 +142,19 @@ def catalog_db(catalog_engine: Engine) -> Any:
     return CatalogDatabase(database_url=catalog_engine.url.render_as_string(hide_password=False))
 
 
+def harvest_resources(catalog_db: Any, **swapped: Any) -> dict[str, Any]:
+    """The resources source_metadata takes, on this module's database; ``swapped`` ones
+    replace the defaults (for example ``connectors=``)."""
+    from ariadne_pipelines.resources import SourceConnectors, SourceKeyring
+
+    return {
+        "catalog_db": catalog_db,
+        "source_keyring": SourceKeyring(),
+        "connectors": SourceConnectors(),
+        **swapped,
+    }
+
+
 def make_pg_source(
     engine: Engine, keyring: Keyring, make_database: Any, name: str, ddl: str
 ) -> Any:

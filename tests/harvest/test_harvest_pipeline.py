@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from dagster import (
 from sqlalchemy import Engine, select
 
 from ariadne_core.catalog.sources import delete_source
+from ariadne_core.connectors.base import Connector, HarvestedField, HarvestedObject
 from ariadne_core.db.engine import session_scope
-from ariadne_core.db.models import DataSource, SourceType, SyncJob
+from ariadne_core.db.models import DataSource, MetadataTable, SourceType, SyncJob
 from ariadne_pipelines.assets.harvest import (
     PARTITIONS,
     data_source_partitions,
@@ -26,8 +28,8 @@ from ariadne_pipelines.assets.harvest import (
     source_metadata,
 )
 from ariadne_pipelines.definitions import defs
-from ariadne_pipelines.resources import CatalogDatabase
-from tests.harvest.conftest import make_source, pg_config
+from ariadne_pipelines.resources import CatalogDatabase, SourceConnectors
+from tests.harvest.conftest import harvest_resources, make_source, pg_config
 
 
 def test_definitions_have_the_asset_sensor_and_nightly_schedule() -> None:
@@ -123,7 +125,7 @@ def test_asset_syncs_one_source_and_reports_counts(
         [source_metadata],
         instance=instance,
         partition_key=str(source_id),
-        resources={"catalog_db": catalog_db},
+        resources=harvest_resources(catalog_db),
     )
     assert result.success
     (event,) = result.asset_materializations_for_node("source_metadata")
@@ -135,7 +137,7 @@ def test_asset_syncs_one_source_and_reports_counts(
         [source_metadata],
         instance=instance,
         partition_key=str(source_id),
-        resources={"catalog_db": catalog_db},
+        resources=harvest_resources(catalog_db),
         run_config={"ops": {"source_metadata": {"config": {"full_sync": True}}}},
     )
     (event,) = again.asset_materializations_for_node("source_metadata")
@@ -163,7 +165,7 @@ def test_asset_fails_without_retrying_when_the_error_is_not_transient(
         [source_metadata],
         instance=instance,
         partition_key=str(source_id),
-        resources={"catalog_db": catalog_db},
+        resources=harvest_resources(catalog_db),
         raise_on_error=False,
     )
     assert not result.success
@@ -173,3 +175,59 @@ def test_asset_fails_without_retrying_when_the_error_is_not_transient(
         source = session.get(DataSource, source_id)
         assert source is not None and source.last_sync_status == "failed"
         assert source.last_sync_error == "host unreachable: 127.0.0.1:1"
+
+
+class _Recorded(Connector):
+    """A connector that answers from objects recorded here: no server at all."""
+
+    source_type = "postgresql"
+
+    def server_version(self) -> str:
+        return "recorded 1.0"
+
+    def list_namespaces(self) -> list[str]:
+        return ["sales"]
+
+    def list_objects(self, namespace: str | None = None) -> list[tuple[str | None, str, str]]:
+        return [("sales", "orders", "table")]
+
+    def harvest(self, progress: Any = None) -> Iterator[HarvestedObject]:
+        yield HarvestedObject(
+            schema_name="sales",
+            name="orders",
+            table_type="table",
+            fields=[HarvestedField(name="id", data_type="integer", ordinal_position=1)],
+        )
+
+
+class RecordedConnectors(SourceConnectors):
+    def open(self, source_type: SourceType, config: dict[str, Any]) -> Connector:
+        return _Recorded(config)
+
+
+def test_the_connectors_resource_can_be_swapped(
+    dagster_env: None, catalog_engine: Engine, keyring: Any, catalog_db: CatalogDatabase
+) -> None:
+    """The asset reads sources through its `connectors` resource: swapped for recorded
+    answers, it harvests a source whose server does not exist."""
+    source_id = make_source(
+        catalog_engine,
+        keyring,
+        "recorded_src",
+        SourceType.POSTGRESQL,
+        {"host": "127.0.0.1", "port": 1, "database": "nowhere", "username": "u"},
+    )
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(PARTITIONS, [str(source_id)])
+    result = materialize(
+        [source_metadata],
+        instance=instance,
+        partition_key=str(source_id),
+        resources=harvest_resources(catalog_db, connectors=RecordedConnectors()),
+    )
+    assert result.success
+    with session_scope(catalog_engine) as session:
+        names = session.scalars(
+            select(MetadataTable.qualified_name).where(MetadataTable.source_id == source_id)
+        ).all()
+    assert names == ["recorded_src.sales.orders"]

@@ -18,7 +18,7 @@ from ariadne_pipelines.assets.harvest import PARTITIONS, source_metadata
 from ariadne_pipelines.assets.inference import full_inference, inferred_lineage
 from ariadne_pipelines.definitions import defs
 from ariadne_pipelines.resources import CatalogDatabase
-from tests.harvest.conftest import make_source, pg_config
+from tests.harvest.conftest import harvest_resources, make_source, pg_config
 
 
 def test_definitions_wire_inference_after_the_sync() -> None:
@@ -59,7 +59,7 @@ def test_sync_then_inference_with_checks_and_an_idempotent_rerun(
         [source_metadata, inferred_lineage],
         instance=instance,
         partition_key=str(source_id),
-        resources={"catalog_db": catalog_db},
+        resources=harvest_resources(catalog_db),
     )
     assert result.success
     (event,) = result.asset_materializations_for_node("inferred_lineage")

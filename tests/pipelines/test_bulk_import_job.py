@@ -21,7 +21,7 @@ from ariadne_core.db.engine import engine_for
 from ariadne_core.db.models import ImportJob, ImportStatus, SourceType, TableLineage
 from ariadne_core.security.secrets import keyring_for
 from ariadne_pipelines.jobs.bulk_import import bulk_import
-from ariadne_pipelines.resources import CatalogDatabase
+from ariadne_pipelines.resources import CatalogDatabase, SourceKeyring
 
 
 @pytest.fixture
@@ -60,7 +60,10 @@ def _run(url: str, path: Path | str, **config: Any) -> Any:
                 }
             }
         },
-        resources={"catalog_db": CatalogDatabase(database_url=url)},
+        resources={
+            "catalog_db": CatalogDatabase(database_url=url),
+            "source_keyring": SourceKeyring(),
+        },
         raise_on_error=False,
     )
 
@@ -171,7 +174,10 @@ def test_a_job_id_needs_the_apis_signature(catalog_url: str, tmp_path: Path) -> 
             run_config={
                 "ops": {"validate_import": {"config": {"job_id": job_id, "submission": forged}}}
             },
-            resources={"catalog_db": CatalogDatabase(database_url=catalog_url)},
+            resources={
+                "catalog_db": CatalogDatabase(database_url=catalog_url),
+                "source_keyring": SourceKeyring(),
+            },
             raise_on_error=False,
         )
         assert not result.success and "signs it" in _failure(result)
@@ -180,7 +186,10 @@ def test_a_job_id_needs_the_apis_signature(catalog_url: str, tmp_path: Path) -> 
     result = bulk_import.execute_in_process(
         run_config=dagster_run_config(get_settings(), job.id),
         tags=names.import_tags(job.id),
-        resources={"catalog_db": CatalogDatabase(database_url=catalog_url)},
+        resources={
+            "catalog_db": CatalogDatabase(database_url=catalog_url),
+            "source_keyring": SourceKeyring(),
+        },
         raise_on_error=False,
     )
     assert result.success

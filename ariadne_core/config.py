@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     lineage_cache: bool = Field(
         True,
         description="Cache traversal and impact results for 15 minutes (in Redis when "
-        "ARIADNE_REDIS_URL is set, else in process); any lineage change invalidates them.",
+        "ARIADNE_REDIS_URL is set, else in process); any committed catalog or lineage change, by any process, invalidates them.",
     )
     max_request_bytes: int = Field(
         1_048_576,

@@ -10,6 +10,7 @@ from ariadne_api.deps import Editor, SessionDep
 from ariadne_api.routers.tables import DEPRECATED_HEADER
 from ariadne_api.schemas.catalog import FieldCreateRequest, FieldResponse, FieldUpdateRequest
 from ariadne_api.schemas.common import error_responses
+from ariadne_core import deletion
 from ariadne_core.catalog import fields as service
 
 router = APIRouter(prefix="/api/v1/fields", tags=["fields"])
@@ -58,5 +59,5 @@ def update_field(
     },
 )
 def delete_field(field_id: uuid.UUID, session: SessionDep, user: Editor) -> Response:
-    affected = service.delete_field(session, field_id, actor=user.email)
+    affected = deletion.delete_field(session, field_id, actor=user.email)
     return Response(status_code=204, headers={DEPRECATED_HEADER: str(affected)})

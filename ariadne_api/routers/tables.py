@@ -28,6 +28,7 @@ from ariadne_api.schemas.common import (
     json_response,
     page_response,
 )
+from ariadne_core import deletion
 from ariadne_core.catalog import tables as service
 from ariadne_core.db.models import MetadataTable
 
@@ -133,7 +134,7 @@ def update_table(
     },
 )
 def delete_table(table_id: uuid.UUID, session: SessionDep, user: Editor) -> Response:
-    affected = service.delete_table(session, table_id, actor=user.email)
+    affected = deletion.delete_table(session, table_id, actor=user.email)
     return Response(status_code=204, headers={DEPRECATED_HEADER: str(affected)})
 
 

@@ -15,7 +15,6 @@ from ariadne_core.catalog.naming import check_name, field_qualified_name, normal
 from ariadne_core.catalog.tables import FIELD_TRACKED, get_table
 from ariadne_core.db.models import MetadataField
 from ariadne_core.errors import Conflict, NotFound
-from ariadne_core.lineage.deprecation import deprecate_field_edges
 
 
 @dataclass
@@ -166,24 +165,3 @@ def update_field(
     ):
         column.updated_at = datetime.now(UTC)
     return column
-
-
-def delete_field(session: Session, field_id: uuid.UUID, actor: str | None) -> int:
-    """Soft-delete the field and deprecate its lineage; returns the edges affected."""
-    column = get_field(session, field_id, for_update=True)
-    affected = deprecate_field_edges(
-        session, [column.id], actor=actor, comment=f"field {column.qualified_name} was deleted"
-    )
-    column.is_deleted = True
-    session.flush()
-    record_change(
-        session,
-        entity_type="field",
-        entity_id=column.id,
-        table_id=column.table_id,
-        action="delete",
-        actor=actor,
-        before=snapshot(column),
-        after={"deprecated_lineage_edges": affected},
-    )
-    return affected

@@ -17,6 +17,7 @@ from ariadne_core.catalog.history import record_change
 from ariadne_core.catalog.naming import check_name, normalize_tags, table_qualified_name
 from ariadne_core.db.jsonsql import json_array, json_object
 from ariadne_core.db.models import (
+    RETIRED,
     ChangeHistory,
     DataSource,
     MetadataField,
@@ -24,8 +25,6 @@ from ariadne_core.db.models import (
 )
 from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import Conflict, NotFound, ValidationFailed
-from ariadne_core.lineage.deprecation import deprecate_table_edges
-from ariadne_core.lineage.edges import RETIRED
 
 TABLE_TYPES = (
     "table",
@@ -454,52 +453,6 @@ def _rename_fields(session: Session, table: MetadataTable, new_qualified: str) -
         .where(MetadataField.table_id == table.id)
         .values(qualified_name=new_qualified + "." + MetadataField.name)
     )
-
-
-def delete_table(session: Session, table_id: uuid.UUID, actor: str | None) -> int:
-    """Soft-delete the table and its fields; deprecate their lineage. Returns edges affected."""
-    table = get_table(session, table_id, for_update=True)
-    before = snapshot(table)
-    fields = list(
-        session.scalars(
-            select(MetadataField).where(
-                MetadataField.table_id == table.id, ~MetadataField.is_deleted
-            )
-        )
-    )
-    affected = deprecate_table_edges(
-        session,
-        table.id,
-        [f.id for f in fields],
-        actor=actor,
-        comment=f"table {table.qualified_name} was deleted",
-    )
-    now = datetime.now(UTC)
-    table.is_deleted, table.deleted_at = True, now
-    for column in fields:
-        column.is_deleted = True
-        record_change(
-            session,
-            entity_type="field",
-            entity_id=column.id,
-            table_id=table.id,
-            action="delete",
-            actor=actor,
-            before={"is_deleted": False},
-            after={"is_deleted": True, "reason": "its table was deleted"},
-        )
-    session.flush()
-    record_change(
-        session,
-        entity_type="table",
-        entity_id=table.id,
-        table_id=table.id,
-        action="delete",
-        actor=actor,
-        before=before,
-        after={"deprecated_lineage_edges": affected, "deleted_fields": len(fields)},
-    )
-    return affected
 
 
 def table_history(

@@ -80,6 +80,10 @@ class LineageStatus(enum.StrEnum):
     DEPRECATED = "deprecated"
 
 
+# Statuses of edges that no longer stand for lineage (kept, never erased).
+RETIRED = (LineageStatus.REJECTED, LineageStatus.DEPRECATED)
+
+
 class LineageAction(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"

@@ -24,10 +24,12 @@ from ariadne_core.importing.formats import (
     preflight,
     read_file,
 )
-from ariadne_core.importing.graph_effect import GraphEffect, Pair, load_edges, measure
+from ariadne_core.importing.handlers import HANDLERS
+from ariadne_core.importing.lineage_rows import finish_sheet
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, SQL, WORKBOOK, normalize_type_name
 from ariadne_core.lineage.edges import Actor
+from ariadne_core.lineage.graph_effect import GraphEffect, Pair, load_edges, measure
 from ariadne_core.security.secrets import Keyring
 
 log = logging.getLogger("ariadne.import")
@@ -314,7 +316,7 @@ def _run(
             report.sheets.append(result)
             if sheet.import_type in LINEAGE_TYPES and before is None:
                 before = load_edges(session)
-            handler = engine.HANDLERS[sheet.import_type]
+            handler = HANDLERS[sheet.import_type]
             try:
                 done = 0
                 for records in engine.read_chunks(SPECS[sheet.import_type], sheet, result):
@@ -331,7 +333,7 @@ def _run(
             except csv.Error as exc:
                 report.problems.append(problem("FILE_UNREADABLE", format="CSV", reason=str(exc)))
                 continue
-            engine.finish_sheet(ctx, result)
+            finish_sheet(ctx, result)
         if before is not None:
             say("measuring the lineage graph", 92)
             for sheet_name, row, path_names in measure(

@@ -39,14 +39,6 @@ from ariadne_core.db.models import (
     SourceType,
     UserRole,
 )
-from ariadne_core.importing.engine import (
-    FIELD_EDGES,
-    TABLE_EDGES,
-    EdgeKind,
-    EdgePlan,
-    EdgeWriter,
-    existing_edges,
-)
 from ariadne_core.inference import confidence as rule
 from ariadne_core.inference.documents import (
     alias_fingerprint,
@@ -55,6 +47,14 @@ from ariadne_core.inference.documents import (
     mongo_view_lineage,
 )
 from ariadne_core.inference.sql import Catalog, Lineage, Statement, analyze, fingerprint
+from ariadne_core.lineage.bulk import (
+    FIELD_EDGES,
+    TABLE_EDGES,
+    EdgeKind,
+    EdgePlan,
+    EdgeWriter,
+    existing_edges,
+)
 from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
 from ariadne_core.lineage.precedence import automatic_write_allowed
 from ariadne_core.security.roles import has_role
@@ -763,30 +763,6 @@ def infer_source(session: Session, source_id: uuid.UUID, *, force: bool = False)
     return report
 
 
-def evidence_of(session: Session, edge_kind: str, edge_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The evidence behind one edge, newest first, gone evidence marked."""
-    rows = session.execute(
-        text(
-            "SELECT origin, fingerprint, detail, first_seen_at, last_seen_at, gone_at FROM "
-            "inference_evidence WHERE edge_kind = :k AND edge_id = :id ORDER BY last_seen_at "
-            "DESC, origin LIMIT 50"
-        ),
-        {"k": edge_kind, "id": edge_id},
-    ).mappings()
-    return [
-        {
-            "origin": r["origin"],
-            "fingerprint": r["fingerprint"],
-            "detail": r["detail"],
-            "first_seen_at": r["first_seen_at"],
-            "last_seen_at": r["last_seen_at"],
-            "gone": r["gone_at"] is not None,
-            "gone_at": r["gone_at"],
-        }
-        for r in rows
-    ]
-
-
 # --- pasted SQL ----------------------------------------------------------------------------
 
 MAX_SQL_CHARS = 1_000_000
@@ -825,7 +801,7 @@ def measure_proposals(
     edges (pairs with no edge yet) and the loops the new table edges close, measured on
     the edges below the tables involved. ``where(proposal)`` names (sheet, line) of a
     proposal for the loop warnings."""
-    from ariadne_core.importing.graph_effect import load_edges_from, measure
+    from ariadne_core.lineage.graph_effect import load_edges_from, measure
 
     proposals = [p for r in results for p in r.proposals]
     fresh: dict[str, set[tuple[uuid.UUID, uuid.UUID]]] = {}
@@ -864,8 +840,8 @@ def infer_text(
             "Only editors and above can submit inferred lineage; preview it with submit=false.",
             details={"required_role": "editor", "your_role": actor.role.value if actor else None},
         )
-    from ariadne_core.importing.graph_effect import GraphEffect
     from ariadne_core.inference.sql import dialect_name
+    from ariadne_core.lineage.graph_effect import GraphEffect
 
     if len(sql) > MAX_SQL_CHARS:
         raise ValidationFailed(

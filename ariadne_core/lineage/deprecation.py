@@ -8,10 +8,14 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ariadne_core.db.models import FieldLineage, LineageAction, LineageStatus, TableLineage
+from ariadne_core.db.models import (
+    RETIRED,
+    FieldLineage,
+    LineageAction,
+    LineageStatus,
+    TableLineage,
+)
 from ariadne_core.lineage.audit import Edge, set_status
-
-_RETIRED = (LineageStatus.DEPRECATED, LineageStatus.REJECTED)
 
 
 def deprecate_edges(
@@ -43,7 +47,7 @@ def deprecate_field_edges(
                 FieldLineage.source_field_id.in_(field_ids),
                 FieldLineage.target_field_id.in_(field_ids),
             ),
-            FieldLineage.status.not_in(_RETIRED),
+            FieldLineage.status.not_in(RETIRED),
         )
         .with_for_update()
     )
@@ -63,7 +67,7 @@ def deprecate_table_edges(
         select(TableLineage)
         .where(
             or_(TableLineage.source_table_id == table_id, TableLineage.target_table_id == table_id),
-            TableLineage.status.not_in(_RETIRED),
+            TableLineage.status.not_in(RETIRED),
         )
         .with_for_update()
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ariadne_core.catalog.resolve import resolve_field, resolve_table
 from ariadne_core.db.models import (
+    RETIRED,
     FieldLineage,
     LineageAction,
     LineageAuditEvent,
@@ -30,8 +31,6 @@ from ariadne_core.errors import Conflict, NotFound, PermissionDenied, Validation
 from ariadne_core.lineage.audit import Edge, append_event, edge_snapshot, set_status
 from ariadne_core.lineage.precedence import automatic_write_allowed, declaration_upgrades
 from ariadne_core.security.roles import has_role
-
-RETIRED = (LineageStatus.REJECTED, LineageStatus.DEPRECATED)
 
 
 @dataclass

@@ -30,9 +30,9 @@ from ariadne_core.config import Settings
 from ariadne_core.db.plans import PlanRunner
 from ariadne_core.graph.routing import GraphRouter, backend_name
 from ariadne_core.graph.store import EdgeFilter, GraphStore
-from ariadne_core.inference.service import evidence_of
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
+from ariadne_core.lineage.evidence import evidence_of
 from ariadne_core.lineage.impact import Impact, analyze_impact
 from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
 

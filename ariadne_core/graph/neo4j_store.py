@@ -82,15 +82,6 @@ class Neo4jGraphStore:
                 return
 
     @staticmethod
-    def _step_query(kind: Kind, direction: Direction, conditions: str) -> str:
-        """One level from a frontier (impact analysis walks level by level)."""
-        label = LABEL[kind]
-        return (
-            f"MATCH {_hop(direction, f'n:{label}', label)} WHERE n.id IN $frontier "
-            f"AND {conditions} RETURN {_edge_list(direction)} AS edges"
-        )
-
-    @staticmethod
     def _edges(rows: Any) -> list[GraphEdge]:
         return [
             GraphEdge(
@@ -105,20 +96,33 @@ class Neo4jGraphStore:
             for r in rows
         ]
 
-    def step(
+    def expand(
         self,
         frontier: list[uuid.UUID],
         *,
         kind: Kind,
-        direction: Direction,
         edge_filter: EdgeFilter,
+        untrusted: list[uuid.UUID],
+        seen: list[uuid.UUID],
+        limit: int,
     ) -> list[GraphEdge]:
-        if not frontier:
+        if not frontier or limit <= 0:
             return []
+        label = LABEL[kind]
         conditions, params = _filter(edge_filter)
         records = self._run(
-            self._step_query(kind, direction, conditions),
+            f"MATCH (n:{label})-[e:FEEDS]->(m:{label}) WHERE n.id IN $frontier "
+            f"AND NOT m.id IN $seen AND {conditions} "
+            "WITH m, n, e, n.id IN $untrusted AS via, e.lineage_source = 'inferred' AS inferred "
+            "ORDER BY via, inferred "
+            "WITH m, head(collect([e.id, n.id, m.id, e.lineage_source, e.confidence, e.status, "
+            "e.transformation_type, via, inferred])) AS best "
+            "ORDER BY best[7], best[8] LIMIT $limit "
+            "RETURN collect(best[0..7]) AS edges",
             frontier=[str(n) for n in frontier],
+            untrusted=[str(n) for n in untrusted],
+            seen=[str(n) for n in seen],
+            limit=limit,
             **params,
         )
         return self._edges(records[0]["edges"] if records else [])

@@ -60,6 +60,10 @@ def edge_arrays(source: str, target: str) -> str:
     return ", ".join(f"array_agg({c.format(source=source, target=target)})" for c in _EDGE_COLUMNS)
 
 
+_SOURCE = {s.value: s for s in LineageSource}
+_STATUS = {s.value: s for s in LineageStatus}
+
+
 def unpack_edges(columns: Sequence[list[Any] | None]) -> list[GraphEdge]:
     """Edges from the arrays `edge_arrays` selected (None when there were no edges)."""
     ids, sources, targets, lineage_sources, confidences, statuses, transformations = columns
@@ -67,17 +71,19 @@ def unpack_edges(columns: Sequence[list[Any] | None]) -> list[GraphEdge]:
         return []
     assert sources and targets and lineage_sources and confidences and statuses
     assert transformations is not None
+    source_of, status_of = _SOURCE, _STATUS  # a dict lookup, not an Enum() call per edge
     return [
-        GraphEdge(
-            id=ids[i],
-            source=sources[i],
-            target=targets[i],
-            lineage_source=LineageSource(lineage_sources[i]),
-            confidence=float(confidences[i]),
-            status=LineageStatus(statuses[i]),
-            transformation_type=transformations[i],
+        GraphEdge(i, s, t, source_of[ls], float(c), status_of[st], tt)
+        for i, s, t, ls, c, st, tt in zip(
+            ids,
+            sources,
+            targets,
+            lineage_sources,
+            confidences,
+            statuses,
+            transformations,
+            strict=True,
         )
-        for i in range(len(ids))
     ]
 
 
@@ -128,26 +134,45 @@ class PostgresGraphStore:
             walk_plan(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter),
         )
 
-    def step(
+    def expand(
         self,
         frontier: list[uuid.UUID],
         *,
         kind: Kind,
-        direction: Direction,
         edge_filter: EdgeFilter,
+        untrusted: list[uuid.UUID],
+        seen: list[uuid.UUID],
+        limit: int,
     ) -> list[GraphEdge]:
-        if not frontier:
+        if not frontier or limit <= 0:
             return []
-        table, here, _there = _ends(kind, direction)
-        _, source, target = _TABLES[kind]
-        row = (
+        table, source, target = _TABLES["table" if kind == "table" else "field"]
+        # Each new node once, by its best edge (DISTINCT ON), then the best nodes first, so
+        # a hub's thousands of edges cost the client only the ``limit`` it keeps.
+        rows = (
             driver_connection(self.session)
             .execute(
-                f"SELECT {edge_arrays(source, target)} FROM {table} e "
-                f"WHERE e.{here} = ANY(%(frontier)s) AND {EDGE_FILTER}",
-                {"frontier": frontier, **filter_params(edge_filter)},
+                "SELECT id, src, dst, lineage_source, confidence, status, transformation_type "
+                "FROM (SELECT DISTINCT ON (e." + target + ") e.id, e." + source + " AS src, "
+                "e." + target + " AS dst, e.lineage_source::text AS lineage_source, "
+                "e.confidence, e.status::text AS status, e.transformation_type, "
+                "e." + source + " = ANY(%(untrusted)s) AS via, "
+                "e.lineage_source = 'inferred' AS inferred "
+                f"FROM {table} e WHERE e.{source} = ANY(%(frontier)s) AND {EDGE_FILTER} "
+                f"AND NOT e.{target} = ANY(%(seen)s) "
+                f"ORDER BY e.{target}, via, inferred) best "
+                "ORDER BY via, inferred LIMIT %(limit)s",
+                {
+                    "frontier": frontier,
+                    "untrusted": untrusted,
+                    "seen": seen,
+                    "limit": limit,
+                    **filter_params(edge_filter),
+                },
             )
-            .fetchone()
+            .fetchall()
         )
-        assert row is not None
-        return unpack_edges(row)
+        return [
+            GraphEdge(r[0], r[1], r[2], _SOURCE[r[3]], float(r[4]), _STATUS[r[5]], r[6])
+            for r in rows
+        ]

@@ -102,16 +102,24 @@ class FallbackStore:
         )
         return result
 
-    def step(
+    def expand(
         self,
         frontier: list[uuid.UUID],
         *,
         kind: Kind,
-        direction: Direction,
         edge_filter: EdgeFilter,
+        untrusted: list[uuid.UUID],
+        seen: list[uuid.UUID],
+        limit: int,
     ) -> list[GraphEdge]:
         result: list[GraphEdge] = self._call(
-            "step", frontier, kind=kind, direction=direction, edge_filter=edge_filter
+            "expand",
+            frontier,
+            kind=kind,
+            edge_filter=edge_filter,
+            untrusted=untrusted,
+            seen=seen,
+            limit=limit,
         )
         return result
 

@@ -54,13 +54,19 @@ class GraphStore(Protocol):
         """All nodes within ``depth`` hops of ``root``, each at its shortest depth."""
         ...
 
-    def step(
+    def expand(
         self,
         frontier: list[uuid.UUID],
         *,
         kind: Kind,
-        direction: Direction,
         edge_filter: EdgeFilter,
+        untrusted: list[uuid.UUID],
+        seen: list[uuid.UUID],
+        limit: int,
     ) -> list[GraphEdge]:
-        """The edges one hop away from ``frontier``, in ``direction``."""
+        """One level downstream, as impact analysis walks: each node not in ``seen`` that an
+        edge from ``frontier`` reaches, once, by its most trusted edge (from a node not in
+        ``untrusted`` before one that is, then a manual or approved edge before an
+        inferred one); at most ``limit`` nodes, the most trusted first. Ties go either way.
+        """
         ...

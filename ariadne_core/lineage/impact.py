@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
+from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.models import LineageSource, MetadataField, MetadataTable
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.graph.store import EdgeFilter, GraphEdge, GraphStore, Kind
@@ -79,21 +80,25 @@ def _bfs(
     limit = len(reached) + budget
     frontier = list(roots)
     for level in range(1, depth + 1):
-        edges = store.step(frontier, kind=kind, direction="downstream", edge_filter=edge_filter)
-
-        def trust(edge: GraphEdge) -> tuple[bool, bool]:
-            return (
-                reached[edge.source].via_inferred,
-                edge.lineage_source is LineageSource.INFERRED,
-            )
-
+        # The store keeps each new node's most trusted edge (so trusted paths win ties)
+        # and sends at most one node past the budget, which says the walk was cut.
+        edges = store.expand(
+            frontier,
+            kind=kind,
+            edge_filter=edge_filter,
+            untrusted=[n for n in frontier if reached[n].via_inferred],
+            seen=list(reached),
+            limit=limit - len(reached) + 1,
+        )
         frontier = []
-        for edge in sorted(edges, key=trust):  # trusted paths first: they win ties
+        for edge in edges:
             if edge.target in reached:
                 continue
             if len(reached) >= limit:
                 return reached, True
-            inferred = trust(edge)[0] or trust(edge)[1]
+            inferred = reached[edge.source].via_inferred or (
+                edge.lineage_source is LineageSource.INFERRED
+            )
             reached[edge.target] = Reached(level, edge, inferred)
             frontier.append(edge.target)
         if not frontier:
@@ -110,26 +115,20 @@ def _path(reached: dict[uuid.UUID, Reached], node: uuid.UUID) -> list[GraphEdge]
 
 
 def _describe(session: Session, kind: Kind, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """(id, qualified name, table id, owner) of each node, in one statement with the ids
+    as one array parameter (an IN list of hundreds of parameters costs more to build and
+    parse than the query takes)."""
     if kind == "table":
-        rows = session.execute(
-            select(
-                MetadataTable.id,
-                MetadataTable.qualified_name,
-                MetadataTable.id,
-                MetadataTable.owner,
-            ).where(MetadataTable.id.in_(ids))
+        query = (
+            "SELECT t.id, t.qualified_name, t.id, t.owner FROM metadata_tables t "
+            "WHERE t.id = ANY(%(ids)s)"
         )
     else:
-        rows = session.execute(
-            select(
-                MetadataField.id,
-                MetadataField.qualified_name,
-                MetadataField.table_id,
-                MetadataTable.owner,
-            )
-            .join(MetadataTable, MetadataTable.id == MetadataField.table_id)
-            .where(MetadataField.id.in_(ids))
+        query = (
+            "SELECT f.id, f.qualified_name, f.table_id, t.owner FROM metadata_fields f "
+            "JOIN metadata_tables t ON t.id = f.table_id WHERE f.id = ANY(%(ids)s)"
         )
+    rows = driver_connection(session).execute(query, {"ids": ids}).fetchall()
     return {row[0]: row for row in rows}
 
 

@@ -14,7 +14,7 @@ from ariadne_core.config import Settings
 from ariadne_core.errors import ConfigurationError
 from ariadne_core.runtime.database import resolve_database
 from ariadne_core.runtime.ports import free_port
-from ariadne_core.runtime.postgres import embedded_for
+from ariadne_core.runtime.postgres import embedded_for, server_options
 
 
 def test_start_reuse_and_stop(tmp_path: Path) -> None:
@@ -26,7 +26,13 @@ def test_start_reuse_and_stop(tmp_path: Path) -> None:
             conn.execute("CREATE TABLE kept (x int)")
             conn.execute("INSERT INTO kept VALUES (42)")
             version = conn.execute("SHOW server_version").fetchone()
+            tuned = {
+                name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+                for name in ("jit", "random_page_cost", "shared_buffers")
+            }
         assert version is not None and version[0].startswith("18")
+        assert tuned["jit"] == "off" and tuned["random_page_cost"] == "1.1"
+        assert tuned["shared_buffers"] != "128MB" or "shared_buffers=128MB" in server_options()
         assert pg.start() is False  # already running: reused, not restarted
     finally:
         pg.stop()
@@ -115,3 +121,10 @@ def test_configured_url_starts_nothing(database_url: str, tmp_path: Path) -> Non
     resolved = resolve_database(settings)
     assert resolved.embedded is None
     assert not (tmp_path / "h").exists()
+
+
+def test_server_options_scale_with_memory_within_bounds() -> None:
+    assert "shared_buffers=128MB" in server_options(256 << 20)  # never below the default
+    assert "shared_buffers=1024MB" in server_options(4 << 30)  # a quarter
+    assert "shared_buffers=2048MB" in server_options(64 << 30)  # at most 2 GB
+    assert "effective_cache_size=12288MB" in server_options(24 << 30)

@@ -186,3 +186,49 @@ def test_a_cycle_does_not_explode(
     )
     assert walk.depths == {ids[0]: 0, ids[1]: 1, ids[2]: 2}
     assert len(walk.edges) == 3
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
+    db_session: Session, make_store: Callable[[], GraphStore], seed: int
+) -> None:
+    """One impact level: every node not yet seen, once, by its most trusted edge (from a
+    trusted node, then not inferred), the most trusted first, at most ``limit``."""
+    ids, edges = _random_graph(db_session, seed)
+    rng = random.Random(seed)
+    inferred = {(a, b) for a, b, _, _ in edges if rng.random() < 0.4}
+    for a, b in inferred:
+        db_session.execute(
+            TableLineage.__table__.update()
+            .where(TableLineage.source_table_id == a, TableLineage.target_table_id == b)
+            .values(lineage_source=LineageSource.INFERRED)
+        )
+    db_session.flush()
+    store = make_store()
+    edge_filter = EdgeFilter()
+    for _ in range(10):
+        frontier = rng.sample(ids, 6)
+        untrusted = rng.sample(frontier, 2)
+        seen = frontier + rng.sample(ids, 10)
+        best: dict[uuid.UUID, tuple[bool, bool]] = {}
+        for a, b, status, _ in edges:
+            if a in frontier and b not in seen and status in edge_filter.statuses:
+                key = (a in untrusted, (a, b) in inferred)
+                best[b] = min(best.get(b, key), key)
+        for limit in (3, 1000):
+            got = store.expand(
+                frontier,
+                kind="table",
+                edge_filter=edge_filter,
+                untrusted=untrusted,
+                seen=seen,
+                limit=limit,
+            )
+            targets = [e.target for e in got]
+            assert len(targets) == len(set(targets)) == min(limit, len(best))
+            keys = [(e.source in untrusted, (e.source, e.target) in inferred) for e in got]
+            assert keys == sorted(keys), "the most trusted first"
+            for edge, key in zip(got, keys, strict=True):
+                assert edge.source in frontier and key == best[edge.target]
+            if got:  # nothing left out is more trusted than what came
+                assert all(k >= keys[-1] for t, k in best.items() if t not in targets)

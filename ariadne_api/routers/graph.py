@@ -206,8 +206,11 @@ async def impact(
 
 
 def _render_impact(result: Impact) -> bytes:
+    """The response built without validating again what the core computed and typed (a
+    thousand items at the node budget); tests/api/test_read_schemas.py holds the bytes
+    to the declared schema."""
     return (
-        ImpactAnalysisResponse(
+        ImpactAnalysisResponse.model_construct(
             root_id=result.root_id,
             change_type=result.change_type,
             field_id=result.field_id,
@@ -224,12 +227,12 @@ def _render_impact(result: Impact) -> bytes:
 
 def _items(hits: list[Affected]) -> list[ImpactedItem]:
     return [
-        ImpactedItem(
+        ImpactedItem.model_construct(
             id=h.id,
             qualified_name=h.qualified_name,
             type=h.type,
             distance=h.distance,
-            severity=h.severity,  # type: ignore[arg-type]
+            severity=h.severity,
             via_inferred=h.via_inferred,
             path=h.path,
             path_edge_ids=h.path_edge_ids,

@@ -87,6 +87,47 @@ def unpack_edges(columns: Sequence[list[Any] | None]) -> list[GraphEdge]:
     ]
 
 
+def expand_plan(
+    frontier: list[uuid.UUID],
+    *,
+    kind: Kind,
+    edge_filter: EdgeFilter,
+    untrusted: list[uuid.UUID],
+    seen: list[uuid.UUID],
+    limit: int,
+) -> Plan[list[GraphEdge]]:
+    """`GraphStore.expand` as a read plan: each new node once, by its best edge (DISTINCT
+    ON), then the best nodes first, so a hub's thousands of edges cost the client only the
+    ``limit`` it keeps; the answer is one row of arrays in that order."""
+    if not frontier or limit <= 0:
+        return []
+    table, source, target = _TABLES[kind]
+    order = "via, inferred, id"  # the same order in every array: they must line up
+    columns = ", ".join(
+        f"array_agg({c} ORDER BY {order})"
+        for c in ("id", "src", "dst", "lineage_source", "confidence", "status", "tt")
+    )
+    row = yield (
+        f"SELECT {columns} FROM (SELECT * FROM (SELECT DISTINCT ON (e.{target}) e.id, "
+        f"e.{source} AS src, e.{target} AS dst, e.lineage_source::text AS lineage_source, "
+        "e.confidence, e.status::text AS status, e.transformation_type AS tt, "
+        f"e.{source} = ANY(%(untrusted)s) AS via, e.lineage_source = 'inferred' AS inferred "
+        f"FROM {table} e WHERE e.{source} = ANY(%(frontier)s) AND {EDGE_FILTER} "
+        f"AND NOT e.{target} = ANY(%(seen)s) "
+        f"ORDER BY e.{target}, via, inferred, e.id) best "
+        f"ORDER BY {order} LIMIT %(limit)s) kept",
+        {
+            "frontier": frontier,
+            "untrusted": untrusted,
+            "seen": seen,
+            "limit": limit,
+            **filter_params(edge_filter),
+        },
+    )
+    assert row is not None
+    return unpack_edges(row)
+
+
 def walk_plan(
     root: uuid.UUID, *, kind: Kind, direction: Direction, depth: int, edge_filter: EdgeFilter
 ) -> Plan[Walk]:
@@ -144,35 +185,14 @@ class PostgresGraphStore:
         seen: list[uuid.UUID],
         limit: int,
     ) -> list[GraphEdge]:
-        if not frontier or limit <= 0:
-            return []
-        table, source, target = _TABLES["table" if kind == "table" else "field"]
-        # Each new node once, by its best edge (DISTINCT ON), then the best nodes first, so
-        # a hub's thousands of edges cost the client only the ``limit`` it keeps.
-        rows = (
-            driver_connection(self.session)
-            .execute(
-                "SELECT id, src, dst, lineage_source, confidence, status, transformation_type "
-                "FROM (SELECT DISTINCT ON (e." + target + ") e.id, e." + source + " AS src, "
-                "e." + target + " AS dst, e.lineage_source::text AS lineage_source, "
-                "e.confidence, e.status::text AS status, e.transformation_type, "
-                "e." + source + " = ANY(%(untrusted)s) AS via, "
-                "e.lineage_source = 'inferred' AS inferred "
-                f"FROM {table} e WHERE e.{source} = ANY(%(frontier)s) AND {EDGE_FILTER} "
-                f"AND NOT e.{target} = ANY(%(seen)s) "
-                f"ORDER BY e.{target}, via, inferred) best "
-                "ORDER BY via, inferred LIMIT %(limit)s",
-                {
-                    "frontier": frontier,
-                    "untrusted": untrusted,
-                    "seen": seen,
-                    "limit": limit,
-                    **filter_params(edge_filter),
-                },
-            )
-            .fetchall()
+        return run(
+            driver_connection(self.session),
+            expand_plan(
+                frontier,
+                kind=kind,
+                edge_filter=edge_filter,
+                untrusted=untrusted,
+                seen=seen,
+                limit=limit,
+            ),
         )
-        return [
-            GraphEdge(r[0], r[1], r[2], _SOURCE[r[3]], float(r[4]), _STATUS[r[5]], r[6])
-            for r in rows
-        ]

@@ -3,20 +3,25 @@
 A breadth-first walk that keeps, for every node, its distance and one shortest path,
 preferring paths made only of manual or approved edges. Severity falls with distance and
 with inferred edges on the path (the dependency may not be real).
+
+The analysis is one read plan (ariadne_core.db.plans), `impact_plan`, written once: the
+API runs it in the event loop on PostgreSQL (`expand` is then `graph.postgres.expand_plan`),
+and `analyze_impact` runs it on a session with any store (Neo4j expands without a query).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import driver_connection
-from ariadne_core.db.models import LineageSource, MetadataField, MetadataTable
+from ariadne_core.db.models import LineageSource
+from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.graph.store import EdgeFilter, GraphEdge, GraphStore, Kind
 from ariadne_core.lineage.traversal import check_depth
@@ -66,14 +71,42 @@ class Impact:
     truncated: bool = False
 
 
+# One level of the walk, as a plan: (frontier, kind, untrusted, seen, limit) -> edges; see
+# GraphStore.expand.
+Expand = Callable[
+    [list[uuid.UUID], Kind, list[uuid.UUID], list[uuid.UUID], int], Plan[list[GraphEdge]]
+]
+# (qualified name, table id, owner) of a node.
+Described = tuple[str, uuid.UUID, str | None]
+
+
+def store_expand(store: GraphStore, edge_filter: EdgeFilter) -> Expand:
+    """Expansion by any store (Neo4j): a plan that asks PostgreSQL nothing."""
+
+    def expand(
+        frontier: list[uuid.UUID],
+        kind: Kind,
+        untrusted: list[uuid.UUID],
+        seen: list[uuid.UUID],
+        limit: int,
+    ) -> Plan[list[GraphEdge]]:
+        edges = store.expand(
+            frontier,
+            kind=kind,
+            edge_filter=edge_filter,
+            untrusted=untrusted,
+            seen=seen,
+            limit=limit,
+        )
+        return edges
+        yield  # a generator, so it is a plan
+
+    return expand
+
+
 def _bfs(
-    store: GraphStore,
-    roots: list[uuid.UUID],
-    kind: Kind,
-    depth: int,
-    edge_filter: EdgeFilter,
-    budget: int,
-) -> tuple[dict[uuid.UUID, Reached], bool]:
+    expand: Expand, roots: list[uuid.UUID], kind: Kind, depth: int, budget: int
+) -> Plan[tuple[dict[uuid.UUID, Reached], bool]]:
     """Nodes reached downstream, nearest first; stops walking once ``budget`` nodes past
     the roots are reached (True: it stopped there and more may be affected)."""
     reached = {root: Reached(0, None, False) for root in roots}
@@ -82,13 +115,12 @@ def _bfs(
     for level in range(1, depth + 1):
         # The store keeps each new node's most trusted edge (so trusted paths win ties)
         # and sends at most one node past the budget, which says the walk was cut.
-        edges = store.expand(
+        edges = yield from expand(
             frontier,
-            kind=kind,
-            edge_filter=edge_filter,
-            untrusted=[n for n in frontier if reached[n].via_inferred],
-            seen=list(reached),
-            limit=limit - len(reached) + 1,
+            kind,
+            [n for n in frontier if reached[n].via_inferred],
+            list(reached),
+            limit - len(reached) + 1,
         )
         frontier = []
         for edge in edges:
@@ -114,46 +146,50 @@ def _path(reached: dict[uuid.UUID, Reached], node: uuid.UUID) -> list[GraphEdge]
     return list(reversed(path))
 
 
-def _describe(session: Session, kind: Kind, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """(id, qualified name, table id, owner) of each node, in one statement with the ids
-    as one array parameter (an IN list of hundreds of parameters costs more to build and
-    parse than the query takes)."""
+def _describe(kind: Kind, ids: list[uuid.UUID]) -> Plan[dict[uuid.UUID, Described]]:
+    """Name, table and owner of each node, in one statement with the ids as one array
+    parameter (an IN list of hundreds of parameters costs more to build and parse than
+    the query takes), answered in one row of arrays."""
     if kind == "table":
         query = (
-            "SELECT t.id, t.qualified_name, t.id, t.owner FROM metadata_tables t "
-            "WHERE t.id = ANY(%(ids)s)"
+            "SELECT array_agg(t.id), array_agg(t.qualified_name), array_agg(t.id), "
+            "array_agg(t.owner) FROM metadata_tables t WHERE t.id = ANY(%(ids)s)"
         )
     else:
         query = (
-            "SELECT f.id, f.qualified_name, f.table_id, t.owner FROM metadata_fields f "
+            "SELECT array_agg(f.id), array_agg(f.qualified_name), array_agg(f.table_id), "
+            "array_agg(t.owner) FROM metadata_fields f "
             "JOIN metadata_tables t ON t.id = f.table_id WHERE f.id = ANY(%(ids)s)"
         )
-    rows = driver_connection(session).execute(query, {"ids": ids}).fetchall()
-    return {row[0]: row for row in rows}
+    row = yield (query, {"ids": ids})
+    if row is None or not row[0]:
+        return {}
+    return {i: (name, table, owner) for i, name, table, owner in zip(*row, strict=True)}
 
 
 def _affected(
-    session: Session, reached: dict[uuid.UUID, Reached], kind: Kind, change_type: str
-) -> list[Affected]:
-    info = _describe(session, kind, list(reached))
+    reached: dict[uuid.UUID, Reached], kind: Kind, change_type: str
+) -> Plan[list[Affected]]:
+    info = yield from _describe(kind, list(reached))
     out = []
     for node, hit in reached.items():
         if hit.distance == 0:
             continue
         steps = _path(reached, node)
-        names = [info[steps[0].source][1]] + [info[s.target][1] for s in steps]
+        names = [info[steps[0].source][0]] + [info[s.target][0] for s in steps]
+        name, table_id, owner = info[node]
         out.append(
             Affected(
                 id=node,
-                qualified_name=info[node][1],
+                qualified_name=name,
                 type=kind,
                 distance=hit.distance,
                 severity=severity(change_type, hit.distance, hit.via_inferred),
                 via_inferred=hit.via_inferred,
                 path=names,
                 path_edge_ids=[s.id for s in steps],
-                table_id=info[node][2],
-                owner=info[node][3],
+                table_id=table_id,
+                owner=owner,
             )
         )
     rank = {name: i for i, name in enumerate(reversed(SEVERITIES))}
@@ -171,6 +207,30 @@ def analyze_impact(
     depth: int | None = None,
     edge_filter: EdgeFilter | None = None,
 ) -> Impact:
+    """`impact_plan` on ``session``'s connection, walking on ``store``."""
+    edge_filter = edge_filter or EdgeFilter()
+    return run(
+        driver_connection(session),
+        impact_plan(
+            settings,
+            store_expand(store, edge_filter),
+            table_id=table_id,
+            change_type=change_type,
+            field_id=field_id,
+            depth=depth,
+        ),
+    )
+
+
+def impact_plan(
+    settings: Settings,
+    expand: Expand,
+    *,
+    table_id: uuid.UUID,
+    change_type: str,
+    field_id: uuid.UUID | None = None,
+    depth: int | None = None,
+) -> Plan[Impact]:
     if change_type not in CHANGE_WEIGHT:
         raise ValidationFailed(
             f"change_type '{change_type}' is not known; use one of {', '.join(CHANGE_WEIGHT)}.",
@@ -179,40 +239,31 @@ def analyze_impact(
     depth = depth or settings.lineage_max_depth
     check_depth(depth, settings)
     budget = settings.lineage_node_budget
-    edge_filter = edge_filter or EdgeFilter()
-    table = session.scalar(
-        select(MetadataTable).where(MetadataTable.id == table_id, ~MetadataTable.is_deleted)
+    row = yield (
+        "SELECT (SELECT array_agg(f.id) FROM metadata_fields f "
+        "WHERE f.table_id = t.id AND NOT f.is_deleted) "
+        "FROM metadata_tables t WHERE t.id = %(table_id)s AND NOT t.is_deleted",
+        {"table_id": table_id},
     )
-    if table is None:
+    if row is None:
         raise NotFound(
             f"The table {table_id} is not in the catalog.", details={"table_id": str(table_id)}
         )
     impact = Impact(root_id=table_id, change_type=change_type, field_id=field_id, depth=depth)
     if field_id is not None:
-        owner = session.scalar(
-            select(MetadataField.table_id).where(
-                MetadataField.id == field_id, ~MetadataField.is_deleted
-            )
-        )
-        if owner != table_id:
+        if field_id not in (row[0] or []):
             raise NotFound(
                 f"The field {field_id} is not a field of table {table_id}.",
                 details={"field_id": str(field_id), "table_id": str(table_id)},
             )
         field_roots = [field_id]
     else:
-        tables, cut = _bfs(store, [table_id], "table", depth, edge_filter, budget)
-        impact.tables = _affected(session, tables, "table", change_type)
+        tables, cut = yield from _bfs(expand, [table_id], "table", depth, budget)
+        impact.tables = yield from _affected(tables, "table", change_type)
         impact.truncated = cut
-        field_roots = list(
-            session.scalars(
-                select(MetadataField.id).where(
-                    MetadataField.table_id == table_id, ~MetadataField.is_deleted
-                )
-            )
-        )
-    fields, cut = _bfs(store, field_roots, "field", depth, edge_filter, budget)
-    impact.fields = _affected(session, fields, "field", change_type)
+        field_roots = list(row[0] or [])
+    fields, cut = yield from _bfs(expand, field_roots, "field", depth, budget)
+    impact.fields = yield from _affected(fields, "field", change_type)
     impact.truncated = impact.truncated or cut
     if field_id is not None:  # column-level: the tables are those of the affected fields
         seen: dict[uuid.UUID, Affected] = {}
@@ -221,11 +272,11 @@ def analyze_impact(
                 hit.table_id not in seen or seen[hit.table_id].distance > hit.distance
             ):
                 seen[hit.table_id] = hit
-        names = _describe(session, "table", list(seen))
+        names = yield from _describe("table", list(seen))
         impact.tables = [
             Affected(
                 id=t,
-                qualified_name=names[t][1],
+                qualified_name=names[t][0],
                 type="table",
                 distance=h.distance,
                 severity=h.severity,
@@ -233,7 +284,7 @@ def analyze_impact(
                 path=h.path,
                 path_edge_ids=h.path_edge_ids,
                 table_id=t,
-                owner=names[t][3],
+                owner=names[t][2],
             )
             for t, h in seen.items()
         ]

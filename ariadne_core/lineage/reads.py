@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session
 from ariadne_core.cache import LineageCache
 from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.config import Settings
-from ariadne_core.db.plans import PlanRunner
+from ariadne_core.db.plans import Plan, PlanRunner
+from ariadne_core.graph.postgres import expand_plan
 from ariadne_core.graph.routing import GraphRouter, backend_name
-from ariadne_core.graph.store import EdgeFilter, GraphStore
+from ariadne_core.graph.store import EdgeFilter, GraphEdge, GraphStore, Kind
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
-from ariadne_core.lineage.impact import Impact, analyze_impact
+from ariadne_core.lineage.impact import Impact, analyze_impact, impact_plan
 from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
 
 T = TypeVar("T")
@@ -112,6 +113,37 @@ class LineageReads:
         )
 
     async def impact(self, query: ImpactQuery, render: Callable[[Impact], bytes]) -> Answer:
+        edge_filter = EdgeFilter(min_confidence=query.min_confidence)
+        if self.cache is None and not self.graph.neo4j_available():
+            # Nothing is cached and PostgreSQL walks: the whole analysis is one read plan
+            # in the event loop, with no thread and no ORM.
+            def expand(
+                frontier: list[uuid.UUID],
+                kind: Kind,
+                untrusted: list[uuid.UUID],
+                seen: list[uuid.UUID],
+                limit: int,
+            ) -> Plan[list[GraphEdge]]:
+                return expand_plan(
+                    frontier,
+                    kind=kind,
+                    edge_filter=edge_filter,
+                    untrusted=untrusted,
+                    seen=seen,
+                    limit=limit,
+                )
+
+            result = await self.reader.run(
+                lambda: impact_plan(
+                    self.settings,
+                    expand,
+                    table_id=query.table_id,
+                    change_type=query.change_type,
+                    field_id=query.field_id,
+                    depth=query.depth,
+                )
+            )
+            return Answer(render(result), "postgres")
         params = {
             "root": query.table_id,
             "change": query.change_type,
@@ -130,7 +162,7 @@ class LineageReads:
                     change_type=query.change_type,
                     field_id=query.field_id,
                     depth=query.depth,
-                    edge_filter=EdgeFilter(min_confidence=query.min_confidence),
+                    edge_filter=edge_filter,
                 )
             )
 

@@ -61,7 +61,7 @@ class AppServices:
         conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
         reader = AsyncReader(
             conninfo,
-            max_size=settings.db_pool_size,
+            max_size=settings.db_read_pool_size,
             options=statement_timeout_options(settings.db_statement_timeout_ms),
         )
         generation = CatalogGeneration(conninfo)

@@ -9,7 +9,15 @@ from fastapi.testclient import TestClient
 
 from ariadne_api.schemas.catalog import SearchResult
 from ariadne_api.schemas.common import Page
+from ariadne_core.config import Settings
 from tests.api.catalog_helpers import make_field, make_source, make_table
+
+
+@pytest.fixture(params=[64, 0], ids=["catalog-cache", "no-catalog-cache"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every list and search answer, as deployed and with the catalog cache off (each
+    list is then one statement: count and page together)."""
+    return settings.model_copy(update={"catalog_cache_mb": request.param})
 
 
 @pytest.fixture

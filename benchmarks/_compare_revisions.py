@@ -66,6 +66,8 @@ def compare(
         for side, sha in shas.items():
             trees[side] = Path(tmp) / side
             _git(repo, "worktree", "add", "--detach", str(trees[side]), sha)
+            if (repo / ".ariadne").is_dir():  # the running test services, shared
+                (trees[side] / ".ariadne").symlink_to((repo / ".ariadne").resolve())
         try:
             for _ in range(rounds):
                 for side in ("base", "head"):

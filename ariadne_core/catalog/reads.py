@@ -16,14 +16,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
-import anyio
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog import fields as field_service
 from ariadne_core.catalog import tables as table_service
 from ariadne_core.catalog.generation import GenerationCache
 from ariadne_core.db.models import ChangeHistory, MetadataField
-from ariadne_core.db.plans import PlanRunner
+from ariadne_core.db.plans import PlanRunner, in_read_session
 
 T = TypeVar("T")
 
@@ -70,20 +69,15 @@ class CatalogReads:
     async def table_history(
         self, table_id: uuid.UUID, *, offset: int, limit: int
     ) -> tuple[list[ChangeHistory], int]:
-        return await self._blocking(
-            lambda s: table_service.table_history(s, table_id, offset=offset, limit=limit)
+        return await in_read_session(
+            self.read_sessions,
+            lambda s: table_service.table_history(s, table_id, offset=offset, limit=limit),
         )
 
     async def table_fields(
         self, table_id: uuid.UUID, *, offset: int, limit: int
     ) -> tuple[list[MetadataField], int]:
-        return await self._blocking(
-            lambda s: field_service.list_fields(s, table_id, offset=offset, limit=limit)
+        return await in_read_session(
+            self.read_sessions,
+            lambda s: field_service.list_fields(s, table_id, offset=offset, limit=limit),
         )
-
-    async def _blocking(self, read: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.read_sessions() as session:
-                return read(session)
-
-        return await anyio.to_thread.run_sync(run)

@@ -12,10 +12,13 @@ its result.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
+import anyio
 import psycopg
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -93,3 +96,16 @@ class AsyncReader:
                     if attempt == 2 or not conn.broken:
                         raise
         raise AssertionError("unreachable")
+
+
+async def in_read_session(
+    read_sessions: Callable[[], AbstractContextManager[Session]], read: Callable[[Session], T]
+) -> T:
+    """The other way a read service runs a read: ``read`` on a fresh (autocommit) read
+    session, in a worker thread, for reads written with the ORM."""
+
+    def run_read() -> T:
+        with read_sessions() as session:
+            return read(session)
+
+    return await anyio.to_thread.run_sync(run_read)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ariadne_core.cache import LineageCache
 from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.config import Settings
-from ariadne_core.db.plans import Plan, PlanRunner
+from ariadne_core.db.plans import Plan, PlanRunner, in_read_session
 from ariadne_core.graph.postgres import expand_plan
 from ariadne_core.graph.routing import GraphRouter, backend_name
 from ariadne_core.graph.store import EdgeFilter, GraphEdge, GraphStore, Kind
@@ -201,10 +201,12 @@ class LineageReads:
             evidence = evidence_of(session, edge_kind(edge), lineage_id)
             return EdgeView(edge, source_name, target_name, evidence)
 
-        return await self._blocking(read)
+        return await in_read_session(self.read_sessions, read)
 
     async def edge_history(self, lineage_id: uuid.UUID) -> list[Any]:
-        return await self._blocking(lambda s: list(edge_service.edge_history(s, lineage_id)))
+        return await in_read_session(
+            self.read_sessions, lambda s: list(edge_service.edge_history(s, lineage_id))
+        )
 
     async def review_queue(
         self,
@@ -224,11 +226,4 @@ class LineageReads:
             names = edge_service.endpoint_names_of(session, edges)
             return [EdgeView(e, *names[e.id]) for e in edges], total
 
-        return await self._blocking(read)
-
-    async def _blocking(self, read: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.read_sessions() as session:
-                return read(session)
-
-        return await anyio.to_thread.run_sync(run)
+        return await in_read_session(self.read_sessions, read)

@@ -226,16 +226,16 @@ def list_tables(
         if k not in ("offset", "limit")
     )
     key = ("tables", matches, tuple(filters), order)
+    # One page of matches by OFFSET over the list-order indexes.
+    page = (
+        f"SELECT {json_array(_LIST_ITEM, order)}::text FROM "
+        f"(SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) ids "
+        "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id"
+    )
     generation, known = cache.lookup(key) if cache is not None else (None, None)
-    if generation is None:
+    if cache is None or generation is None:
         # Nothing can be kept: the count and the page in one statement, one round trip.
-        row = yield (
-            f"SELECT (SELECT count(*) {matches}), (SELECT {json_array(_LIST_ITEM, order)}::text "
-            f"FROM (SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) "
-            "ids JOIN metadata_tables t ON t.id = ids.id "
-            "JOIN data_sources s ON s.id = t.source_id)",
-            params,
-        )
+        row = yield (f"SELECT (SELECT count(*) {matches}), ({page})", params)
         total = int(row[0]) if row else 0
         if total == 0:
             yield from check_tags_plan(tags)  # no match at all: was a tag misspelled?
@@ -243,14 +243,13 @@ def list_tables(
     if known is None:
         row = yield (f"SELECT count(*) {matches}", params)
         known = int(row[0]) if row else 0
-        if generation is not None and 0 < known <= ORDERED_IDS_MAX:
+        if 0 < known <= ORDERED_IDS_MAX:
             # Keep every match's id in list order: any page of this list is then read
             # by primary key, with no OFFSET walk and no sort, until the catalog changes.
             row = yield (f"SELECT array_agg(t.id ORDER BY {order}) {matches}", params)
             known = OrderedIds(row[0] if row and row[0] else [])
-        if cache is not None:
-            size = 16 * len(known) if isinstance(known, OrderedIds) else 64
-            cache.store(key, generation, known, size)
+        size = 16 * len(known) if isinstance(known, OrderedIds) else 64
+        cache.store(key, generation, known, size)
     total = len(known) if isinstance(known, OrderedIds) else int(known)
     if total == 0:
         yield from check_tags_plan(tags)  # no match at all: was a tag misspelled?
@@ -258,7 +257,7 @@ def list_tables(
     if offset >= total:  # past the last page: nothing to read
         return "[]", total
     page_key = (key, offset, limit)
-    _, kept = cache.lookup(page_key) if cache is not None else (None, None)
+    _, kept = cache.lookup(page_key)
     if kept is not None:
         return kept, total
     if isinstance(known, OrderedIds):
@@ -270,15 +269,9 @@ def list_tables(
             {"ids": known.page(offset, limit)},
         )
     else:
-        row = yield (
-            f"SELECT {json_array(_LIST_ITEM, order)}::text FROM "
-            f"(SELECT t.id {matches} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s) ids "
-            "JOIN metadata_tables t ON t.id = ids.id JOIN data_sources s ON s.id = t.source_id",
-            params,
-        )
+        row = yield (page, params)
     body = str(row[0]) if row else "[]"
-    if cache is not None:
-        cache.store(page_key, generation, body, len(body))
+    cache.store(page_key, generation, body, len(body))
     return body, total
 
 

@@ -23,6 +23,7 @@ from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.models import LineageSource
 from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import NotFound, ValidationFailed
+from ariadne_core.graph.postgres import expand_plan
 from ariadne_core.graph.store import EdgeFilter, GraphEdge, GraphStore, Kind
 from ariadne_core.lineage.traversal import check_depth
 
@@ -100,6 +101,29 @@ def store_expand(store: GraphStore, edge_filter: EdgeFilter) -> Expand:
         )
         return edges
         yield  # a generator, so it is a plan
+
+    return expand
+
+
+def postgres_expand(edge_filter: EdgeFilter) -> Expand:
+    """Expansion by PostgreSQL inside the plan itself, so the whole analysis runs on
+    whatever connection runs the plan (the API's asyncio pool)."""
+
+    def expand(
+        frontier: list[uuid.UUID],
+        kind: Kind,
+        untrusted: list[uuid.UUID],
+        seen: list[uuid.UUID],
+        limit: int,
+    ) -> Plan[list[GraphEdge]]:
+        return expand_plan(
+            frontier,
+            kind=kind,
+            edge_filter=edge_filter,
+            untrusted=untrusted,
+            seen=seen,
+            limit=limit,
+        )
 
     return expand
 

@@ -27,14 +27,13 @@ from sqlalchemy.orm import Session
 from ariadne_core.cache import LineageCache
 from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.config import Settings
-from ariadne_core.db.plans import Plan, PlanRunner, in_read_session
-from ariadne_core.graph.postgres import expand_plan
+from ariadne_core.db.plans import PlanRunner, in_read_session
 from ariadne_core.graph.routing import GraphRouter, backend_name
-from ariadne_core.graph.store import EdgeFilter, GraphEdge, GraphStore, Kind
+from ariadne_core.graph.store import EdgeFilter, GraphStore
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
-from ariadne_core.lineage.impact import Impact, analyze_impact, impact_plan
+from ariadne_core.lineage.impact import Impact, analyze_impact, impact_plan, postgres_expand
 from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
 
 T = TypeVar("T")
@@ -117,26 +116,10 @@ class LineageReads:
         if self.cache is None and not self.graph.neo4j_available():
             # Nothing is cached and PostgreSQL walks: the whole analysis is one read plan
             # in the event loop, with no thread and no ORM.
-            def expand(
-                frontier: list[uuid.UUID],
-                kind: Kind,
-                untrusted: list[uuid.UUID],
-                seen: list[uuid.UUID],
-                limit: int,
-            ) -> Plan[list[GraphEdge]]:
-                return expand_plan(
-                    frontier,
-                    kind=kind,
-                    edge_filter=edge_filter,
-                    untrusted=untrusted,
-                    seen=seen,
-                    limit=limit,
-                )
-
             result = await self.reader.run(
                 lambda: impact_plan(
                     self.settings,
-                    expand,
+                    postgres_expand(edge_filter),
                     table_id=query.table_id,
                     change_type=query.change_type,
                     field_id=query.field_id,
@@ -178,15 +161,13 @@ class LineageReads:
         configured and current, else PostgreSQL) and kept. Nothing is kept or served
         while the catalog generation is unknown: a change could go unnoticed."""
         cache = self.cache if self.generation.current() is not None else None
-        key = cache.key(kind, params) if cache is not None else None
-        if cache is not None and key is not None:
-            body = cache.get(key)
-            if body is not None:
-                return Answer(body, "cache")
+        key = cache.key(kind, params) if cache is not None else ""
+        if cache is not None and (hit := cache.get(key)) is not None:
+            return Answer(hit, "cache")
         with self.read_sessions() as session:
             store = self.graph.store(session)
             body = compute(session, store)
-        if cache is not None and key is not None:
+        if cache is not None:
             cache.set(key, body)
         return Answer(body, backend_name(store))
 

@@ -102,10 +102,14 @@ async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[
     except BaseException:
         await anyio.to_thread.run_sync(_rollback_and_close, session)
         raise
-    writes = request.method not in ("GET", "HEAD", "OPTIONS")
     await anyio.to_thread.run_sync(
-        _commit_and_close, session, services.generation if writes else None
+        _commit_and_close, session, services.generation if is_write(request) else None
     )
+
+
+def is_write(request: Request) -> bool:
+    """Whether the request may have changed the catalog (its commit bumps the generation)."""
+    return request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 # scope="function": commit before the response is sent, so a 2xx means the data is saved.

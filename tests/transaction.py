@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 
 def share_test_transaction(application: FastAPI, db_session: Session) -> None:
-    from ariadne_api.deps import get_session
+    from ariadne_api.deps import get_session, is_write
     from ariadne_core.db.engine import driver_connection
     from ariadne_core.db.plans import run as run_plan
 
@@ -26,7 +26,7 @@ def share_test_transaction(application: FastAPI, db_session: Session) -> None:
             savepoint.rollback()
             raise
         savepoint.commit()
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if is_write(request):
             services.generation.bump()  # as the real dependency does after its commit
 
     class _TestReader:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,11 @@ def test_every_read_route_answers_in_its_declared_schema(
     admin = auth_headers("admin")
     ids = _seed(client, admin)
     sync_job = create_sync_job(
-        db_session, uuid_of(ids["harvested"]), full_sync=False, trigger="api", actor=users["admin"]
+        db_session,
+        uuid.UUID(ids["harvested"]),
+        full_sync=False,
+        trigger="api",
+        actor=users["admin"],
     )
     upload = tmp_path / "lineage.csv"
     upload.write_text("source_table,target_table\nshop.public.orders,shop.public.report\n")
@@ -218,9 +223,3 @@ def test_the_strict_check_catches_an_undeclared_key(client: TestClient) -> None:
         assert re.search(r"surprise", str(exc))
     else:
         raise AssertionError("an undeclared key passed the check")
-
-
-def uuid_of(value: str) -> Any:
-    import uuid
-
-    return uuid.UUID(value)

@@ -290,10 +290,20 @@ class _LineageEdgeMixin:
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
 
+# What a downstream walk reads of an edge, kept in the pair constraint's index so the walk
+# is an index-only scan (migration 0010).
+PAIR_INCLUDE = ["lineage_source", "status", "confidence", "transformation_type", "id"]
+
+
 class TableLineage(_LineageEdgeMixin, Base):
     __tablename__ = "table_lineage"
     __table_args__ = (
-        UniqueConstraint("source_table_id", "target_table_id", name="uq_table_lineage_pair"),
+        UniqueConstraint(
+            "source_table_id",
+            "target_table_id",
+            name="uq_table_lineage_pair",
+            postgresql_include=PAIR_INCLUDE,
+        ),
         CheckConstraint("source_table_id <> target_table_id", name="no_self_loop"),
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
         Index("ix_table_lineage_target", "target_table_id", "source_table_id"),
@@ -311,7 +321,12 @@ class TableLineage(_LineageEdgeMixin, Base):
 class FieldLineage(_LineageEdgeMixin, Base):
     __tablename__ = "field_lineage"
     __table_args__ = (
-        UniqueConstraint("source_field_id", "target_field_id", name="uq_field_lineage_pair"),
+        UniqueConstraint(
+            "source_field_id",
+            "target_field_id",
+            name="uq_field_lineage_pair",
+            postgresql_include=PAIR_INCLUDE,
+        ),
         CheckConstraint("source_field_id <> target_field_id", name="no_self_loop"),
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
         Index("ix_field_lineage_target", "target_field_id", "source_field_id"),

@@ -11,6 +11,7 @@ and `analyze_impact` runs it on a session with any store (Neo4j expands without 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ CHANGE_WEIGHT: dict[str, int] = {"drop": 4, "rename": 4, "type_change": 3, "sche
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
+@functools.cache  # a handful of distinct arguments, asked once per affected node
 def severity(change_type: str, distance: int, via_inferred: bool) -> str:
     """critical..low: the change's weight, minus up to 2 for distance, minus 1 if inferred."""
     score = CHANGE_WEIGHT[change_type] - min(distance - 1, 2) - (1 if via_inferred else 0)
@@ -162,14 +164,6 @@ def _bfs(
     return reached, False
 
 
-def _path(reached: dict[uuid.UUID, Reached], node: uuid.UUID) -> list[GraphEdge]:
-    path = []
-    while (step := reached[node].via) is not None:
-        path.append(step)
-        node = step.source
-    return list(reversed(path))
-
-
 def _describe(kind: Kind, ids: list[uuid.UUID]) -> Plan[dict[uuid.UUID, Described]]:
     """Name, table and owner of each node, in one statement with the ids as one array
     parameter (an IN list of hundreds of parameters costs more to build and parse than
@@ -195,13 +189,18 @@ def _affected(
     reached: dict[uuid.UUID, Reached], kind: Kind, change_type: str
 ) -> Plan[list[Affected]]:
     info = yield from _describe(kind, list(reached))
+    # A node's path is its parent's plus one step. `reached` is in the walk's order, so a
+    # parent's path is built before its children's: each path is built once, not walked
+    # back to the root for every node.
+    paths: dict[uuid.UUID, tuple[list[str], list[uuid.UUID]]] = {}
     out = []
     for node, hit in reached.items():
-        if hit.distance == 0:
-            continue
-        steps = _path(reached, node)
-        names = [info[steps[0].source][0]] + [info[s.target][0] for s in steps]
         name, table_id, owner = info[node]
+        if hit.via is None:  # a root
+            paths[node] = ([name], [])
+            continue
+        names, edge_ids = paths[hit.via.source]
+        names, edge_ids = paths[node] = ([*names, name], [*edge_ids, hit.via.id])
         out.append(
             Affected(
                 id=node,
@@ -211,7 +210,7 @@ def _affected(
                 severity=severity(change_type, hit.distance, hit.via_inferred),
                 via_inferred=hit.via_inferred,
                 path=names,
-                path_edge_ids=[s.id for s in steps],
+                path_edge_ids=edge_ids,
                 table_id=table_id,
                 owner=owner,
             )

@@ -96,37 +96,6 @@ class Neo4jGraphStore:
             for r in rows
         ]
 
-    def expand(
-        self,
-        frontier: list[uuid.UUID],
-        *,
-        kind: Kind,
-        edge_filter: EdgeFilter,
-        untrusted: list[uuid.UUID],
-        seen: list[uuid.UUID],
-        limit: int,
-    ) -> list[GraphEdge]:
-        if not frontier or limit <= 0:
-            return []
-        label = LABEL[kind]
-        conditions, params = _filter(edge_filter)
-        records = self._run(
-            f"MATCH (n:{label})-[e:FEEDS]->(m:{label}) WHERE n.id IN $frontier "
-            f"AND NOT m.id IN $seen AND {conditions} "
-            "WITH m, n, e, n.id IN $untrusted AS via, e.lineage_source = 'inferred' AS inferred "
-            "ORDER BY via, inferred "
-            "WITH m, head(collect([e.id, n.id, m.id, e.lineage_source, e.confidence, e.status, "
-            "e.transformation_type, via, inferred])) AS best "
-            "ORDER BY best[7], best[8] LIMIT $limit "
-            "RETURN collect(best[0..7]) AS edges",
-            frontier=[str(n) for n in frontier],
-            untrusted=[str(n) for n in untrusted],
-            seen=[str(n) for n in seen],
-            limit=limit,
-            **params,
-        )
-        return self._edges(records[0]["edges"] if records else [])
-
     @staticmethod
     def _walk_query(kind: Kind, direction: Direction, depth: int, conditions: str) -> str:
         """The whole walk in one query: level by level, each level expanding the distinct

@@ -174,25 +174,3 @@ class PostgresGraphStore:
             driver_connection(self.session),
             walk_plan(root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter),
         )
-
-    def expand(
-        self,
-        frontier: list[uuid.UUID],
-        *,
-        kind: Kind,
-        edge_filter: EdgeFilter,
-        untrusted: list[uuid.UUID],
-        seen: list[uuid.UUID],
-        limit: int,
-    ) -> list[GraphEdge]:
-        return run(
-            driver_connection(self.session),
-            expand_plan(
-                frontier,
-                kind=kind,
-                edge_filter=edge_filter,
-                untrusted=untrusted,
-                seen=seen,
-                limit=limit,
-            ),
-        )

@@ -24,7 +24,7 @@ from ariadne_core.db.plans import PlanRunner
 from ariadne_core.graph import sync
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.graph.postgres import PostgresGraphStore
-from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind, Walk
+from ariadne_core.graph.store import Direction, EdgeFilter, GraphStore, Kind, Walk
 
 log = logging.getLogger("ariadne.graph")
 
@@ -99,27 +99,6 @@ class FallbackStore:
     ) -> Walk:
         result: Walk = self._call(
             "walk", root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter
-        )
-        return result
-
-    def expand(
-        self,
-        frontier: list[uuid.UUID],
-        *,
-        kind: Kind,
-        edge_filter: EdgeFilter,
-        untrusted: list[uuid.UUID],
-        seen: list[uuid.UUID],
-        limit: int,
-    ) -> list[GraphEdge]:
-        result: list[GraphEdge] = self._call(
-            "expand",
-            frontier,
-            kind=kind,
-            edge_filter=edge_filter,
-            untrusted=untrusted,
-            seen=seen,
-            limit=limit,
         )
         return result
 

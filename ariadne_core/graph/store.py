@@ -53,20 +53,3 @@ class GraphStore(Protocol):
     ) -> Walk:
         """All nodes within ``depth`` hops of ``root``, each at its shortest depth."""
         ...
-
-    def expand(
-        self,
-        frontier: list[uuid.UUID],
-        *,
-        kind: Kind,
-        edge_filter: EdgeFilter,
-        untrusted: list[uuid.UUID],
-        seen: list[uuid.UUID],
-        limit: int,
-    ) -> list[GraphEdge]:
-        """One level downstream, as impact analysis walks: each node not in ``seen`` that an
-        edge from ``frontier`` reaches, once, by its most trusted edge (from a node not in
-        ``untrusted`` before one that is, then a manual or approved edge before an
-        inferred one); at most ``limit`` nodes, the most trusted first. Ties go either way.
-        """
-        ...

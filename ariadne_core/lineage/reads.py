@@ -1,7 +1,7 @@
 """Lineage reads: one method per question, each owning its cache, backend and fallback.
 
     traverse  upstream / downstream of a table or field   (cache, Neo4j or PostgreSQL)
-    impact    what a change breaks downstream              (cache, Neo4j or PostgreSQL)
+    impact    what a change breaks downstream              (cache or PostgreSQL)
     edge, edge_history, review_queue                       (PostgreSQL)
 
 The answer of a cached read is the JSON body the API sends, so a hit costs no model
@@ -29,11 +29,11 @@ from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.config import Settings
 from ariadne_core.db.plans import PlanRunner, in_read_session
 from ariadne_core.graph.routing import GraphRouter, backend_name
-from ariadne_core.graph.store import EdgeFilter, GraphStore
+from ariadne_core.graph.store import EdgeFilter
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
-from ariadne_core.lineage.impact import Impact, analyze_impact, impact_plan, postgres_expand
+from ariadne_core.lineage.impact import Impact, analyze_impact, impact_plan
 from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
 
 T = TypeVar("T")
@@ -108,22 +108,36 @@ class LineageReads:
             self._cached,
             f"{query.kind}-{query.direction}",
             params,
-            lambda session, store: render(traverse(session, store, self.settings, query)),
+            self._traverse_on(query, render),
         )
 
+    def _traverse_on(
+        self, query: TraversalQuery, render: Callable[[Traversal], bytes]
+    ) -> Callable[[Session], Answer]:
+        """The traversal on the store the graph router picks: Neo4j when configured and
+        current, else PostgreSQL."""
+
+        def compute(session: Session) -> Answer:
+            store = self.graph.store(session)
+            return Answer(
+                render(traverse(session, store, self.settings, query)), backend_name(store)
+            )
+
+        return compute
+
     async def impact(self, query: ImpactQuery, render: Callable[[Impact], bytes]) -> Answer:
+        """Always walked in PostgreSQL (see ariadne_core.lineage.impact): uncached, the
+        whole analysis is one read plan in the event loop, with no thread and no ORM."""
         edge_filter = EdgeFilter(min_confidence=query.min_confidence)
-        if self.cache is None and not self.graph.neo4j_available():
-            # Nothing is cached and PostgreSQL walks: the whole analysis is one read plan
-            # in the event loop, with no thread and no ORM.
+        if self.cache is None:
             result = await self.reader.run(
                 lambda: impact_plan(
                     self.settings,
-                    postgres_expand(edge_filter),
                     table_id=query.table_id,
                     change_type=query.change_type,
                     field_id=query.field_id,
                     depth=query.depth,
+                    edge_filter=edge_filter,
                 )
             )
             return Answer(render(result), "postgres")
@@ -135,41 +149,34 @@ class LineageReads:
             "min_confidence": query.min_confidence,
         }
 
-        def compute(session: Session, store: GraphStore) -> bytes:
-            return render(
-                analyze_impact(
-                    session,
-                    store,
-                    self.settings,
-                    table_id=query.table_id,
-                    change_type=query.change_type,
-                    field_id=query.field_id,
-                    depth=query.depth,
-                    edge_filter=edge_filter,
-                )
+        def compute(session: Session) -> Answer:
+            result = analyze_impact(
+                session,
+                self.settings,
+                table_id=query.table_id,
+                change_type=query.change_type,
+                field_id=query.field_id,
+                depth=query.depth,
+                edge_filter=edge_filter,
             )
+            return Answer(render(result), "postgres")
 
         return await anyio.to_thread.run_sync(self._cached, "impact", params, compute)
 
     def _cached(
-        self,
-        kind: str,
-        params: dict[str, Any],
-        compute: Callable[[Session, GraphStore], bytes],
+        self, kind: str, params: dict[str, Any], compute: Callable[[Session], Answer]
     ) -> Answer:
-        """From the cache, or computed on the store the graph router picks (Neo4j when
-        configured and current, else PostgreSQL) and kept. Nothing is kept or served
-        while the catalog generation is unknown: a change could go unnoticed."""
+        """From the cache, or computed on a read session and kept. Nothing is kept or
+        served while the catalog generation is unknown: a change could go unnoticed."""
         cache = self.cache if self.generation.current() is not None else None
         key = cache.key(kind, params) if cache is not None else ""
         if cache is not None and (hit := cache.get(key)) is not None:
             return Answer(hit, "cache")
         with self.read_sessions() as session:
-            store = self.graph.store(session)
-            body = compute(session, store)
+            answer = compute(session)
         if cache is not None:
-            cache.set(key, body)
-        return Answer(body, backend_name(store))
+            cache.set(key, answer.body)
+        return answer
 
     # -- edges ----------------------------------------------------------------------
 

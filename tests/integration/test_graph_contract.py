@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.models import (
     DataSource,
     LineageSource,
@@ -23,8 +24,9 @@ from ariadne_core.db.models import (
     SourceType,
     TableLineage,
 )
+from ariadne_core.db.plans import run
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
-from ariadne_core.graph.postgres import PostgresGraphStore
+from ariadne_core.graph.postgres import PostgresGraphStore, expand_plan
 from ariadne_core.graph.store import EdgeFilter, GraphStore
 from ariadne_core.graph.sync import rebuild
 
@@ -190,10 +192,11 @@ def test_a_cycle_does_not_explode(
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
-    db_session: Session, make_store: Callable[[], GraphStore], seed: int
+    db_session: Session, seed: int
 ) -> None:
-    """One impact level: every node not yet seen, once, by its most trusted edge (from a
-    trusted node, then not inferred), the most trusted first, at most ``limit``."""
+    """One impact level (PostgreSQL only: impact analysis always walks there): every node
+    not yet seen, once, by its most trusted edge (from a trusted node, then not inferred),
+    the most trusted first, at most ``limit``."""
     ids, edges = _random_graph(db_session, seed)
     rng = random.Random(seed)
     inferred = {(a, b) for a, b, _, _ in edges if rng.random() < 0.4}
@@ -204,7 +207,6 @@ def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
             .values(lineage_source=LineageSource.INFERRED)
         )
     db_session.flush()
-    store = make_store()
     edge_filter = EdgeFilter()
     for _ in range(10):
         frontier = rng.sample(ids, 6)
@@ -216,13 +218,16 @@ def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
                 key = (a in untrusted, (a, b) in inferred)
                 best[b] = min(best.get(b, key), key)
         for limit in (3, 1000):
-            got = store.expand(
-                frontier,
-                kind="table",
-                edge_filter=edge_filter,
-                untrusted=untrusted,
-                seen=seen,
-                limit=limit,
+            got = run(
+                driver_connection(db_session),
+                expand_plan(
+                    frontier,
+                    kind="table",
+                    edge_filter=edge_filter,
+                    untrusted=untrusted,
+                    seen=seen,
+                    limit=limit,
+                ),
             )
             targets = [e.target for e in got]
             assert len(targets) == len(set(targets)) == min(limit, len(best))

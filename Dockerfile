@@ -10,9 +10,11 @@ COPY ariadne_api ./ariadne_api
 COPY ariadne_pipelines ./ariadne_pipelines
 COPY expectations ./expectations
 COPY workspace.yaml dagster.yaml celery.yaml ./
+COPY tools/fetch_tokenizer.py ./tools/fetch_tokenizer.py
 
 RUN pip install --no-cache-dir -c requirements.lock . \
     && pip check \
+    && python tools/fetch_tokenizer.py \
     && mkdir -p "$DAGSTER_HOME" && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 EXPOSE 8000 3000

@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
 	$(BIN)/pip check
+	$(BIN)/python tools/fetch_tokenizer.py
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -21,7 +21,9 @@ from ariadne_core.cache import LineageCache
 from ariadne_core.catalog.generation import CatalogGeneration, GenerationCache
 from ariadne_core.catalog.reads import CatalogReads
 from ariadne_core.config import Settings
+from ariadne_core.db import vectors
 from ariadne_core.db.engine import (
+    driver_connection,
     libpq_url,
     read_session_factory,
     session_factory,
@@ -99,9 +101,15 @@ class AppServices:
         )
 
     async def start(self) -> None:
+        await anyio.to_thread.run_sync(self._check_vector_column)
         self.graph.start()
         await anyio.to_thread.run_sync(self.generation.start)
         await self.reader.open()
+
+    def _check_vector_column(self) -> None:
+        """A vector column of another size than the configured model's stops startup."""
+        with Session(self.engine) as session:
+            vectors.check(driver_connection(session), self.settings)
 
     async def close(self) -> None:
         await self.reader.close()

@@ -10,10 +10,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ariadne_core.errors import ConfigurationError
+
+LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
+# Vector sizes of the embedding models we know; another model's must be configured.
+KNOWN_EMBEDDING_SIZES = {
+    LOCAL_EMBEDDING_MODEL: 384,
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
 
 
 class Settings(BaseSettings):
@@ -165,11 +175,57 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"],
         description="Comma-separated origins the frontend is served from.",
     )
-    embedding_model: str = Field(
-        "all-MiniLM-L6-v2", description="Embedding model used for semantic search."
+    embedding_provider: Literal["local", "openai"] = Field(
+        "local",
+        description="Who embeds catalog text for semantic search: `local` (all-MiniLM-L6-v2 "
+        "in ONNX, on this machine; nothing leaves it) or `openai` (any OpenAI-compatible "
+        "embeddings API at ARIADNE_EMBEDDING_BASE_URL).",
     )
-    embedding_dimensions: int = Field(
-        384, ge=8, le=4096, description="Vector size of the embedding model (pgvector column)."
+    embedding_model: str | None = Field(
+        None,
+        description="Embedding model name. Unset: all-MiniLM-L6-v2 (local) or "
+        "text-embedding-3-small (openai).",
+    )
+    embedding_dimensions: int | None = Field(
+        None,
+        ge=8,
+        le=4096,
+        description="Vector size. Unset: the model's own (384 for all-MiniLM-L6-v2, 1536 for "
+        "text-embedding-3-small). `ariadne db upgrade` sizes the pgvector column to it.",
+    )
+    embedding_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible embeddings endpoint (vLLM, Ollama, Azure, ...). Unset: "
+        "ARIADNE_LLM_BASE_URL, else api.openai.com.",
+    )
+    embedding_batch_size: int = Field(
+        64, ge=1, le=2048, description="Texts embedded per model call or API request."
+    )
+    openai_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ARIADNE_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible LLM and embeddings endpoints "
+        "(OPENAI_API_KEY is read too). Never logged or returned.",
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible chat-completions endpoint. Unset: api.openai.com "
+        "when OPENAI_API_KEY is set.",
+    )
+    llm_model: str | None = Field(
+        None,
+        description="Chat model the assistant uses. Unset with no key and no base URL: the "
+        "assistant answers by retrieval only, and says so.",
+    )
+    llm_timeout_seconds: float = Field(
+        30, gt=0, le=600, description="Longest one assistant answer may take, LLM included."
+    )
+    ai_max_retries: int = Field(
+        4,
+        ge=0,
+        le=10,
+        description="Retries, with exponential backoff, of an LLM or embeddings request "
+        "answered 429 or 5xx.",
     )
     lineage_max_depth: int = Field(
         10, ge=1, le=50, description="Deepest lineage traversal or impact analysis allowed."
@@ -310,6 +366,18 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_postgres(self) -> bool:
         return not self.database_url
+
+    @property
+    def embedding_model_name(self) -> str:
+        if self.embedding_model:
+            return self.embedding_model
+        return (
+            LOCAL_EMBEDDING_MODEL if self.embedding_provider == "local" else OPENAI_EMBEDDING_MODEL
+        )
+
+    def embedding_vector_size(self) -> int | None:
+        """The configured vector size, else the model's own when it is known (None)."""
+        return self.embedding_dimensions or KNOWN_EMBEDDING_SIZES.get(self.embedding_model_name)
 
 
 def _describe(error: ValidationError) -> str:

@@ -17,7 +17,13 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """The migrations, then (at head) the vector column sized for the configured model."""
     command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        from ariadne_core.config import get_settings
+        from ariadne_core.db import vectors
+
+        vectors.fit(url, get_settings())
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -433,20 +433,34 @@ class SyncJob(Base):
 
 
 class Embedding(Base):
+    """One vector per table or field and model (ariadne_core.ai.index writes them)."""
+
     __tablename__ = "embeddings"
     __table_args__ = (
         UniqueConstraint("entity_type", "entity_id", "model", name="uq_embeddings_entity_model"),
+        Index(
+            "ix_embeddings_vector",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_ops={"embedding": "vector_ip_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
     entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     model: Mapped[str] = mapped_column(String(200), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(100), nullable=False, server_default="")
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Sized for the configured model (`ariadne db upgrade` resizes the column).
     embedding: Mapped[Any] = mapped_column(
-        Vector(get_settings().embedding_dimensions), nullable=False
+        Vector(get_settings().embedding_vector_size()), nullable=False
     )
     created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 class InferenceOrigin(Base):

@@ -115,7 +115,7 @@ def test_embedding_column_is_sized_for_the_configured_model(database_url: str) -
         "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'embeddings'::regclass "
         "AND attname = 'embedding'",
     )[0]
-    assert typmod == get_settings().embedding_dimensions
+    assert typmod == get_settings().embedding_vector_size()
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

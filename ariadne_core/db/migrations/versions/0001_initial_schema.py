@@ -122,7 +122,9 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.UUID(), nullable=False),
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("embedding", Vector(get_settings().embedding_dimensions), nullable=False),
+        sa.Column(
+            "embedding", Vector(get_settings().embedding_vector_size() or 384), nullable=False
+        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -1,0 +1,147 @@
+"""The catalog's embeddings with the real local model, on the real database: only what
+changed is embedded again, deleted rows lose their vectors, a new model version embeds
+everything again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from ariadne_core.ai.embeddings import LocalEmbeddings, Vectors
+from ariadne_core.ai.index import embed_catalog, field_text, table_text, words
+from ariadne_core.catalog.fields import update_field
+from ariadne_core.catalog.tables import update_table
+from ariadne_core.db.engine import driver_connection
+from ariadne_core.deletion import delete_table
+
+
+def _vectors(db_session: Session) -> dict[Any, tuple[str, str]]:
+    rows = driver_connection(db_session).execute(
+        "SELECT entity_id, model_version, content_hash FROM embeddings"
+    )
+    return {eid: (version, digest) for eid, version, digest in rows}
+
+
+def test_words_and_texts_say_names_as_a_person_would() -> None:
+    assert words("agg_customerLTV.v2") == "agg customer ltv v2"
+    text = table_text(
+        "shop.public.agg_customer_ltv",
+        "agg_customer_ltv",
+        "view",
+        "Lifetime value.",
+        ["finance"],
+        "fin@example.com",
+        [("ltv_eur", "numeric"), ("customer_id", None)],
+    )
+    assert text.startswith("agg customer ltv (view shop.public.agg_customer_ltv). Lifetime")
+    assert "tags: finance" in text and "owner: fin@example.com" in text
+    assert "columns: ltv eur numeric, customer id" in text
+    column = field_text("shop.public.t.email", "email", "varchar", None, [], "t")
+    assert column == "email (column shop.public.t.email, varchar). in table t"
+
+
+def test_only_what_changed_is_embedded_again(
+    db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings
+) -> None:
+    conn = driver_connection(db_session)
+    first = embed_catalog(conn, local_model, batch_size=4)
+    live = 4 + 3 + 3 + 2 + 2  # tables and fields of the shop
+    assert first.live >= live and first.embedded + first.reused == first.live
+    assert first.unchanged == 0 and first.texts_per_s > 0
+    stored = _vectors(db_session)
+    assert len(stored) == first.live
+    assert {v for v, _ in stored.values()} == {local_model.version}
+
+    again = embed_catalog(conn, local_model)
+    assert (again.embedded, again.reused, again.deleted) == (0, 0, 0)
+    assert again.unchanged == first.live
+
+    # A field's description changes its own text only; a table's, its own only.
+    update_field(db_session, shop["orders.total"].id, {"description": "Gross order value."}, "x")
+    update_table(db_session, shop["weather_observations"].id, {"owner": "met@example.com"}, "x")
+    db_session.flush()
+    changed = embed_catalog(conn, local_model)
+    assert (changed.embedded, changed.unchanged) == (2, first.live - 2)
+    after = _vectors(db_session)
+    moved = {k for k in after if after[k] != stored[k]}
+    assert moved == {shop["orders.total"].id, shop["weather_observations"].id}
+
+    # A deleted table loses its vector and its fields' vectors.
+    delete_table(db_session, shop["weather_observations"].id, "x")
+    db_session.flush()
+    gone = embed_catalog(conn, local_model)
+    assert gone.deleted == 3 and gone.embedded == 0
+    ids = _vectors(db_session)
+    assert shop["weather_observations"].id not in ids
+    assert shop["weather_observations.station_id"].id not in ids
+
+
+@dataclass
+class NewVersion:
+    """The local model under another version number: every vector must be redone."""
+
+    inner: LocalEmbeddings
+    model: str = "all-MiniLM-L6-v2-onnx-int8"
+    version: str = "test-2"
+    dimensions: int = 384
+
+    def embed(self, texts: list[str]) -> Vectors:
+        return self.inner.embed(texts)
+
+
+def test_a_new_model_version_embeds_everything_again(
+    db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings
+) -> None:
+    conn = driver_connection(db_session)
+    first = embed_catalog(conn, local_model)
+    redo = embed_catalog(conn, NewVersion(local_model))
+    assert redo.deleted == first.live and redo.embedded == first.live
+    assert {v for v, _ in _vectors(db_session).values()} == {"test-2"}
+
+
+def test_identical_texts_are_embedded_once(
+    db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings
+) -> None:
+    calls: list[int] = []
+
+    class Counting(NewVersion):
+        def embed(self, texts: list[str]) -> Vectors:
+            calls.append(len(texts))
+            return self.inner.embed(texts)
+
+    conn = driver_connection(db_session)
+    report = embed_catalog(conn, Counting(local_model, version=local_model.version))
+    assert sum(calls) == report.embedded
+    # The vector stored for a text is the model's vector of that text.
+    row = conn.execute(
+        "SELECT content, embedding FROM embeddings WHERE entity_id = %s",
+        (shop["customers"].id,),
+    ).fetchone()
+    assert row is not None
+    expected = local_model.embed([row[0]])[0]
+    assert np.allclose(row[1].to_numpy(), expected, atol=1e-5)
+
+
+def test_a_text_whose_vector_is_stored_is_not_embedded_again(
+    db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings
+) -> None:
+    """The embedding cache: a vector stored under the same content hash is copied."""
+    conn = driver_connection(db_session)
+    embed_catalog(conn, local_model)
+    customers = shop["customers"].id
+    (digest,) = conn.execute(
+        "SELECT content_hash FROM embeddings WHERE entity_id = %s", (customers,)
+    ).fetchone()
+    # Another row (a table since gone) holds the vector of the customers table's text.
+    conn.execute(
+        "UPDATE embeddings SET entity_id = gen_random_uuid() WHERE entity_id = %s", (customers,)
+    )
+    report = embed_catalog(conn, local_model)
+    assert (report.embedded, report.reused, report.deleted) == (0, 1, 1)
+    row = conn.execute(
+        "SELECT content_hash FROM embeddings WHERE entity_id = %s", (customers,)
+    ).fetchone()
+    assert row == (digest,)

@@ -13,7 +13,7 @@ def test_defaults_use_the_embedded_database(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.uses_embedded_postgres
     assert settings.access_token_expire_minutes == 60
-    assert settings.embedding_dimensions == 384
+    assert settings.embedding_vector_size() == 384  # all-MiniLM-L6-v2, the local default
 
 
 def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -132,7 +132,13 @@ def walk_plan(
     root: uuid.UUID, *, kind: Kind, direction: Direction, depth: int, edge_filter: EdgeFilter
 ) -> Plan[Walk]:
     """The walk in one statement, its answer in one row of arrays (nodes and depths, then
-    the edges column by column): the row costs the client a fraction of one per item."""
+    the edges column by column): the row costs the client a fraction of one per item.
+
+    The edges between the nodes found are read node by node from the side the walk came
+    from (the LATERAL subquery, kept apart by `OFFSET 0`). Left to itself the planner,
+    which cannot know how many nodes the walk finds or how skewed the graph is, may read
+    them from the other side instead: upstream of a table fed by hubs, that is every
+    edge out of every hub (142,000 rows for 30 edges, 20 ms instead of 1)."""
     table, here, there = _ends(kind, direction)
     _, source, target = _TABLES[kind]
     row = yield (
@@ -147,8 +153,13 @@ def walk_plan(
         nodes AS (SELECT node, min(depth) AS depth FROM walk GROUP BY node)
         SELECT (SELECT array_agg(node) FROM nodes), (SELECT array_agg(depth) FROM nodes),
                {edge_arrays(source, target)}
-        FROM nodes n JOIN {table} e ON e.{here} = n.node
-        WHERE n.depth < %(depth)s AND {EDGE_FILTER} AND e.{there} IN (SELECT node FROM nodes)
+        FROM nodes n CROSS JOIN LATERAL (
+            SELECT e.id, e.{source}, e.{target}, e.lineage_source, e.confidence, e.status,
+                   e.transformation_type
+            FROM {table} e WHERE e.{here} = n.node AND {EDGE_FILTER}
+            OFFSET 0
+        ) e
+        WHERE n.depth < %(depth)s AND e.{there} IN (SELECT node FROM nodes)
         """,
         {"root": root, "depth": depth, **filter_params(edge_filter)},
     )

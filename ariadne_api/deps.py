@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from ariadne_api.services import AppServices
+from ariadne_core.ai.reads import AIReads
 from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.catalog.reads import CatalogReads
 from ariadne_core.config import Settings
@@ -58,6 +59,10 @@ async def get_lineage_reads(services: ServicesDep) -> LineageReads:
     return services.lineage
 
 
+async def get_ai_reads(services: ServicesDep) -> AIReads:
+    return services.ai
+
+
 async def get_keyring(services: ServicesDep) -> Keyring:
     return services.keyring
 
@@ -69,6 +74,7 @@ async def get_logins(services: ServicesDep) -> Logins:
 CatalogReadsDep = Annotated[CatalogReads, Depends(get_catalog_reads)]
 SearchReadsDep = Annotated[SearchReads, Depends(get_search_reads)]
 LineageReadsDep = Annotated[LineageReads, Depends(get_lineage_reads)]
+AIReadsDep = Annotated[AIReads, Depends(get_ai_reads)]
 KeyringDep = Annotated[Keyring, Depends(get_keyring)]
 LoginsDep = Annotated[Logins, Depends(get_logins)]
 

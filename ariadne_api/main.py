@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from ariadne_api.errors import install_error_handlers
 from ariadne_api.middleware import BodySizeLimit, Metrics, RequestLog, SecurityHeaders
 from ariadne_api.routers import (
+    ai,
     auth,
     fields,
     graph,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(graph.router)  # before lineage: its paths are more specific
     app.include_router(lineage.router)
     app.include_router(imports.router)
+    app.include_router(ai.router)
 
     app.add_middleware(
         CORSMiddleware,

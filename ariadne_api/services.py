@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ariadne_api.launcher import ImportLauncher, SyncLauncher
+from ariadne_core.ai.reads import AIReads
 from ariadne_core.cache import LineageCache
 from ariadne_core.catalog.generation import CatalogGeneration, GenerationCache
 from ariadne_core.catalog.reads import CatalogReads
@@ -57,6 +58,7 @@ class AppServices:
     catalog: CatalogReads
     search: SearchReads
     lineage: LineageReads
+    ai: AIReads
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine) -> AppServices:
@@ -98,6 +100,7 @@ class AppServices:
                 generation=generation,
                 cache=LineageCache(settings.redis_url) if settings.lineage_cache else None,
             ),
+            ai=AIReads(settings, reader=reader),
         )
 
     async def start(self) -> None:

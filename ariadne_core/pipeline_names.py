@@ -26,6 +26,7 @@ SOURCE_PARTITIONS = "data_sources"
 
 # Lineage inference (docs/inference.md).
 INFERENCE_JOB = "inferred_lineage_job"
+EMBEDDINGS_JOB = "metadata_embeddings_job"
 
 # Run tags.
 KIND_TAG = "ariadne/kind"

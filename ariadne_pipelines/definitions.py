@@ -8,6 +8,12 @@ from dagster import Definitions, ScheduleDefinition, define_asset_job, multiproc
 
 from ariadne_core.config import get_settings
 from ariadne_pipelines.assets.catalog import catalog_summary
+from ariadne_pipelines.assets.embeddings import (
+    embeddings_after_catalog_change,
+    hourly_embeddings,
+    metadata_embeddings,
+    metadata_embeddings_job,
+)
 from ariadne_pipelines.assets.harvest import (
     data_source_partitions,
     hourly_source_freshness,
@@ -46,7 +52,7 @@ def executor() -> Any:
 
 
 defs = Definitions(
-    assets=[catalog_summary, lineage_graph, source_metadata, inferred_lineage],
+    assets=[catalog_summary, lineage_graph, source_metadata, inferred_lineage, metadata_embeddings],
     asset_checks=[sources_are_fresh],
     jobs=[
         catalog_summary_job,
@@ -54,6 +60,7 @@ defs = Definitions(
         source_metadata_job,
         source_freshness_job,
         inferred_lineage_job,
+        metadata_embeddings_job,
     ],
     schedules=[
         ScheduleDefinition(
@@ -65,8 +72,9 @@ defs = Definitions(
         nightly_harvest,
         hourly_source_freshness,
         full_inference,
+        hourly_embeddings,
     ],
-    sensors=[data_source_partitions, inference_after_sync],
+    sensors=[data_source_partitions, inference_after_sync, embeddings_after_catalog_change],
     executor=executor(),
     resources=default_resources(),
 )

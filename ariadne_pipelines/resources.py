@@ -15,6 +15,7 @@ from dagster import ConfigurableResource, EnvVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ariadne_core.ai.embeddings import EmbeddingProvider, embedding_provider
 from ariadne_core.config import get_settings
 from ariadne_core.connectors.base import Connector
 from ariadne_core.connectors.registry import connector_for
@@ -61,7 +62,16 @@ def default_resources() -> dict[str, object]:
         ),
         "source_keyring": SourceKeyring(),
         "connectors": SourceConnectors(),
+        "embedding_model": EmbeddingModel(),
     }
+
+
+class EmbeddingModel(ConfigurableResource):
+    """The configured embedding provider (ARIADNE_EMBEDDING_*, read by the process that
+    runs the step; the API key never enters run config). Tests swap it."""
+
+    def provider(self) -> EmbeddingProvider:
+        return embedding_provider(get_settings())
 
 
 class LineageGraphDatabase(ConfigurableResource):

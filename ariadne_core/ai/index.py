@@ -273,3 +273,15 @@ def _write_batch(
             "embedding = EXCLUDED.embedding, updated_at = now()"
         )
         conn.execute("TRUNCATE embeddings_batch")  # under a caller's transaction too
+
+
+def catalog_mark(conn: psycopg.Connection[Any]) -> str:
+    """Changes whenever a table or field is added, changed or deleted: what the sensor
+    compares to decide that the embeddings are behind."""
+    row = conn.execute(
+        "SELECT (SELECT max(updated_at) FROM metadata_tables), "
+        "(SELECT count(*) FROM metadata_tables WHERE NOT is_deleted), "
+        "(SELECT max(updated_at) FROM metadata_fields), "
+        "(SELECT count(*) FROM metadata_fields WHERE NOT is_deleted)"
+    ).fetchone()
+    return "|".join(str(v) for v in row or ())

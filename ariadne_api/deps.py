@@ -114,8 +114,11 @@ async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[
 
 
 def is_write(request: Request) -> bool:
-    """Whether the request may have changed the catalog (its commit bumps the generation)."""
-    return request.method not in ("GET", "HEAD", "OPTIONS")
+    """Whether the request may have changed the catalog (its commit bumps the generation).
+    The assistant's routes write only its conversation memory, never the catalog."""
+    return request.method not in ("GET", "HEAD", "OPTIONS") and not request.url.path.startswith(
+        "/api/v1/ai/"
+    )
 
 
 # scope="function": commit before the response is sent, so a 2xx means the data is saved.

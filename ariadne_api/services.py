@@ -74,6 +74,7 @@ class AppServices:
         keyring = keyring_for(settings)
         jobs = ApiThreadRunner(settings.api_job_threads, settings.api_job_queue)
         graph = GraphRouter(settings, engine)
+        ai = AIReads(settings, reader=reader)
         return cls(
             settings=settings,
             engine=engine,
@@ -91,7 +92,7 @@ class AppServices:
             graph=graph,
             metrics=CollectorRegistry(),
             catalog=CatalogReads(reader=reader, read_sessions=read_sessions, cache=catalog_cache),
-            search=SearchReads(reader=reader, cache=catalog_cache),
+            search=SearchReads(reader=reader, cache=catalog_cache, vectors=ai.query_vectors),
             lineage=LineageReads(
                 settings,
                 reader=reader,
@@ -100,7 +101,7 @@ class AppServices:
                 generation=generation,
                 cache=LineageCache(settings.redis_url) if settings.lineage_cache else None,
             ),
-            ai=AIReads(settings, reader=reader),
+            ai=ai,
         )
 
     async def start(self) -> None:

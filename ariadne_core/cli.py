@@ -142,6 +142,32 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return _with_database(act)
 
 
+def _cmd_embed(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from ariadne_core.db.engine import libpq_url
+    from ariadne_core.embedding.index import EmbedReport, embed_catalog
+    from ariadne_core.embedding.providers import embedding_provider
+
+    settings = get_settings()
+    provider = embedding_provider(settings)
+
+    def progress(report: EmbedReport) -> None:
+        print(
+            f"  {report.embedded + report.reused} of {report.live - report.unchanged} "
+            f"changed rows ({report.texts_per_s:.0f} texts/s)",
+            flush=True,
+        )
+
+    def act(url: str) -> int:
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            report = embed_catalog(conn, provider, progress=progress)
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+
+    return _with_database(act)
+
+
 def _cmd_services(args: argparse.Namespace) -> int:
     from ariadne_core.runtime import services
 
@@ -229,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--as", dest="actor", help="import as this user (default: the admin)")
     imp.add_argument("--error-report", help="write the file with an error column here")
     imp.set_defaults(func=_cmd_import)
+
+    embed = sub.add_parser(
+        "embed",
+        help="embed the tables and fields whose text changed (what the Dagster asset "
+        "metadata_embeddings does), with the configured provider",
+    )
+    embed.set_defaults(func=_cmd_embed)
 
     svc = sub.add_parser("services", help="test services (postgres, redis, neo4j)")
     svc_sub = svc.add_subparsers(dest="services_command", required=True)

@@ -37,8 +37,15 @@ async def search(
         Literal["table", "field"] | None, Query(description="only tables or only fields")
     ] = None,
     source_ids: Annotated[list[uuid.UUID] | None, Query(description="repeatable")] = None,
+    mode: Annotated[
+        Literal["fts", "hybrid"],
+        Query(
+            description="fts: full-text and trigram matches; hybrid: those fused with "
+            "semantic matches (reciprocal rank fusion, see docs/ai.md)"
+        ),
+    ] = "fts",
 ) -> Response:
     items, total = await reads.search(
-        q, kind=type, source_ids=source_ids, offset=paging.offset, limit=paging.size
+        q, kind=type, source_ids=source_ids, offset=paging.offset, limit=paging.size, mode=mode
     )
     return page_response(items, total=total, params=paging)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ariadne_core.ai.assistant import MAX_QUESTION
 from ariadne_core.ai.semantic import MAX_LIMIT, MAX_QUERY_CHARS, MAX_SOURCES
 
 
@@ -54,3 +55,91 @@ class SemanticSearchResponse(BaseModel):
     results: list[SemanticHitOut]
     index: EmbeddingCoverage
     message: str | None = Field(None, description="says when the embeddings are still being built")
+
+
+class QueryFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_SOURCES)
+
+
+class AIQueryRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "question": "Where does monthly_revenue come from?",
+                "conversation_id": None,
+                "filters": {},
+            }
+        },
+    )
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    conversation_id: uuid.UUID | None = Field(
+        None, description="continue a conversation (leave out to start one)"
+    )
+    filters: QueryFilters = Field(default_factory=QueryFilters)
+
+
+class CitedOut(BaseModel):
+    type: Literal["table", "field"]
+    id: uuid.UUID
+    qualified_name: str
+
+
+class CitedEdgeOut(BaseModel):
+    id: uuid.UUID
+    type: Literal["table", "field"]
+    source: str
+    target: str
+    lineage_source: Literal["inferred", "manual", "approved"]
+    status: str
+    confidence: float
+
+
+class AIQueryResponse(BaseModel):
+    question: str
+    mode: Literal["retrieval_only", "llm"] = Field(
+        description="retrieval_only: no LLM is configured; the answer is built from the "
+        "cited results only"
+    )
+    intent: Literal["find", "upstream", "downstream", "impact", "review"]
+    answer: str
+    tables: list[CitedOut]
+    fields: list[CitedOut]
+    edges: list[CitedEdgeOut] = Field(description="every edge the answer relies on")
+    relies_on_inferred: bool = Field(
+        description="the answer depends on inferred edges no steward has approved"
+    )
+    conversation_id: uuid.UUID
+
+
+class ExplainLineageRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"table_id": "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22", "direction": "upstream"}
+        },
+    )
+    table_id: uuid.UUID
+    direction: Literal["upstream", "downstream"]
+    depth: int | None = Field(
+        None, ge=1, description="hops (default 3, capped by ARIADNE_LINEAGE_MAX_DEPTH)"
+    )
+    field_id: uuid.UUID | None = Field(None, description="explain one column of the table")
+
+
+class LineageExplanationResponse(BaseModel):
+    root: CitedOut
+    direction: Literal["upstream", "downstream"]
+    depth: int
+    mode: Literal["template", "llm"] = Field(
+        description="template: no LLM is configured; every sentence comes from a cited edge"
+    )
+    summary: str
+    explanation: str
+    systems: dict[str, list[str]] = Field(description="data source name -> tables (or columns)")
+    by_trust: dict[str, list[str]] = Field(
+        description="approved / manual / inferred -> the edges, each with its transformation"
+    )
+    nodes: list[CitedOut]
+    edges: list[CitedEdgeOut]

@@ -1,6 +1,8 @@
 """The assistant's reads: one method per question, like the other read services.
 
     semantic_search   nearest tables and fields to a question    (pgvector HNSW)
+    ask               a question about the catalog or its lineage (retrieval, or an LLM)
+    explain           how data reaches or leaves a table, in plain language
 
 The embedding provider is loaded on first use (the local model takes about half a
 second and some 100 MB), and an unusable provider (OpenAI chosen without a key) is a
@@ -14,21 +16,28 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import anyio
+from sqlalchemy.orm import Session
 
-from ariadne_core.ai.embeddings import EmbeddingProvider, embedding_provider
+from ariadne_core.ai.assistant import AssistantAnswer, Context, answer_by_retrieval, check_question
+from ariadne_core.ai.conversations import last_table, open_conversation, record
+from ariadne_core.ai.explain import Explanation, explain_lineage
 from ariadne_core.ai.semantic import (
     Coverage,
-    QueryVectors,
     SemanticQuery,
     SemanticResult,
     coverage_plan,
     nearest_plan,
 )
 from ariadne_core.config import Settings
+from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.plans import PlanRunner
-from ariadne_core.errors import ConfigurationError, ServiceUnavailable
+from ariadne_core.embedding.providers import EmbeddingProvider, Vectors, embedding_provider
+from ariadne_core.embedding.query import QueryVectors
+from ariadne_core.errors import ConfigurationError, NotFound, ServiceUnavailable
+from ariadne_core.graph.store import Direction
 
 COVERAGE_SECONDS = 5.0
 
@@ -40,7 +49,7 @@ class AIReads:
         self._lock = threading.Lock()
         self._coverage: tuple[float, Coverage] | None = None
 
-    def _query_vectors(self) -> QueryVectors:
+    def query_vectors(self) -> QueryVectors:
         with self._lock:
             if self._vectors is None:
                 try:
@@ -55,7 +64,7 @@ class AIReads:
 
     async def semantic_search(self, query: SemanticQuery) -> SemanticResult:
         query.check()
-        vectors = await anyio.to_thread.run_sync(self._query_vectors)
+        vectors = await anyio.to_thread.run_sync(self.query_vectors)
         vector = await anyio.to_thread.run_sync(vectors.vector, query.query)
         model = vectors.provider.model
         hits = await self.reader.run(lambda: nearest_plan(vector, model, query))
@@ -74,3 +83,76 @@ class AIReads:
         # how far they are, and the first answer after they are done says so.
         self._coverage = (time.monotonic(), counted) if counted.complete else None
         return counted
+
+    def ask(
+        self,
+        session: Session,
+        question: str,
+        *,
+        user_email: str,
+        conversation_id: uuid.UUID | None = None,
+        source_ids: list[uuid.UUID] | None = None,
+    ) -> AssistantAnswer:
+        """Answered on ``session`` (the caller's; blocking), which also keeps the turn in
+        the conversation. Without an LLM the answer is retrieval only, and says so."""
+        text = check_question(question)
+        conversation = open_conversation(session, conversation_id, user_email)
+        vector, model = self._vector_if_embedded(session, text)
+        context = Context(
+            session, self.settings, vector, model, source_ids, last_table(session, conversation)
+        )
+        answer = answer_by_retrieval(text, context)
+        answer.conversation_id = conversation.id
+        record(session, conversation, answer)
+        return answer
+
+    def _vector_if_embedded(self, session: Session, text: str) -> tuple[Vectors | None, str]:
+        """The question's vector when the catalog has vectors of the model; else (None, "")
+        and the assistant finds by name only (also when no provider is usable)."""
+        try:
+            vectors = self.query_vectors()
+        except ServiceUnavailable:
+            return None, ""
+        model = vectors.provider.model
+        row = (
+            driver_connection(session)
+            .execute("SELECT EXISTS (SELECT 1 FROM embeddings WHERE model = %s)", (model,))
+            .fetchone()
+        )
+        if not row or not row[0]:
+            return None, model
+        return vectors.vector(text), model
+
+    def explain(
+        self,
+        session: Session,
+        *,
+        table_id: uuid.UUID,
+        direction: Direction,
+        depth: int | None = None,
+        field_id: uuid.UUID | None = None,
+    ) -> Explanation:
+        """The template explanation (an LLM's, when configured, comes next), on the
+        caller's session (blocking). A field must belong to the table."""
+        if field_id is not None:
+            row = (
+                driver_connection(session)
+                .execute(
+                    "SELECT table_id FROM metadata_fields WHERE id = %s AND NOT is_deleted",
+                    (field_id,),
+                )
+                .fetchone()
+            )
+            if row is None or row[0] != table_id:
+                raise NotFound(
+                    f"The field {field_id} is not a field of table {table_id}.",
+                    details={"field_id": str(field_id), "table_id": str(table_id)},
+                )
+        return explain_lineage(
+            session,
+            self.settings,
+            table_id=table_id,
+            direction=direction,
+            depth=depth,
+            field_id=field_id,
+        )

@@ -14,23 +14,19 @@ pgvector's iterative scan keeps looking when filters drop candidates.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
-from ariadne_core.ai.embeddings import EmbeddingProvider, Vectors
 from ariadne_core.db.plans import Plan
+from ariadne_core.embedding.providers import Vectors
+from ariadne_core.embedding.query import hnsw_settings, vector_literal
 from ariadne_core.errors import ValidationFailed
 
 EntityKind = Literal["table", "field"]
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 100
 MAX_SOURCES = 100
-EF_SEARCH = 100  # candidates the HNSW walk keeps; more is slower and finds more
 
 
 @dataclass(frozen=True)
@@ -98,44 +94,13 @@ class SemanticResult:
     index: Coverage
 
 
-class QueryVectors:
-    """Question vectors by text: a repeated question costs no model run."""
-
-    def __init__(self, provider: EmbeddingProvider, size: int = 2048) -> None:
-        self.provider, self.size = provider, size
-        self._kept: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def vector(self, text: str) -> Vectors:
-        key = " ".join(text.lower().split())
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return self._kept[key]
-        vector = self.provider.embed([key])[0]
-        with self._lock:
-            self._kept[key] = vector
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return vector
-
-
-def _literal(vector: Vectors) -> str:
-    """pgvector's text form; sent as a parameter and cast, on any connection."""
-    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32)) + "]"
-
-
 def nearest_plan(vector: Vectors, model: str, query: SemanticQuery) -> Plan[list[SemanticHit]]:
     """The ``query.limit`` nearest tables and fields at or above the threshold."""
-    yield (
-        "SELECT set_config('hnsw.ef_search', %(ef)s, false), "
-        "set_config('hnsw.iterative_scan', 'relaxed_order', false)",
-        {"ef": str(max(EF_SEARCH, query.limit))},
-    )
+    yield hnsw_settings(query.limit)
     conditions = ["e.model = %(model)s"]
     params: dict[str, Any] = {
         "model": model,
-        "q": _literal(vector),
+        "q": vector_literal(vector),
         "k": query.limit,
         "threshold": query.threshold,
     }

@@ -433,7 +433,7 @@ class SyncJob(Base):
 
 
 class Embedding(Base):
-    """One vector per table or field and model (ariadne_core.ai.index writes them)."""
+    """One vector per table or field and model (ariadne_core.embedding.index writes them)."""
 
     __tablename__ = "embeddings"
     __table_args__ = (
@@ -461,6 +461,36 @@ class Embedding(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+
+
+class AIConversation(Base):
+    """One conversation with the assistant, and whose it is."""
+
+    __tablename__ = "ai_conversations"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_email: Mapped[str] = mapped_column(String(320), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class AITurn(Base):
+    """One question and its answer; `about_table_id` is what a follow-up's "it" means."""
+
+    __tablename__ = "ai_turns"
+    __table_args__ = (Index("ix_ai_turns_conversation", "conversation_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ai_conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    about_table_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # clock_timestamp(): turns written in one transaction keep their order.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("clock_timestamp()"), nullable=False
+    )
 
 
 class InferenceOrigin(Base):

@@ -52,12 +52,39 @@ def _branch(kind: EntityKind, has_fts: bool, filter_sources: bool) -> str:
     )
 
 
-_HIT_JSON = json_object(
+HIT_JSON = json_object(
     "hits",
     ("id", "name", "qualified_name", "description", "tags", "source_id", "table_id"),
     extra={"type": "hits.kind", "score": "round(hits.score::numeric, 4)"},
 )
-_ORDER = "hits.score DESC, hits.qualified_name, hits.id"
+HIT_ORDER = "hits.score DESC, hits.qualified_name, hits.id"
+
+
+def checked_query(q: str) -> str:
+    q = q.strip()
+    if not q:
+        raise ValidationFailed("Type something to search for.", details={"field": "q"})
+    if len(q) > MAX_QUERY_LENGTH:
+        raise ValidationFailed(
+            f"The search text is longer than {MAX_QUERY_LENGTH} characters.",
+            details={"field": "q", "length": len(q)},
+        )
+    return q
+
+
+def query_cte(tsq: str | None) -> str:
+    """The `query` CTE the branches read the parsed words from."""
+    if tsq:
+        return (
+            "WITH query AS (SELECT (to_tsquery('simple', %(tsq)s) || "
+            "to_tsquery('english', %(tsq)s)) AS tsq) "
+        )
+    return "WITH query AS (SELECT 1) "
+
+
+def lexical_branches(kind: EntityKind | None, has_fts: bool, filter_sources: bool) -> str:
+    kinds: list[EntityKind] = [kind] if kind else ["table", "field"]
+    return " UNION ALL ".join(_branch(k, has_fts, filter_sources) for k in kinds)
 
 
 def search_key(
@@ -80,14 +107,7 @@ def search_catalog(
 
     With ``cache``, an identical search is answered from memory until the catalog changes.
     """
-    q = q.strip()
-    if not q:
-        raise ValidationFailed("Type something to search for.", details={"field": "q"})
-    if len(q) > MAX_QUERY_LENGTH:
-        raise ValidationFailed(
-            f"The search text is longer than {MAX_QUERY_LENGTH} characters.",
-            details={"field": "q", "length": len(q)},
-        )
+    q = checked_query(q)
     ids = sorted(set(source_ids or ()))
     key = search_key(q, kind, ids, offset, limit)
     generation, known = cache.lookup(key) if cache is not None else (None, None)
@@ -95,14 +115,8 @@ def search_catalog(
         result: tuple[str, int] = known
         return result
     tsq = prefix_query(q)
-    kinds: list[EntityKind] = [kind] if kind else ["table", "field"]
-    branches = " UNION ALL ".join(_branch(k, tsq is not None, bool(ids)) for k in kinds)
-    cte = (
-        "WITH query AS (SELECT (to_tsquery('simple', %(tsq)s) || to_tsquery('english', %(tsq)s))"
-        " AS tsq) "
-        if tsq
-        else "WITH query AS (SELECT 1) "
-    )
+    branches = lexical_branches(kind, tsq is not None, bool(ids))
+    cte = query_cte(tsq)
     params: dict[str, Any] = {"q": q, "tsq": tsq, "offset": offset, "limit": limit}
     if ids:
         params["source_ids"] = ids
@@ -110,7 +124,7 @@ def search_catalog(
     row = yield (
         cte + f", hits AS (SELECT *, count(*) OVER () AS total FROM ({branches}) found "
         "ORDER BY score DESC, qualified_name, id OFFSET %(offset)s LIMIT %(limit)s) "
-        f"SELECT (SELECT total FROM hits LIMIT 1), {json_array(_HIT_JSON, _ORDER)}::text "
+        f"SELECT (SELECT total FROM hits LIMIT 1), {json_array(HIT_JSON, HIT_ORDER)}::text "
         "FROM hits",
         params,
     )

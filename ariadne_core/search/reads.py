@@ -1,19 +1,36 @@
 """Search reads: full-text and trigram search over tables and fields, kept per catalog
-generation, with one computation per distinct question at a time (`SingleFlight`)."""
+generation, with one computation per distinct question at a time (`SingleFlight`); and
+hybrid search, which fuses those matches with the nearest vectors (not kept: the
+vectors change without the catalog generation moving)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Literal
+
+import anyio
 
 from ariadne_core.catalog.generation import GenerationCache
 from ariadne_core.db.plans import PlanRunner
+from ariadne_core.embedding.query import QueryVectors
+from ariadne_core.errors import ServiceUnavailable
 from ariadne_core.runtime.singleflight import SingleFlight
-from ariadne_core.search.fulltext import EntityKind, search_catalog, search_key
+from ariadne_core.search.fulltext import EntityKind, checked_query, search_catalog, search_key
+from ariadne_core.search.hybrid import hybrid_plan
+
+SearchMode = Literal["fts", "hybrid"]
 
 
 class SearchReads:
-    def __init__(self, *, reader: PlanRunner, cache: GenerationCache) -> None:
-        self.reader, self.cache = reader, cache
+    def __init__(
+        self,
+        *,
+        reader: PlanRunner,
+        cache: GenerationCache,
+        vectors: Callable[[], QueryVectors] | None = None,
+    ) -> None:
+        self.reader, self.cache, self.vectors = reader, cache, vectors
         self.single_flight = SingleFlight()
 
     async def search(
@@ -24,8 +41,11 @@ class SearchReads:
         source_ids: list[uuid.UUID] | None = None,
         offset: int = 0,
         limit: int = 20,
+        mode: SearchMode = "fts",
     ) -> tuple[str, int]:
         """One page of matches as a JSON array (text), best first, and their number."""
+        if mode == "hybrid":
+            return await self._hybrid(q, kind, source_ids, offset, limit)
         key = search_key(q, kind, source_ids, offset, limit)
         async with self.single_flight(key):
             return await self.reader.run(
@@ -36,5 +56,32 @@ class SearchReads:
                     offset=offset,
                     limit=limit,
                     cache=self.cache,
+                )
+            )
+
+    async def _hybrid(
+        self,
+        q: str,
+        kind: EntityKind | None,
+        source_ids: list[uuid.UUID] | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[str, int]:
+        checked_query(q)  # a bad query is a 422 before any model runs
+        if self.vectors is None:
+            raise ServiceUnavailable("Hybrid search needs the embedding provider.")
+        vectors = await anyio.to_thread.run_sync(self.vectors)
+        vector = await anyio.to_thread.run_sync(vectors.vector, q)
+        model = vectors.provider.model
+        async with self.single_flight(("hybrid", *search_key(q, kind, source_ids, offset, limit))):
+            return await self.reader.run(
+                lambda: hybrid_plan(
+                    q,
+                    vector,
+                    model,
+                    kind=kind,
+                    source_ids=source_ids,
+                    offset=offset,
+                    limit=limit,
                 )
             )

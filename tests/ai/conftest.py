@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from ariadne_core.ai.embeddings import LocalEmbeddings
 from ariadne_core.catalog.fields import FieldInput, create_field
 from ariadne_core.catalog.sources import SourceInput, create_source
 from ariadne_core.catalog.tables import TableInput, create_table
 from ariadne_core.db.models import SourceType
+from ariadne_core.embedding.providers import LocalEmbeddings
 from ariadne_core.security.secrets import keyring_for
 
 SHOP = {

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from ariadne_core.ai.embeddings import LocalEmbeddings, Vectors
-from ariadne_core.ai.index import embed_catalog, field_text, table_text, words
 from ariadne_core.catalog.fields import update_field
 from ariadne_core.catalog.tables import update_table
 from ariadne_core.db.engine import driver_connection
 from ariadne_core.deletion import delete_table
+from ariadne_core.embedding.index import embed_catalog, field_text, table_text, words
+from ariadne_core.embedding.providers import LocalEmbeddings, Vectors
 
 
 def _vectors(db_session: Session) -> dict[Any, tuple[str, str]]:

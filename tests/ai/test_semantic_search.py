@@ -7,9 +7,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from ariadne_core.ai.embeddings import LocalEmbeddings
-from ariadne_core.ai.index import embed_catalog
 from ariadne_core.db.engine import driver_connection
+from ariadne_core.embedding.index import embed_catalog
+from ariadne_core.embedding.providers import LocalEmbeddings
 
 
 def _search(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
@@ -85,3 +85,42 @@ def test_an_unusable_provider_is_a_503_that_names_the_setting(
     )
     assert response.status_code == 503, response.text
     assert "OPENAI_API_KEY" in response.json()["error"]["message"]
+
+
+def test_hybrid_search_finds_by_meaning_and_by_misspelling(
+    client: TestClient,
+    auth_headers: Any,
+    db_session: Session,
+    shop: dict[str, Any],
+    local_model: LocalEmbeddings,
+) -> None:
+    headers = auth_headers("viewer")
+    embed_catalog(driver_connection(db_session), local_model)
+
+    def names(mode: str, q: str, **params: Any) -> list[str]:
+        response = client.get(
+            "/api/v1/search", params={"q": q, "mode": mode, **params}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return [hit["qualified_name"] for hit in response.json()["items"]]
+
+    ltv = shop["agg_customer_ltv"].qualified_name
+    # Hybrid finds the table by what its name means, among the first three.
+    assert ltv in names("hybrid", "customer lifetime value", size=3)
+    # A misspelling still finds by trigrams in hybrid mode.
+    assert shop["weather_observations"].qualified_name in names(
+        "hybrid", "wether observatons", size=3
+    )
+    # Filters hold in both rankings.
+    only_fields = client.get(
+        "/api/v1/search",
+        params={"q": "customer", "mode": "hybrid", "type": "field"},
+        headers=headers,
+    ).json()["items"]
+    assert only_fields and {hit["type"] for hit in only_fields} == {"field"}
+    assert (
+        client.get(
+            "/api/v1/search", params={"q": "x", "mode": "semantic"}, headers=headers
+        ).status_code
+        == 422
+    )

@@ -2,7 +2,7 @@
 source, and an HNSW index for nearest-neighbour search.
 
 - `model_version` is stored with each vector next to `model`: a new model or a new
-  version of it is noticed and everything is embedded again (ariadne_core.ai.index).
+  version of it is noticed and everything is embedded again (ariadne_core.embedding.index).
 - `content` is the text that was embedded, shown as the match of a semantic search.
 - `source_id` lets a search keep to some sources without a join.
 - The HNSW index uses inner product: every vector is unit length, so it orders exactly

@@ -30,7 +30,7 @@ import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 
-from ariadne_core.ai.embeddings import EmbeddingProvider
+from ariadne_core.embedding.providers import EmbeddingProvider
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^0-9A-Za-z]+")

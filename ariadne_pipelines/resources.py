@@ -15,12 +15,12 @@ from dagster import ConfigurableResource, EnvVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ariadne_core.ai.embeddings import EmbeddingProvider, embedding_provider
 from ariadne_core.config import get_settings
 from ariadne_core.connectors.base import Connector
 from ariadne_core.connectors.registry import connector_for
 from ariadne_core.db.engine import engine_for, session_scope
 from ariadne_core.db.models import SourceType
+from ariadne_core.embedding.providers import EmbeddingProvider, embedding_provider
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.security.secrets import Keyring, keyring_for
 

@@ -1,7 +1,7 @@
 """Embeddings as a Dagster asset: `metadata_embeddings`, the vectors semantic and hybrid
 search read. A sensor runs it soon after the catalog changes (a sync, an import, an edit
 through the API), and an hourly schedule catches anything missed. Each run embeds only
-what changed (ariadne_core.ai.index.embed_catalog, which `ariadne embed` calls too).
+what changed (ariadne_core.embedding.index.embed_catalog, which `ariadne embed` calls too).
 """
 
 from typing import Any
@@ -25,9 +25,9 @@ from dagster import (
 )
 
 from ariadne_core import pipeline_names as names
-from ariadne_core.ai.index import EmbedReport, catalog_mark, embed_catalog
 from ariadne_core.config import get_settings
 from ariadne_core.db.engine import driver_connection
+from ariadne_core.embedding.index import EmbedReport, catalog_mark, embed_catalog
 from ariadne_pipelines.resources import CatalogDatabase, EmbeddingModel
 
 # A model server that answers 429 or 5xx, or a lost database connection: 10 s, 20 s, 40 s.

@@ -71,6 +71,10 @@ ROUTES: dict[str, str] = {
     "GET /api/v1/import/jobs/{job_id}/error-report": "editor",
     "GET /api/v1/import/templates/{import_type}": "viewer",
     "GET /api/v1/export/metadata": "viewer",
+    # the assistant reads for anyone signed in; it never writes lineage (tests/ai)
+    "POST /api/v1/ai/search": "viewer",
+    "POST /api/v1/ai/query": "viewer",
+    "POST /api/v1/ai/explain-lineage": "viewer",
 }
 PATH_VALUES = {"import_type": "table_lineage"}
 

@@ -74,7 +74,8 @@ class AppServices:
         keyring = keyring_for(settings)
         jobs = ApiThreadRunner(settings.api_job_threads, settings.api_job_queue)
         graph = GraphRouter(settings, engine)
-        ai = AIReads(settings, reader=reader)
+        lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
+        ai = AIReads(settings, reader=reader, answers=lineage_cache)
         return cls(
             settings=settings,
             engine=engine,
@@ -99,7 +100,7 @@ class AppServices:
                 read_sessions=read_sessions,
                 graph=graph,
                 generation=generation,
-                cache=LineageCache(settings.redis_url) if settings.lineage_cache else None,
+                cache=lineage_cache,
             ),
             ai=ai,
         )

@@ -109,14 +109,14 @@ class LineageCache:
                 return None
         return self.local.get(key)
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: bytes, ttl: int = TTL_SECONDS) -> None:
         if self.redis is not None and key.startswith("ariadne:lineage:r"):
             try:
-                self._redis_call("set", key, value, ex=TTL_SECONDS)
+                self._redis_call("set", key, value, ex=ttl)
                 return
             except _Fallback:
                 return
-        self.local.set(key, value)
+        self.local.set(key, value, ttl)
 
 
 class _Fallback(Exception):

@@ -111,6 +111,10 @@ class AIQueryResponse(BaseModel):
         description="the answer depends on inferred edges no steward has approved"
     )
     conversation_id: uuid.UUID
+    notes: list[str] = Field(
+        default_factory=list,
+        description="for example why an LLM answer fell back to retrieval",
+    )
 
 
 class ExplainLineageRequest(BaseModel):

@@ -109,6 +109,7 @@ class AssistantAnswer:
     edges: list[CitedEdge] = field(default_factory=list)
     relies_on_inferred: bool = False
     conversation_id: uuid.UUID | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. why an LLM answer fell back
 
 
 def check_question(question: str) -> str:
@@ -300,9 +301,9 @@ def answer_by_retrieval(question: str, ctx: Context) -> AssistantAnswer:
     text = check_question(question)
     intent = intent_of(text)
     if intent == "find":
-        return _answer_find(text, ctx)
+        return answer_find(text, ctx)
     if intent == "review":
-        return _answer_review(text, ctx)
+        return answer_review(text, ctx)
     table = _find_table(ctx.session, text)
     if table is None and _PRONOUN.search(text):
         table = ctx.last_table
@@ -323,11 +324,25 @@ def answer_by_retrieval(question: str, ctx: Context) -> AssistantAnswer:
             "words. Name it as schema.table (for example `shop.public.orders`).",
         )
     if intent == "impact":
-        return _answer_impact(text, table, ctx)
-    return _answer_walk(text, table, intent, ctx)
+        return answer_impact(text, table, ctx)
+    return answer_walk(text, table, intent, ctx)
 
 
-def _answer_find(text: str, ctx: Context) -> AssistantAnswer:
+def resolve_table(ctx: Context, text: str) -> Cited | None:
+    """The table ``text`` names; else, for "it", the conversation's; else the best
+    search match."""
+    table = _find_table(ctx.session, text)
+    if table is None and _PRONOUN.search(text):
+        table = ctx.last_table
+    if table is None:
+        hits = _search(ctx.session, ctx.settings, text, ctx.vector, ctx.model, ctx.source_ids)
+        tables = [h for h in hits if h["type"] == "table"]
+        if tables:
+            table = Cited("table", uuid.UUID(tables[0]["id"]), tables[0]["qualified_name"])
+    return table
+
+
+def answer_find(text: str, ctx: Context) -> AssistantAnswer:
     hits = _search(ctx.session, ctx.settings, text, ctx.vector, ctx.model, ctx.source_ids)
     answer = AssistantAnswer(text, "retrieval_only", "find", "")
     for hit in hits:
@@ -346,7 +361,7 @@ def _answer_find(text: str, ctx: Context) -> AssistantAnswer:
     return answer
 
 
-def _answer_walk(text: str, table: Cited, intent: Intent, ctx: Context) -> AssistantAnswer:
+def answer_walk(text: str, table: Cited, intent: Intent, ctx: Context) -> AssistantAnswer:
     direction: Direction = "upstream" if intent == "upstream" else "downstream"
     query = TraversalQuery(
         root=table.id,
@@ -378,7 +393,7 @@ def _answer_walk(text: str, table: Cited, intent: Intent, ctx: Context) -> Assis
     return answer
 
 
-def _answer_impact(text: str, table: Cited, ctx: Context) -> AssistantAnswer:
+def answer_impact(text: str, table: Cited, ctx: Context) -> AssistantAnswer:
     change = change_type_of(text)
     result = run(
         driver_connection(ctx.session),
@@ -434,7 +449,7 @@ def _edges_by_id(session: Session, ids: set[uuid.UUID]) -> list[CitedEdge]:
     return out
 
 
-def _answer_review(text: str, ctx: Context) -> AssistantAnswer:
+def answer_review(text: str, ctx: Context) -> AssistantAnswer:
     """Pending edges touching the table the question names, else those whose ends match
     its words ("into the finance marts"), else the whole queue, least confident first."""
     table = _find_table(ctx.session, text)

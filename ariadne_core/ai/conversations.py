@@ -7,6 +7,7 @@ names no table is about the table of the conversation's last turn that had one.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ariadne_core.ai.assistant import AssistantAnswer, Cited
+from ariadne_core.ai.assistant import AssistantAnswer, Cited, CitedEdge
 from ariadne_core.db.models import AIConversation, AITurn, MetadataTable
 from ariadne_core.errors import NotFound
 
@@ -73,6 +74,26 @@ def record(session: Session, conversation: AIConversation, answer: AssistantAnsw
     )
     conversation.updated_at = func.now()
     session.flush()
+
+
+def answer_to_json(answer: AssistantAnswer) -> bytes:
+    return json.dumps(_jsonable(asdict(answer))).encode()
+
+
+def answer_from_json(data: bytes) -> AssistantAnswer:
+    raw = json.loads(data)
+    cite = lambda c: Cited(c["type"], uuid.UUID(c["id"]), c["qualified_name"])  # noqa: E731
+    return AssistantAnswer(
+        question=raw["question"],
+        mode=raw["mode"],
+        intent=raw["intent"],
+        answer=raw["answer"],
+        tables=[cite(c) for c in raw["tables"]],
+        fields=[cite(c) for c in raw["fields"]],
+        edges=[CitedEdge(**{**e, "id": uuid.UUID(e["id"])}) for e in raw["edges"]],
+        relies_on_inferred=raw["relies_on_inferred"],
+        notes=list(raw.get("notes", [])),
+    )
 
 
 def _jsonable(value: Any) -> Any:

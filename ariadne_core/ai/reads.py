@@ -21,8 +21,16 @@ import uuid
 import anyio
 from sqlalchemy.orm import Session
 
+from ariadne_core.ai.agent import answer_with_llm, llm_configured
 from ariadne_core.ai.assistant import AssistantAnswer, Context, answer_by_retrieval, check_question
-from ariadne_core.ai.conversations import last_table, open_conversation, record
+from ariadne_core.ai.conversations import (
+    answer_from_json,
+    answer_to_json,
+    history,
+    last_table,
+    open_conversation,
+    record,
+)
 from ariadne_core.ai.explain import Explanation, explain_lineage
 from ariadne_core.ai.semantic import (
     Coverage,
@@ -31,6 +39,7 @@ from ariadne_core.ai.semantic import (
     coverage_plan,
     nearest_plan,
 )
+from ariadne_core.cache import LineageCache
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.plans import PlanRunner
@@ -40,11 +49,18 @@ from ariadne_core.errors import ConfigurationError, NotFound, ServiceUnavailable
 from ariadne_core.graph.store import Direction
 
 COVERAGE_SECONDS = 5.0
+ANSWER_TTL = 3600  # seconds an identical first question is answered from the cache
 
 
 class AIReads:
-    def __init__(self, settings: Settings, *, reader: PlanRunner) -> None:
+    def __init__(
+        self, settings: Settings, *, reader: PlanRunner, answers: LineageCache | None = None
+    ) -> None:
         self.settings, self.reader = settings, reader
+        # First questions of a conversation, answered in the last hour, until the catalog
+        # changes (the lineage cache's generation moves): an identical question costs no
+        # LLM call.
+        self.answers = answers
         self._vectors: QueryVectors | None = None
         self._lock = threading.Lock()
         self._coverage: tuple[float, Coverage] | None = None
@@ -101,10 +117,28 @@ class AIReads:
         context = Context(
             session, self.settings, vector, model, source_ids, last_table(session, conversation)
         )
-        answer = answer_by_retrieval(text, context)
+        first_turn = conversation_id is None
+        key = self._answer_key(text, source_ids) if first_turn and self.answers else ""
+        if key and self.answers and (kept := self.answers.get(key)) is not None:
+            answer = answer_from_json(kept)
+        elif llm_configured(self.settings):
+            answer = answer_with_llm(text, context, self.settings, history(session, conversation))
+        else:
+            answer = answer_by_retrieval(text, context)
+        if key and self.answers and not answer.notes:
+            self.answers.set(key, answer_to_json(answer), ttl=ANSWER_TTL)
         answer.conversation_id = conversation.id
         record(session, conversation, answer)
         return answer
+
+    def _answer_key(self, text: str, source_ids: list[uuid.UUID] | None) -> str:
+        assert self.answers is not None
+        model = self.settings.llm_model or "" if llm_configured(self.settings) else "retrieval"
+        params = {
+            "q": " ".join(text.lower().split()),
+            "sources": sorted(map(str, source_ids or [])),
+        }
+        return self.answers.key(f"ai-answer:{model}", params)
 
     def _vector_if_embedded(self, session: Session, text: str) -> tuple[Vectors | None, str]:
         """The question's vector when the catalog has vectors of the model; else (None, "")

@@ -9,11 +9,13 @@ edges, review queue). Writes go through an ORM session per request (`deps.Sessio
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import anyio
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ariadne_api.launcher import ImportLauncher, SyncLauncher
@@ -38,6 +40,8 @@ from ariadne_core.search.reads import SearchReads
 from ariadne_core.security.ratelimit import counters_for
 from ariadne_core.security.secrets import Keyring, keyring_for
 from ariadne_core.users.sessions import Logins
+
+log = logging.getLogger("ariadne.api")
 
 
 @dataclass
@@ -112,9 +116,13 @@ class AppServices:
         await self.reader.open()
 
     def _check_vector_column(self) -> None:
-        """A vector column of another size than the configured model's stops startup."""
-        with Session(self.engine) as session:
-            vectors.check(driver_connection(session), self.settings)
+        """A vector column of another size than the configured model's stops startup. A
+        database that does not answer yet does not: /readyz says so, and requests get 503."""
+        try:
+            with Session(self.engine) as session:
+                vectors.check(driver_connection(session), self.settings)
+        except OperationalError as exc:
+            log.warning("could not check the embeddings column at startup: %s", exc.orig)
 
     async def close(self) -> None:
         await self.reader.close()

@@ -49,6 +49,34 @@ class EmbeddingCoverage(BaseModel):
 
 
 class SemanticSearchResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "query": "customer e-mail addresses",
+                "mode": "semantic",
+                "model": "all-MiniLM-L6-v2-onnx-int8",
+                "results": [
+                    {
+                        "type": "field",
+                        "id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                        "name": "email",
+                        "qualified_name": "shop.public.customers.email",
+                        "table_id": "7d3e9f22-8c2d-4f71-8a4e-0c1b51f42a0b",
+                        "source_id": "7d3e9f22-8c2d-4f71-8a4e-0c1b51f42a0b",
+                        "score": 0.71,
+                        "matched_text": "email (column shop.public.customers.email, varchar)",
+                    }
+                ],
+                "index": {
+                    "model": "all-MiniLM-L6-v2-onnx-int8",
+                    "live": 475,
+                    "embedded": 475,
+                    "complete": True,
+                },
+                "message": None,
+            }
+        }
+    )
     query: str
     mode: Literal["semantic"] = "semantic"
     model: str
@@ -97,6 +125,40 @@ class CitedEdgeOut(BaseModel):
 
 
 class AIQueryResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "question": "Where does agg_monthly_revenue come from?",
+                "mode": "retrieval_only",
+                "intent": "upstream",
+                "answer": "warehouse.marts.agg_monthly_revenue is fed by 12 table(s) within "
+                "3 hops; directly: warehouse.marts.agg_daily_sales, "
+                "warehouse.marts.fct_returns. Edges used: 14 manual, 1 inferred.",
+                "tables": [
+                    {
+                        "type": "table",
+                        "id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                        "qualified_name": "warehouse.marts.agg_monthly_revenue",
+                    }
+                ],
+                "fields": [],
+                "edges": [
+                    {
+                        "id": "7d3e9f22-8c2d-4f71-8a4e-0c1b51f42a0b",
+                        "type": "table",
+                        "source": "warehouse.marts.agg_daily_sales",
+                        "target": "warehouse.marts.agg_monthly_revenue",
+                        "lineage_source": "manual",
+                        "status": "active",
+                        "confidence": 1.0,
+                    }
+                ],
+                "relies_on_inferred": True,
+                "conversation_id": "7d3e9f22-8c2d-4f71-8a4e-0c1b51f42a0b",
+                "notes": [],
+            }
+        }
+    )
     question: str
     mode: Literal["retrieval_only", "llm"] = Field(
         description="retrieval_only: no LLM is configured; the answer is built from the "
@@ -133,6 +195,29 @@ class ExplainLineageRequest(BaseModel):
 
 
 class LineageExplanationResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "root": {
+                    "type": "table",
+                    "id": "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1",
+                    "qualified_name": "warehouse.marts.agg_customer_ltv",
+                },
+                "direction": "upstream",
+                "depth": 3,
+                "mode": "template",
+                "summary": "Data reaches warehouse.marts.agg_customer_ltv through 2 edge(s) "
+                "connecting 2 table(s) in 1 system(s), within 3 hops.",
+                "explanation": "…",
+                "systems": {"warehouse": ["warehouse.marts.fct_orders"]},
+                "by_trust": {
+                    "manual": ["warehouse.marts.fct_orders -> warehouse.marts.agg_customer_ltv"]
+                },
+                "nodes": [],
+                "edges": [],
+            }
+        }
+    )
     root: CitedOut
     direction: Literal["upstream", "downstream"]
     depth: int

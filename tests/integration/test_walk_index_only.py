@@ -1,13 +1,16 @@
 """A downstream walk step reads only the lineage pair index (migration 0010).
 
 Impact analysis expands a hub's thousands of edges per level; read from the table they
-are thousands of scattered pages. The pair constraint's index INCLUDEs every column the
-expansion reads, so PostgreSQL can answer it from the index alone. This fails when the
-expansion reads a column the index does not carry (or the INCLUDE is lost).
+are thousands of scattered pages. The pair constraint's index holds every column the
+expansion reads (as key or INCLUDE), so PostgreSQL can answer it from the index alone
+(an index-only scan once autovacuum has marked the pages visible). This fails when the
+expansion reads a column the index does not carry, or the INCLUDE is lost. (The planner's
+choice on a test's tiny tables is not a stable thing to assert; the columns are.)
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -19,22 +22,28 @@ from ariadne_core.graph.store import EdgeFilter, Kind
 
 
 @pytest.mark.parametrize(
-    ("kind", "index"), [("table", "uq_table_lineage_pair"), ("field", "uq_field_lineage_pair")]
+    ("kind", "table", "index"),
+    [
+        ("table", "table_lineage", "uq_table_lineage_pair"),
+        ("field", "field_lineage", "uq_field_lineage_pair"),
+    ],
 )
-def test_expansion_is_answered_from_the_pair_index(
-    db_session: Session, kind: Kind, index: str
+def test_the_pair_index_holds_every_column_a_step_reads(
+    db_session: Session, kind: Kind, table: str, index: str
 ) -> None:
-    conn = driver_connection(db_session)
     some = [uuid.uuid4() for _ in range(3)]
-    sql, params = next(
+    sql, _ = next(
         expand_plan(
             some, kind=kind, edge_filter=EdgeFilter(), untrusted=some[:1], seen=some, limit=10
         )
     )
-    # Leave the planner index scans only (the test's tables are tiny; index-only scans
-    # need index scans enabled): it takes the index-only one when the index covers the
-    # step, and a plain index scan, which reads table rows, when it does not.
-    for scan in ("seqscan", "bitmapscan"):
-        conn.execute(f"SET LOCAL enable_{scan} = off")
-    plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql, params).fetchall())
-    assert f"Index Only Scan using {index}" in plan, plan
+    read = set(re.findall(r"\be\.(\w+)", sql))
+    assert {"id", "lineage_source", "status", "confidence"} <= read  # the pattern works
+    rows = driver_connection(db_session).execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        "WHERE i.indexrelid = %s::regclass",
+        (index,),
+    )
+    held = {name for (name,) in rows}
+    assert read <= held, f"{table} step reads {sorted(read - held)}, not in {index}"

@@ -28,8 +28,13 @@ def test_definitions_are_loadable() -> None:
         "lineage_graph",
         "source_metadata",
         "inferred_lineage",
+        "metadata_embeddings",
     }
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
+    assert repo.get_schedule_def("hourly_embeddings").job_name == "metadata_embeddings_job"
+    assert repo.get_sensor_def("embeddings_after_catalog_change").job_name == (
+        "metadata_embeddings_job"
+    )
     bulk = repo.get_job("bulk_import")
     assert [node.name for node in bulk.nodes_in_topological_order] == [
         "validate_import",

@@ -13,8 +13,10 @@ in three modes, through the same read plans the API runs:
 
 A field in the results counts as its table. recall@5: the share of a question's expected
 tables among the first five tables, averaged. MRR: 1 / the rank of the first expected
-table (0 past ten), averaged. Writes benchmarks/results/search_quality.json with
-recall_at_5 and mrr per mode, and the questions each mode missed.
+table (0 past ten), averaged. Then the RAG accuracy: how often `POST /ai/query`'s retrieval
+answer to the question cites an expected table. Writes
+benchmarks/results/search_quality.json with recall_at_5 and mrr per mode,
+rag_cited_expected_rate, and the questions each missed.
 """
 
 from __future__ import annotations
@@ -59,6 +61,32 @@ def score(ranked: list[str], expected: list[str]) -> tuple[float, float]:
     recall = len(set(ranked[:5]) & set(expected)) / len(expected)
     first = next((i for i, name in enumerate(ranked[:10], start=1) if name in expected), None)
     return recall, (1 / first if first else 0.0)
+
+
+def _rag(
+    url: str, settings: Settings, provider: Any, questions: list[dict[str, Any]]
+) -> tuple[int, list[str]]:
+    """How often the retrieval assistant's answer cites an expected table (a cited field
+    counting as its table): the RAG accuracy of the questions above."""
+    from sqlalchemy.orm import Session
+
+    from ariadne_core.ai.assistant import Context, answer_by_retrieval
+    from ariadne_core.db.engine import engine_for
+
+    hits, missed = 0, []
+    with Session(engine_for(url)) as session:
+        for item in questions:
+            vector = provider.embed([item["q"]])[0]
+            context = Context(session, settings, vector, provider.model, None, None)
+            answer = answer_by_retrieval(item["q"], context)
+            cited = {t.qualified_name for t in answer.tables}
+            cited |= {f.qualified_name.rsplit(".", 1)[0] for f in answer.fields}
+            if cited & set(item["expect"]):
+                hits += 1
+            else:
+                missed.append(item["q"])
+            session.rollback()
+    return hits, missed
 
 
 def main() -> None:
@@ -107,8 +135,12 @@ def main() -> None:
                     totals[mode][1] += rr
                     if rr == 0:
                         missed[mode].append(q)
+        rag_hits, rag_missed = _rag(url, settings, provider, questions)
         n = len(questions)
         results: dict[str, Any] = {"questions": n, "model": provider.model}
+        results["rag_cited_expected_rate"] = round(rag_hits / n, 3)
+        results["rag_missed"] = rag_missed
+        print(f"/ai/query (retrieval) cites an expected table: {rag_hits}/{n}")
         for mode in MODES:
             results[mode] = {
                 "recall_at_5": round(totals[mode][0] / n, 3),

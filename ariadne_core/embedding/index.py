@@ -1,8 +1,9 @@
 """The catalog's embeddings, kept up to date incrementally.
 
-Each live table and field has one text (`table_text`, `field_text`): its name, written
-out as words too, its qualified name, description, tags and owner, and for a table its
-columns with their types, for a field its type and table. The text's content hash is
+Each live table and field has one text (`table_text`, `field_text`). A table's: its name
+as words, kind and qualified name, description, tags, owner, and its columns with their
+types. A field's is short (fields are twenty times as many, and the model's time grows
+with the word pieces): its name as words, type, table as words, description and tags. The text's content hash is
 stored with its vector, the model's name and its version:
 
 - a row whose text did not change is not embedded again;
@@ -66,19 +67,21 @@ def table_text(
 
 
 def field_text(
-    qualified_name: str,
     name: str,
     data_type: str | None,
     description: str | None,
     tags: list[str] | None,
     table_name: str,
 ) -> str:
-    parts = [f"{words(name)} (column {qualified_name}" + (f", {data_type})" if data_type else ")")]
+    # Short on purpose: fields are twenty times as many as tables, and the model's time
+    # grows with the word pieces. The qualified name (source and schema, written out
+    # in full) is left to the table's text; the field says its table in words.
+    head = f"{words(name)} ({data_type})" if data_type else words(name)
+    parts = [f"{head} in {words(table_name)}"]
     if description:
         parts.append(description.strip())
     if tags:
         parts.append("tags: " + ", ".join(tags))
-    parts.append(f"in table {words(table_name)}")
     return ". ".join(parts)[:MAX_TEXT]
 
 
@@ -120,7 +123,7 @@ SELECT t.id, t.source_id, t.qualified_name, t.name, t.table_type, t.description,
 FROM metadata_tables t WHERE NOT t.is_deleted
 """
 _FIELDS = """
-SELECT f.id, t.source_id, f.qualified_name, f.name, f.data_type, f.description, f.tags, t.name
+SELECT f.id, t.source_id, f.name, f.data_type, f.description, f.tags, t.name
 FROM metadata_fields f JOIN metadata_tables t ON t.id = f.table_id
 WHERE NOT f.is_deleted AND NOT t.is_deleted
 """
@@ -138,8 +141,8 @@ def catalog_items(conn: psycopg.Connection[Any]) -> Iterator[Item]:
     with conn.cursor(name="embed_fields") as cur:
         cur.itersize = 5000
         cur.execute(_FIELDS)
-        for fid, sid, qname, name, dtype, desc, tags, table_name in cur:
-            yield Item("field", fid, sid, field_text(qname, name, dtype, desc, tags, table_name))
+        for fid, sid, name, dtype, desc, tags, table_name in cur:
+            yield Item("field", fid, sid, field_text(name, dtype, desc, tags, table_name))
 
 
 def content_hash(provider: EmbeddingProvider, text: str) -> str:

@@ -39,8 +39,8 @@ def test_words_and_texts_say_names_as_a_person_would() -> None:
     assert text.startswith("agg customer ltv (view shop.public.agg_customer_ltv). Lifetime")
     assert "tags: finance" in text and "owner: fin@example.com" in text
     assert "columns: ltv eur numeric, customer id" in text
-    column = field_text("shop.public.t.email", "email", "varchar", None, [], "t")
-    assert column == "email (column shop.public.t.email, varchar). in table t"
+    column = field_text("email", "varchar", None, [], "t_orders")
+    assert column == "email (varchar) in t orders"
 
 
 def test_only_what_changed_is_embedded_again(

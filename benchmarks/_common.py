@@ -98,12 +98,18 @@ class ApiServer:
 
 
 WRK_SCRIPT = """
-local paths = {}
-for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+local paths, bodies = {}, {}
+for line in io.lines(os.getenv("WRK_PATHS")) do
+  local path, body = line:match("^([^\t]*)\t(.*)$")
+  paths[#paths + 1] = path or line
+  bodies[#bodies + 1] = body or false
+end
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")
+wrk.headers["Content-Type"] = "application/json"
 local i = math.random(#paths)
 request = function()
   i = i % #paths + 1
+  if bodies[i] then return wrk.format("POST", paths[i], nil, bodies[i]) end
   return wrk.format("GET", paths[i])
 end
 done = function(summary, latency, requests)
@@ -117,7 +123,8 @@ end
 def wrk_latency(
     base_url: str, token: str, paths: list[str], *, clients: int, seconds: int
 ) -> dict[str, float]:
-    """Drive GETs over ``paths`` with wrk (C, so the load generator steals little CPU)."""
+    """Drive requests over ``paths`` with wrk (C, so the load generator steals little
+    CPU): a GET per path, or a POST of BODY for a path written "PATH\tBODY"."""
     import shutil
     import tempfile
 

@@ -1,0 +1,165 @@
+"""The assistant's figures: embedding, semantic and hybrid search, and /ai/query overhead.
+
+    .venv/bin/python benchmarks/ai.py        (make bench runs it)
+
+On a fresh database with 10,000 tables x 20 fields (the api_reads catalog):
+
+1. the full embedding of its 210,000 texts with the configured provider (the local model
+   by default) through `embed_catalog`, as the Dagster asset runs it: embed_full_210k_s and
+   embed_texts_per_s; then the no-op re-run: embed_noop_s;
+2. semantic search (`POST /ai/search`) at 32 connections over those ~210,000 vectors,
+   after a warm-up: semantic_p95_ms; and recall@10 of the HNSW index against an exact
+   scan for 100 questions: semantic_recall_at_10;
+3. hybrid search (`GET /search?mode=hybrid`) at 32 connections: hybrid_p95_ms;
+4. `POST /ai/query` answered by retrieval (no LLM: Ariadne's own overhead, which is
+   what an answer costs on top of the model's latency): ai_query_overhead_p95_ms.
+
+Targets: full embedding < 10 min, no-op < 10 s, semantic p95 < 50 ms with recall@10 >=
+0.95, hybrid p95 < 50 ms, /ai/query overhead p95 < 300 ms. Writes benchmarks/results/ai.json.
+BENCH_TABLES scales the catalog down for a quick run (the keys keep their names).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ariadne_core.ai.semantic import vector_literal
+from ariadne_core.config import Settings
+from ariadne_core.embedding.index import embed_catalog
+from ariadne_core.embedding.providers import embedding_provider
+from benchmarks import api_reads
+from benchmarks._common import (
+    RESULTS,
+    ApiServer,
+    drop_database,
+    fresh_database,
+    vacuum_analyze,
+    viewer_token,
+    wrk_latency,
+)
+
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+QUESTIONS = [
+    "customer orders by day",
+    "refunds issued to customers",
+    "supplier invoices and payments",
+    "stock on hand per store",
+    "marketing campaign results",
+    "employee records",
+    "revenue ledger entries",
+    "shipments and delivery status",
+    "product catalogue and prices",
+    "user sessions on the web shop",
+]
+
+
+def _recall_at_10(url: str, model: str, vectors: list[str]) -> float:
+    """The share of the exact ten nearest that the HNSW index returns, averaged."""
+    hits = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET hnsw.ef_search = 100")
+        conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        query = (
+            "SELECT entity_id FROM embeddings WHERE model = %s "
+            "ORDER BY embedding <#> %s::vector LIMIT 10"
+        )
+        for literal in vectors:
+            approx = {r[0] for r in conn.execute(query, (model, literal))}
+            with conn.transaction():
+                conn.execute("SET LOCAL enable_indexscan = off")
+                exact = {r[0] for r in conn.execute(query, (model, literal))}
+            hits += len(approx & exact)
+    return hits / (10 * len(vectors))
+
+
+def main() -> None:
+    tables = int(os.environ.get("BENCH_TABLES", api_reads.TABLES))
+    api_reads.TABLES = tables
+    url = fresh_database("bench_ai")
+    results: dict[str, float] = {}
+    try:
+        api_reads.seed(url)
+        settings = Settings(
+            _env_file=None,
+            database_url=url,
+            jwt_secret="bench-" + "s" * 40,
+            home=Path(f"/tmp/ariadne-bench-{uuid.uuid4().hex[:6]}"),
+        )
+        provider = embedding_provider(settings)
+        with psycopg.connect(url, autocommit=True) as conn:
+            report = embed_catalog(conn, provider, batch_size=512)
+            print(
+                f"full embedding: {report.embedded} texts in {report.seconds:.0f} s "
+                f"({report.texts_per_s:.0f} texts/s)"
+            )
+            results["embed_full_210k_s"] = round(report.seconds, 1)
+            results["embed_texts_per_s"] = round(report.texts_per_s, 1)
+            results["embedded_texts"] = report.embedded
+            started = time.perf_counter()
+            noop = embed_catalog(conn, provider)
+            results["embed_noop_s"] = round(time.perf_counter() - started, 2)
+            assert noop.embedded == 0, noop
+            print(f"no-op re-run: {results['embed_noop_s']} s")
+        vacuum_analyze(url)
+        rng = random.Random(5)
+        questions = [f"{rng.choice(QUESTIONS)} {rng.choice(api_reads.WORDS)}" for _ in range(100)]
+        vectors = [vector_literal(v) for v in provider.embed(questions)]
+        results["semantic_recall_at_10"] = round(_recall_at_10(url, provider.model, vectors), 3)
+        print(f"semantic recall@10: {results['semantic_recall_at_10']}")
+        token = viewer_token(url, settings)
+        env = {
+            "ARIADNE_DATABASE_URL": url,
+            "ARIADNE_JWT_SECRET": settings.jwt_secret or "",
+            "ARIADNE_HOME": str(settings.home),
+            "ARIADNE_LOG_LEVEL": "WARNING",
+            "ARIADNE_IMPORT_RUNNER": "thread",
+            "ARIADNE_CATALOG_CACHE_MB": "0",  # cold: nothing kept between searches
+        }
+        runs = {
+            "semantic": [
+                "/api/v1/ai/search\t" + json.dumps({"query": q, "limit": 10}) for q in questions
+            ],
+            "hybrid": [
+                f"/api/v1/search?q={q.replace(' ', '+')}&mode=hybrid&size=20" for q in questions
+            ],
+            "ai_query_overhead": [
+                "/api/v1/ai/query\t" + json.dumps({"question": f"which tables hold {q}?"})
+                for q in questions
+            ],
+        }
+        with ApiServer(env) as server:
+            for name, paths in runs.items():
+                wrk_latency(server.url, token, paths, clients=CLIENTS, seconds=5)
+                stats = wrk_latency(server.url, token, paths, clients=CLIENTS, seconds=SECONDS)
+                print(
+                    f"{name:18s} p50 {stats['p50']:7.1f} ms  p95 {stats['p95']:7.1f} ms  "
+                    f"{stats['rps']:6.1f} req/s"
+                )
+                results[f"{name}_p50_ms"] = stats["p50"]
+                results[f"{name}_p95_ms"] = stats["p95"]
+                results[f"{name}_rps"] = stats["rps"]
+    finally:
+        drop_database(url)
+    results["tables"] = tables
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ai.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(
+        "targets: full embedding < 600 s, no-op < 10 s, semantic p95 < 50 ms with recall@10 "
+        ">= 0.95, hybrid p95 < 50 ms, /ai/query overhead p95 < 300 ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

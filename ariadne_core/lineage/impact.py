@@ -5,7 +5,7 @@ preferring paths made only of manual or approved edges. Severity falls with dist
 with inferred edges on the path (the dependency may not be real).
 
 The analysis is one read plan (ariadne_core.db.plans), `impact_plan`, written once: the
-API runs it in the event loop on its asyncio pool, and `analyze_impact` on a session.
+API runs it in the event loop on its asyncio pool, or (cached reads) on a read session.
 
 It always walks in PostgreSQL, with Neo4j configured or not. The walk is bounded by the
 node budget, so it never needs Neo4j's deep traversal, and naming what it reached needs
@@ -22,12 +22,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy.orm import Session
-
 from ariadne_core.config import Settings
-from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.models import LineageSource
-from ariadne_core.db.plans import Plan, run
+from ariadne_core.db.plans import Plan
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.graph.postgres import expand_plan
 from ariadne_core.graph.store import EdgeFilter, GraphEdge, Kind
@@ -171,30 +168,6 @@ def _affected(
         )
     rank = {name: i for i, name in enumerate(reversed(SEVERITIES))}
     return sorted(out, key=lambda a: (rank[a.severity], a.distance, a.qualified_name))
-
-
-def analyze_impact(
-    session: Session,
-    settings: Settings,
-    *,
-    table_id: uuid.UUID,
-    change_type: str,
-    field_id: uuid.UUID | None = None,
-    depth: int | None = None,
-    edge_filter: EdgeFilter | None = None,
-) -> Impact:
-    """`impact_plan` on ``session``'s connection."""
-    return run(
-        driver_connection(session),
-        impact_plan(
-            settings,
-            table_id=table_id,
-            change_type=change_type,
-            field_id=field_id,
-            depth=depth,
-            edge_filter=edge_filter,
-        ),
-    )
 
 
 def impact_plan(

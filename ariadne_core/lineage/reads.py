@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session
 from ariadne_core.cache import LineageCache
 from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.config import Settings
-from ariadne_core.db.plans import PlanRunner, in_read_session
+from ariadne_core.db.engine import driver_connection
+from ariadne_core.db.plans import Plan, PlanRunner, in_read_session, run
 from ariadne_core.graph.routing import GraphRouter, backend_name
 from ariadne_core.graph.store import EdgeFilter
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
-from ariadne_core.lineage.impact import Impact, analyze_impact, impact_plan
+from ariadne_core.lineage.impact import Impact, impact_plan
 from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
 
 T = TypeVar("T")
@@ -128,19 +129,19 @@ class LineageReads:
     async def impact(self, query: ImpactQuery, render: Callable[[Impact], bytes]) -> Answer:
         """Always walked in PostgreSQL (see ariadne_core.lineage.impact): uncached, the
         whole analysis is one read plan in the event loop, with no thread and no ORM."""
-        edge_filter = EdgeFilter(min_confidence=query.min_confidence)
-        if self.cache is None:
-            result = await self.reader.run(
-                lambda: impact_plan(
-                    self.settings,
-                    table_id=query.table_id,
-                    change_type=query.change_type,
-                    field_id=query.field_id,
-                    depth=query.depth,
-                    edge_filter=edge_filter,
-                )
+
+        def plan() -> Plan[Impact]:
+            return impact_plan(
+                self.settings,
+                table_id=query.table_id,
+                change_type=query.change_type,
+                field_id=query.field_id,
+                depth=query.depth,
+                edge_filter=EdgeFilter(min_confidence=query.min_confidence),
             )
-            return Answer(render(result), "postgres")
+
+        if self.cache is None:
+            return Answer(render(await self.reader.run(plan)), "postgres")
         params = {
             "root": query.table_id,
             "change": query.change_type,
@@ -150,16 +151,7 @@ class LineageReads:
         }
 
         def compute(session: Session) -> Answer:
-            result = analyze_impact(
-                session,
-                self.settings,
-                table_id=query.table_id,
-                change_type=query.change_type,
-                field_id=query.field_id,
-                depth=query.depth,
-                edge_filter=edge_filter,
-            )
-            return Answer(render(result), "postgres")
+            return Answer(render(run(driver_connection(session), plan())), "postgres")
 
         return await anyio.to_thread.run_sync(self._cached, "impact", params, compute)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ariadne_core.db.plans import Plan
+from ariadne_core.embedding.index import LIVE_FIELDS
 from ariadne_core.embedding.providers import Vectors
 from ariadne_core.embedding.query import hnsw_settings, vector_literal
 from ariadne_core.errors import ValidationFailed
@@ -143,8 +144,7 @@ def nearest_plan(vector: Vectors, model: str, query: SemanticQuery) -> Plan[list
 def coverage_plan(model: str) -> Plan[Coverage]:
     row = yield (
         "SELECT (SELECT count(*) FROM metadata_tables WHERE NOT is_deleted) "
-        "+ (SELECT count(*) FROM metadata_fields f JOIN metadata_tables t ON t.id = f.table_id "
-        "   WHERE NOT f.is_deleted AND NOT t.is_deleted), "
+        f"+ (SELECT count(*) FROM {LIVE_FIELDS}), "
         "(SELECT count(*) FROM embeddings WHERE model = %(model)s)",
         {"model": model},
     )

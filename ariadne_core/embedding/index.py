@@ -122,11 +122,13 @@ SELECT t.id, t.source_id, t.qualified_name, t.name, t.table_type, t.description,
           FROM metadata_fields f WHERE f.table_id = t.id AND NOT f.is_deleted)
 FROM metadata_tables t WHERE NOT t.is_deleted
 """
-_FIELDS = """
-SELECT f.id, t.source_id, f.name, f.data_type, f.description, f.tags, t.name
-FROM metadata_fields f JOIN metadata_tables t ON t.id = f.table_id
-WHERE NOT f.is_deleted AND NOT t.is_deleted
-"""
+# What "a live field" means, wherever embeddings are written, dropped or counted: the field
+# and its table are both not deleted.
+LIVE_FIELDS = (
+    "metadata_fields f JOIN metadata_tables t ON t.id = f.table_id "
+    "WHERE NOT f.is_deleted AND NOT t.is_deleted"
+)
+_FIELDS = f"SELECT f.id, t.source_id, f.name, f.data_type, f.description, f.tags, t.name FROM {LIVE_FIELDS}"
 
 
 def catalog_items(conn: psycopg.Connection[Any]) -> Iterator[Item]:
@@ -214,8 +216,7 @@ def _delete_gone(conn: psycopg.Connection[Any]) -> int:
     ).rowcount
     deleted += conn.execute(
         "DELETE FROM embeddings e WHERE e.entity_type = 'field' AND NOT EXISTS "
-        "(SELECT 1 FROM metadata_fields f JOIN metadata_tables t ON t.id = f.table_id "
-        "WHERE f.id = e.entity_id AND NOT f.is_deleted AND NOT t.is_deleted)"
+        f"(SELECT 1 FROM {LIVE_FIELDS} AND f.id = e.entity_id)"
     ).rowcount
     return deleted
 

@@ -7,13 +7,15 @@
 The embedding provider is loaded on first use (the local model takes about half a
 second and some 100 MB), and an unusable provider (OpenAI chosen without a key) is a
 503 that says which setting to set, not a failed startup: the rest of the API works.
-How far the embeddings are is counted on every search while they are being built, and
-at most every `COVERAGE_SECONDS` once they are complete (embedding writes do not move
-the catalog generation).
+How far the embeddings are is counted by one search at a time while they are being built,
+and in the background every `COVERAGE_SECONDS` once they are complete (embedding writes
+do not move the catalog generation).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 import uuid
@@ -48,7 +50,8 @@ from ariadne_core.embedding.query import QueryVectors
 from ariadne_core.errors import ConfigurationError, NotFound, ServiceUnavailable
 from ariadne_core.graph.store import Direction
 
-COVERAGE_SECONDS = 5.0
+COVERAGE_SECONDS = 30.0
+logger = logging.getLogger(__name__)
 ANSWER_TTL = 3600  # seconds an identical first question is answered from the cache
 
 
@@ -64,6 +67,8 @@ class AIReads:
         self._vectors: QueryVectors | None = None
         self._lock = threading.Lock()
         self._coverage: tuple[float, Coverage] | None = None
+        self._counting = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
 
     def query_vectors(self) -> QueryVectors:
         with self._lock:
@@ -87,18 +92,35 @@ class AIReads:
         return SemanticResult(query.query, model, hits, await self.coverage(model))
 
     async def coverage(self, model: str) -> Coverage:
+        """How far the embeddings are. Counting takes some 100 ms at 200,000 vectors, so
+        it is never run by many requests at once: while the embeddings are incomplete one
+        request counts and those waiting meanwhile share its answer; once complete, the
+        count is kept and refreshed in the background every `COVERAGE_SECONDS`."""
         kept = self._coverage
-        if (
-            kept is not None
-            and kept[1].model == model
-            and time.monotonic() - kept[0] < COVERAGE_SECONDS
-        ):
+        if kept is not None and kept[1].model == model and kept[1].complete:
+            if time.monotonic() - kept[0] >= COVERAGE_SECONDS and self._refresh is None:
+                self._refresh = asyncio.create_task(self._recount(model))
             return kept[1]
+        asked = time.monotonic()
+        async with self._counting:
+            kept = self._coverage
+            if kept is not None and kept[1].model == model and kept[0] >= asked:
+                return kept[1]  # counted while this request waited
+            return await self._count(model)
+
+    async def _count(self, model: str) -> Coverage:
         counted = await self.reader.run(lambda: coverage_plan(model))
-        # Kept only once complete: while the embeddings are being built, every answer says
-        # how far they are, and the first answer after they are done says so.
-        self._coverage = (time.monotonic(), counted) if counted.complete else None
+        self._coverage = (time.monotonic(), counted)
         return counted
+
+    async def _recount(self, model: str) -> None:
+        try:
+            async with self._counting:
+                await self._count(model)
+        except Exception:  # the next search tries again; this one already has its answer
+            logger.warning("Counting the embeddings failed", exc_info=True)
+        finally:
+            self._refresh = None
 
     def ask(
         self,

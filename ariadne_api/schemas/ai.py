@@ -215,6 +215,7 @@ class LineageExplanationResponse(BaseModel):
                 },
                 "nodes": [],
                 "edges": [],
+                "notes": [],
             }
         }
     )
@@ -222,7 +223,9 @@ class LineageExplanationResponse(BaseModel):
     direction: Literal["upstream", "downstream"]
     depth: int
     mode: Literal["template", "llm"] = Field(
-        description="template: no LLM is configured; every sentence comes from a cited edge"
+        description="template: no LLM is configured (or it failed, see notes); every "
+        "sentence comes from a cited edge. llm: written by the configured model from the "
+        "same facts; the cited nodes and edges are the same"
     )
     summary: str
     explanation: str
@@ -232,3 +235,6 @@ class LineageExplanationResponse(BaseModel):
     )
     nodes: list[CitedOut]
     edges: list[CitedEdgeOut]
+    notes: list[str] = Field(
+        description="what to know about this explanation, such as an LLM failure"
+    )

@@ -120,6 +120,42 @@ def _tools(ctx: Context, found: Collected) -> list[Any]:
     ]
 
 
+def chat_model(settings: Settings) -> Any:
+    """The configured chat model, bounded by the timeout and retry settings."""
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.llm_model or DEFAULT_MODEL,
+        base_url=settings.llm_base_url,
+        api_key=settings.openai_api_key or "none",  # a local server may take no key
+        timeout=settings.llm_timeout_seconds,
+        max_retries=settings.ai_max_retries,
+        temperature=0,
+    )
+
+
+def invoke(model: Any, messages: list[Any]) -> Any:
+    """One model call; an API failure (after the client's retries) is an `LLMFailed`
+    that names its kind, never the key or the request."""
+    import openai
+
+    try:
+        return model.invoke(messages)
+    except openai.APIError as exc:
+        raise LLMFailed(f"{type(exc).__name__}: {getattr(exc, 'message', '')}"[:300]) from None
+
+
+def write_from_facts(settings: Settings, instructions: str, facts: str) -> str:
+    """One answer written by the model from ``facts`` alone (no tools)."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    reply = invoke(chat_model(settings), [SystemMessage(instructions), HumanMessage(facts)])
+    content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+    if not content.strip():
+        raise LLMFailed("the model answered with no text")
+    return content.strip()
+
+
 def answer_with_llm(
     question: str, ctx: Context, settings: Settings, history: list[tuple[str, str]]
 ) -> AssistantAnswer:
@@ -137,21 +173,12 @@ def answer_with_llm(
 def _run(
     text: str, ctx: Context, settings: Settings, history: list[tuple[str, str]]
 ) -> AssistantAnswer:
-    import openai
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-    from langchain_openai import ChatOpenAI
 
     found = Collected()
     tools = _tools(ctx, found)
     by_name = {t.name: t for t in tools}
-    model = ChatOpenAI(
-        model=settings.llm_model or DEFAULT_MODEL,
-        base_url=settings.llm_base_url,
-        api_key=settings.openai_api_key or "none",  # a local server may take no key
-        timeout=settings.llm_timeout_seconds,
-        max_retries=settings.ai_max_retries,
-        temperature=0,
-    ).bind_tools(tools)
+    model = chat_model(settings).bind_tools(tools)
     messages: list[Any] = [SystemMessage(SYSTEM)]
     for asked, answered in history:
         messages += [HumanMessage(asked), AIMessage(answered)]
@@ -161,10 +188,7 @@ def _run(
     for _ in range(MAX_STEPS):
         if time.monotonic() > deadline:
             raise LLMFailed(f"no answer within {settings.llm_timeout_seconds:g} s")
-        try:
-            reply = model.invoke(messages)
-        except openai.APIError as exc:
-            raise LLMFailed(f"{type(exc).__name__}: {getattr(exc, 'message', '')}"[:300]) from None
+        reply = invoke(model, messages)
         usage = getattr(reply, "usage_metadata", None) or {}
         tokens += int(usage.get("total_tokens", 0))
         messages.append(reply)

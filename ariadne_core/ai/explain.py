@@ -1,9 +1,13 @@
 """Lineage explained in plain language: how data reaches (or leaves) a table or column.
 
-Without an LLM the explanation is a deterministic template over the traversal: the
-tables grouped by the system (data source) they live in, nearest first, each edge with
-its transformation, and the edges separated into approved, manual and inferred ones.
-Every sentence comes from a cited edge; nothing is made up.
+The facts come from the traversal: the tables grouped by the system (data source) they
+live in, each edge with its transformation, and the edges separated into approved,
+manual and inferred ones. Without an LLM the explanation is a deterministic template over
+those facts, every sentence from a cited edge. With one (ARIADNE_LLM_BASE_URL or
+OPENAI_API_KEY), the model writes the prose from the same facts, and nothing else: the
+qualified names, transformations and trust of the cited edges are what leaves the
+machine. The response cites the same nodes and edges either way; when the model fails,
+the explanation is the template and its notes say why.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ariadne_core.ai.agent import LLMFailed, llm_configured, write_from_facts
 from ariadne_core.ai.assistant import Cited, CitedEdge, cite_edges
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import driver_connection
@@ -42,6 +47,19 @@ class Explanation:
     explanation: str = ""
     nodes: list[Cited] = field(default_factory=list)
     edges: list[CitedEdge] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+MAX_FACTS = 12_000  # characters of facts sent to a model; the rest is said to be left out
+INSTRUCTIONS = (
+    "You explain data lineage to analysts and data stewards. Using only the facts given, "
+    "write a short plain-language explanation (at most three paragraphs) of how data "
+    "{verb} the {kind} {name}: name the transformations, group the tables by the system "
+    "they live in, and keep apart what a steward approved, what people declared (manual) "
+    "and what was inferred from code and not reviewed; say plainly when a part rests on "
+    "inferred edges. Use the qualified names exactly as given. Never add a table, column, "
+    "edge or transformation that is not in the facts."
+)
 
 
 def explain_lineage(
@@ -82,7 +100,24 @@ def explain_lineage(
         edges=edges,
     )
     out.summary, out.explanation = _template(out, result.truncated)
+    if out.edges and llm_configured(settings):
+        _write_with_llm(out, settings)
     return out
+
+
+def _write_with_llm(out: Explanation, settings: Settings) -> None:
+    """The model's prose over the template's facts; the template stays on failure."""
+    kind = "column" if out.root.type == "field" else "table"
+    verb = "reaches" if out.direction == "upstream" else "leaves"
+    facts = out.explanation
+    if len(facts) > MAX_FACTS:
+        facts = facts[:MAX_FACTS] + "\n(more edges were left out of these facts)"
+    instructions = INSTRUCTIONS.format(verb=verb, kind=kind, name=out.root.qualified_name)
+    try:
+        out.explanation = write_from_facts(settings, instructions, facts)
+        out.mode = "llm"
+    except LLMFailed as failure:
+        out.notes.append(f"The LLM did not answer ({failure}); this explanation is the template.")
 
 
 def _systems(session: Session, kind: Kind, ids: list[uuid.UUID]) -> dict[str, list[str]]:

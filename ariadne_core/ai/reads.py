@@ -188,7 +188,7 @@ class AIReads:
         depth: int | None = None,
         field_id: uuid.UUID | None = None,
     ) -> Explanation:
-        """The template explanation (an LLM's, when configured, comes next), on the
+        """The explanation (the LLM's when one is configured, else the template), on the
         caller's session (blocking). A field must belong to the table."""
         if field_id is not None:
             row = (

@@ -168,3 +168,58 @@ def test_openai_embeddings_through_the_same_indexer(
     assert len(calls) == -(-report.live // 5)  # batches of 5
     assert all(c["body"]["dimensions"] == 384 for c in calls)
     assert all(c["body"]["model"] == "text-embedding-3-small" for c in calls)
+
+
+def _explain(client: TestClient, headers: dict[str, str], table_id: Any) -> Any:
+    response = client.post(
+        "/api/v1/ai/explain-lineage",
+        json={"table_id": str(table_id), "direction": "upstream"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_model_writes_the_explanation_from_the_cited_facts_only(
+    llm_app: Any,
+    client: TestClient,
+    auth_headers: Any,
+    fake: FakeOpenAI,
+    shop: dict[str, Any],
+    lineage: dict[str, Any],  # noqa: F811
+) -> None:
+    prose = "Customer LTV is aggregated from orders (declared) and customers (inferred)."
+    fake.script({"content": prose})
+    body = _explain(client, auth_headers("viewer"), shop["agg_customer_ltv"].id)
+    assert body["mode"] == "llm" and body["explanation"] == prose and body["notes"] == []
+    assert {e["id"] for e in body["edges"]} == {
+        str(lineage["manual"].id),
+        str(lineage["inferred"].id),
+    }
+    (asked,) = fake.chat_requests()
+    assert "tools" not in asked  # one call, no tools: the facts are all it gets
+    system, facts = (m["content"] for m in asked["messages"])
+    assert "Never add a table" in system and shop["agg_customer_ltv"].qualified_name in system
+    # The facts are the template's: both edges with their trust, the systems, the warning.
+    for table in ("orders", "customers"):
+        assert shop[table].qualified_name in facts
+    assert "(aggregation)" in facts and "Inferred (" in facts and "Manual (" in facts
+
+
+def test_a_failing_llm_leaves_the_template_explanation_and_says_why(
+    llm_app: Any,
+    client: TestClient,
+    auth_headers: Any,
+    fake: FakeOpenAI,
+    shop: dict[str, Any],
+    lineage: dict[str, Any],  # noqa: F811
+) -> None:
+    fake.script({"status": 500})
+    body = _explain(client, auth_headers("viewer"), shop["agg_customer_ltv"].id)
+    assert body["mode"] == "template" and len(body["notes"]) == 1
+    assert "LLM did not answer" in body["notes"][0] and KEY not in body["notes"][0]
+    assert "not reviewed" in body["explanation"]
+    # No lineage, no model call: there is nothing for it to explain.
+    fake.requests.clear()
+    none = _explain(client, auth_headers("viewer"), shop["weather_observations"].id)
+    assert none["mode"] == "template" and fake.chat_requests() == []

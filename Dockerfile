@@ -15,6 +15,7 @@ COPY tools/fetch_tokenizer.py ./tools/fetch_tokenizer.py
 RUN pip install --no-cache-dir -c requirements.lock . \
     && pip check \
     && python tools/fetch_tokenizer.py \
+    && python -m ariadne_core.embedding.quantize \
     && mkdir -p "$DAGSTER_HOME" && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 EXPOSE 8000 3000

@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
 	$(BIN)/pip check
 	$(BIN)/python tools/fetch_tokenizer.py
+	$(BIN)/python -m ariadne_core.embedding.quantize
 	@touch $(STAMP)
 
 install: $(STAMP)

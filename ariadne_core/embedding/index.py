@@ -1,8 +1,8 @@
 """The catalog's embeddings, kept up to date incrementally.
 
 Each live table and field has one text (`table_text`, `field_text`). A table's: its name
-as words, kind and qualified name, description, tags, owner, and its columns with their
-types. A field's is short (fields are twenty times as many, and the model's time grows
+as words, kind and qualified name, description, tags, owner, and its first forty
+columns with their types. A field's is short (fields are twenty times as many, and the model's time grows
 with the word pieces): its name as words, type, table as words, description and tags. The text's content hash is
 stored with its vector, the model's name and its version:
 
@@ -30,12 +30,16 @@ from typing import Any
 import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg.pq import TransactionStatus
 
+from ariadne_core.db.vectors import create_vector_index, drop_vector_index
 from ariadne_core.embedding.providers import EmbeddingProvider
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^0-9A-Za-z]+")
 MAX_TEXT = 2000  # characters; the local model reads 256 word pieces anyway
+MAX_COLUMNS = 40  # columns named in a table's text
+REBUILD_INDEX_AT = 20_000  # new vectors past which the index is built anew, not updated
 
 
 def words(identifier: str) -> str:
@@ -60,9 +64,11 @@ def table_text(
     if owner:
         parts.append(f"owner: {owner}")
     if columns:
-        parts.append(
-            "columns: " + ", ".join(f"{words(c)} {t}" if t else words(c) for c, t in columns)
-        )
+        # The first `MAX_COLUMNS`: a table's word pieces cost as much model time as
+        # five fields', and a wide table's text would be cut at the model's 256 anyway.
+        listed = ", ".join(f"{words(c)} {t}" if t else words(c) for c, t in columns[:MAX_COLUMNS])
+        more = len(columns) - MAX_COLUMNS
+        parts.append(f"columns: {listed}" + (f" and {more} more" if more > 0 else ""))
     return ". ".join(parts)[:MAX_TEXT]
 
 
@@ -186,14 +192,25 @@ def embed_catalog(
             else:
                 pending.append(item)
     del stored
-    for start in range(0, len(pending), batch_size):
-        _write_batch(conn, provider, pending[start : start + batch_size], report)
-        report.seconds = time.perf_counter() - started
-        if progress:
-            progress(report)
-    # Last, so a table harvested again under a new id could copy its old vector first.
-    with conn.transaction():
-        report.deleted += _delete_gone(conn)
+    # Many new vectors (a first run, a new model): the HNSW index is built once at the
+    # end instead of updated per row. Meanwhile semantic search scans exactly (slower,
+    # still right), and a run that dies leaves the next run to build it.
+    rebuild = len(pending) >= REBUILD_INDEX_AT
+    if rebuild:
+        with conn.transaction():
+            drop_vector_index(conn)
+    try:
+        for start in range(0, len(pending), batch_size):
+            _write_batch(conn, provider, pending[start : start + batch_size], report)
+            report.seconds = time.perf_counter() - started
+            if progress:
+                progress(report)
+        # Last, so a table harvested again under a new id could copy its old vector first.
+        with conn.transaction():
+            report.deleted += _delete_gone(conn)
+    finally:
+        if conn.info.transaction_status in (TransactionStatus.IDLE, TransactionStatus.INTRANS):
+            create_vector_index(conn)
     report.seconds = time.perf_counter() - started
     return report
 

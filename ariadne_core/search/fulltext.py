@@ -1,8 +1,8 @@
 """Full-text search over table and field names, descriptions and tags.
 
 Names are indexed with `_` and `.` turned into spaces, and each query word is a prefix,
-so `cust` finds `dim_customer`. Trigram word similarity (pg_trgm) catches typos such as
-`custmer`. Both conditions are served by GIN indexes.
+so `cust` finds `dim_customer`. When no word matches, trigram word similarity (pg_trgm)
+catches typos such as `custmer`. Both conditions are served by GIN indexes.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ def prefix_query(q: str) -> str | None:
     return " & ".join(f"{w}:*" for w in words) if words else None
 
 
-def _branch(kind: EntityKind, has_fts: bool, filter_sources: bool) -> str:
-    match = (
-        "(e.name %% %(q)s OR %(q)s <%% e.name"
-        + (" OR e.search_vector @@ query.tsq" if has_fts else "")
-        + ")"
-    )
-    rank = "word_similarity(%(q)s, e.name)" + (
-        " + ts_rank(e.search_vector, query.tsq)" if has_fts else ""
-    )
+def _branch(kind: EntityKind, fuzzy: bool, filter_sources: bool) -> str:
+    """Matches of one kind: by words (full text, each word a prefix) or, ``fuzzy``, by
+    trigram similarity of the name. The rank adds the name's word similarity either way."""
+    if fuzzy:
+        match = "(e.name %% %(q)s OR %(q)s <%% e.name)"
+        rank = "word_similarity(%(q)s, e.name)"
+    else:
+        match = "e.search_vector @@ query.tsq"
+        rank = "word_similarity(%(q)s, e.name) + ts_rank(e.search_vector, query.tsq)"
     if kind == "table":
         source = "e.source_id"
         return (
@@ -83,8 +83,25 @@ def query_cte(tsq: str | None) -> str:
 
 
 def lexical_branches(kind: EntityKind | None, has_fts: bool, filter_sources: bool) -> str:
+    """The lexical matches, as one subquery: by words when any match, else by trigrams.
+
+    Trigram matching is for typos (`custmer`), and it is the expensive part: a short
+    word's trigrams are shared by thousands of names (`cust` with every `country`,
+    `currency` and `city` column), each read back and compared. So it runs only when no
+    name, description or tag matches by its words; PostgreSQL skips the fuzzy branch
+    with a one-time filter otherwise."""
     kinds: list[EntityKind] = [kind] if kind else ["table", "field"]
-    return " UNION ALL ".join(_branch(k, has_fts, filter_sources) for k in kinds)
+
+    def union(fuzzy: bool) -> str:
+        return " UNION ALL ".join(_branch(k, fuzzy, filter_sources) for k in kinds)
+
+    if not has_fts:  # no words to match (only punctuation, say): similarity alone
+        return union(fuzzy=True)
+    return (
+        f"WITH words AS MATERIALIZED ({union(fuzzy=False)}) SELECT * FROM words "
+        f"UNION ALL SELECT * FROM ({union(fuzzy=True)}) typos "
+        "WHERE NOT EXISTS (SELECT 1 FROM words)"
+    )
 
 
 def search_key(

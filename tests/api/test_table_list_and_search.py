@@ -224,3 +224,22 @@ def test_bad_search_parameters_are_422(
     resp = client.get("/api/v1/search", params=params, headers=catalog["headers"])
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+def test_typos_are_tried_only_when_no_word_matches(
+    client: TestClient, catalog: dict[str, Any], auth_headers: Any
+) -> None:
+    # A name that only looks like "invoice" (trigram similarity), without the word.
+    dwh = catalog["tables"]["dim_customer"]["source_id"]
+    make_table(client, auth_headers("admin"), dwh, "invoise_archive", schema="trade")
+    make_table(client, auth_headers("admin"), dwh, "invoice_lines", schema="trade")
+    # With no word matching, similarity finds it (typos are tolerated both ways).
+    assert "invoise_archive" in [h["name"] for h in _search(client, catalog, q="invoicr")["items"]]
+    # "invoice" matches by its words, so look-alike names are not added to those
+    # matches: every hit says "invoic(e)" in its name, description or tags.
+    hits = _search(client, catalog, q="invoice", size=100)
+    assert hits["total"] == len(hits["items"]) > 0
+    assert "invoice_lines" in [h["name"] for h in hits["items"]]
+    for hit in hits["items"]:
+        said = " ".join([hit["name"], hit["description"] or "", *hit["tags"]]).lower()
+        assert "invoic" in said, hit

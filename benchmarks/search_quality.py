@@ -114,7 +114,7 @@ def main() -> None:
             for item in questions:
                 q, expected = item["q"], item["expect"]
                 vector = provider.embed([q])[0]
-                body, _ = run(conn, search_catalog(q, limit=DEPTH))
+                body = run(conn, search_catalog(q, limit=DEPTH)).items
                 fts = json.loads(body)
                 semantic = [
                     {
@@ -127,7 +127,7 @@ def main() -> None:
                         nearest_plan(vector, provider.model, SemanticQuery(q, DEPTH, 0.0)),
                     )
                 ]
-                body, _ = run(conn, hybrid_plan(q, vector, provider.model, limit=DEPTH))
+                body = run(conn, hybrid_plan(q, vector, provider.model, limit=DEPTH)).items
                 hybrid = json.loads(body)
                 for mode, hits in zip(MODES, (fts, semantic, hybrid), strict=True):
                     recall, rr = score(_tables(hits, table_names), expected)

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from ariadne_api.deps import CurrentUser, SearchReadsDep
-from ariadne_api.schemas.catalog import SearchResult
-from ariadne_api.schemas.common import Page, PageParams, error_responses, page_response
+from ariadne_api.schemas.catalog import SearchPage
+from ariadne_api.schemas.common import PageParams, error_responses, page_response
 from ariadne_core.search.fulltext import MAX_QUERY_LENGTH
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/search", tags=["search"])
 @router.get(
     "",
     summary="Search table and field names, descriptions and tags",
-    response_model=Page[SearchResult],
+    response_model=SearchPage,
     responses=error_responses(401, 422),
 )
 async def search(
@@ -45,7 +45,9 @@ async def search(
         ),
     ] = "fts",
 ) -> Response:
-    items, total = await reads.search(
+    found = await reads.search(
         q, kind=type, source_ids=source_ids, offset=paging.offset, limit=paging.size, mode=mode
     )
-    return page_response(items, total=total, params=paging)
+    return page_response(
+        found.items, total=found.total, params=paging, total_exact=found.total_exact
+    )

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ariadne_api.schemas.common import Page
+
 _TABLE_ID = "5b1e7c1a-0d6f-4c61-9a51-7f4de2a0c9a1"
 _SOURCE_ID = "3f6c1f0e-8a57-4d0e-9d7a-2f0c6f1f5b10"
 _FIELD_ID = "8c2d51f4-2a0b-4f71-8a4e-0c1b7d3e9f22"
@@ -264,3 +266,13 @@ class SearchResult(BaseModel):
     source_id: uuid.UUID
     table_id: uuid.UUID | None = Field(description="the field's table; null for tables")
     score: float
+
+
+class SearchPage(Page[SearchResult]):
+    """A page of search hits. A search counts and ranks at most 200 matches (whole-name
+    matches first; ariadne_core.search.fulltext.MAX_MATCHES); past that, `total` is 200
+    and `total_exact` is false."""
+
+    total_exact: bool = Field(
+        description="false when more match than `total`: add words or filters to narrow"
+    )

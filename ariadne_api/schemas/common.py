@@ -85,10 +85,14 @@ def json_response(body: str) -> Response:
     return Response(content=body.encode(), media_type="application/json")
 
 
-def page_response(items_json: str, *, total: int, params: PageParams) -> Response:
-    """The `Page` envelope around a JSON array of items written by PostgreSQL."""
+def page_response(
+    items_json: str, *, total: int, params: PageParams, total_exact: bool | None = None
+) -> Response:
+    """The `Page` envelope around a JSON array of items written by PostgreSQL
+    (`SearchPage`'s, with ``total_exact``)."""
+    exact = "" if total_exact is None else f',"total_exact":{"true" if total_exact else "false"}'
     return json_response(
-        f'{{"total":{total},"page":{params.page},"size":{params.size},'
+        f'{{"total":{total}{exact},"page":{params.page},"size":{params.size},'
         f'"pages":{page_count(total, params.size)},"items":{items_json}}}'
     )
 

@@ -174,9 +174,9 @@ def _search(
 ) -> list[dict[str, Any]]:
     conn = driver_connection(session)
     if vector is not None:
-        body, _ = run(conn, hybrid_plan(text, vector, model, source_ids=source_ids, limit=limit))
+        body = run(conn, hybrid_plan(text, vector, model, source_ids=source_ids, limit=limit)).items
     else:
-        body, _ = run(conn, search_catalog(_keywords(text), source_ids=source_ids, limit=limit))
+        body = run(conn, search_catalog(_keywords(text), source_ids=source_ids, limit=limit)).items
     hits: list[dict[str, Any]] = json.loads(body)
     return hits
 

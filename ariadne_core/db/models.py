@@ -148,6 +148,10 @@ class DataSource(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
+# A name as search compares it whole: lower case, `_`, `.` and `-` as spaces (indexed).
+NAME_KEY = "lower(translate(name, '._-', '   '))"
+
+
 class MetadataTable(Base):
     __tablename__ = "metadata_tables"
     __table_args__ = (
@@ -160,6 +164,12 @@ class MetadataTable(Base):
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
         Index("ix_metadata_tables_tags", "tags", postgresql_using="gin"),
+        Index(
+            "ix_metadata_tables_name_key",
+            text(NAME_KEY),
+            "qualified_name",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         # Live tables in each list order, so pages and counts read an index, not the table.
         *(
             Index(
@@ -210,6 +220,12 @@ class MetadataField(Base):
             "name",
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_metadata_fields_name_key",
+            text(NAME_KEY),
+            "qualified_name",
+            postgresql_where=text("NOT is_deleted"),
         ),
     )
 

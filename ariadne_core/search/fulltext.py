@@ -9,47 +9,89 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ariadne_core.catalog.generation import GenerationCache
 from ariadne_core.db.jsonsql import json_array, json_object
+from ariadne_core.db.models import NAME_KEY
 from ariadne_core.db.plans import Plan
 from ariadne_core.errors import ValidationFailed
 
 EntityKind = Literal["table", "field"]
+
+
+class SearchPage(NamedTuple):
+    items: str  # a JSON array written by PostgreSQL
+    total: int
+    total_exact: bool  # false: more than `total` match
+
+
 _WORD = re.compile(r"[A-Za-z0-9]+")
 MAX_QUERY_LENGTH = 200
+# Matches a search ranks at most: past this many, `total` says "at least" (total_exact
+# false), and the ranking covers whole-name matches first, then the first word matches.
+MAX_MATCHES = 200
 
 
-def prefix_query(q: str) -> str | None:
+def prefix_query(q: str, join: str = " & ") -> str | None:
+    """Every query word as a prefix, all required (or, with ``join=" | "``, any)."""
     words = [w.lower() for w in _WORD.findall(q)][:16]
-    return " & ".join(f"{w}:*" for w in words) if words else None
+    return join.join(f"{w}:*" for w in words) if words else None
 
 
-def _branch(kind: EntityKind, fuzzy: bool, filter_sources: bool) -> str:
-    """Matches of one kind: by words (full text, each word a prefix) or, ``fuzzy``, by
-    trigram similarity of the name. The rank adds the name's word similarity either way."""
-    if fuzzy:
+def _many_words(q: str) -> bool:
+    return len(_WORD.findall(q)) > 1
+
+
+def name_key(q: str) -> str:
+    """The query as a whole name is compared (NAME_KEY in SQL): lower case, words joined
+    by single spaces, so `Invoice_Daily` and `invoice daily` are the same name."""
+    return " ".join(w.lower() for w in re.split(r"[\s._-]+", q) if w)
+
+
+# Cheap to compute for every candidate: word rank (names weigh most), plus 1 for the
+# whole name, plus 0.5 for a name that starts with the query.
+_E_KEY = NAME_KEY.replace("name", "e.name")
+_NAME_BONUS = (
+    f"CASE WHEN {_E_KEY} = %(key)s THEN 1.0 WHEN {_E_KEY} LIKE %(key_prefix)s THEN 0.5 ELSE 0.0 END"
+)
+
+
+def _branch(kind: EntityKind, how: str, filter_sources: bool) -> str:
+    """At most `MAX_MATCHES` + 1 matches of one kind, found one way (``how``):
+
+    exact  the whole name is the query, read from the name-key index in qualified-name
+           order (so a popular name such as `email` costs its first rows, not all);
+    words  every query word, each a prefix, in names, descriptions and tags (GIN);
+    some   any of the query words, ranked by how many and where (GIN);
+    typos  trigram similarity of the name (GIN), ranked by word similarity.
+    """
+    if how == "typos":
         match = "(e.name %% %(q)s OR %(q)s <%% e.name)"
-        rank = "word_similarity(%(q)s, e.name)"
+        score, order = "word_similarity(%(q)s, e.name)", ""
     else:
-        match = "e.search_vector @@ query.tsq"
-        rank = "word_similarity(%(q)s, e.name) + ts_rank(e.search_vector, query.tsq)"
+        words = "query.tsq_any" if how == "some" else "query.tsq"
+        score = f"ts_rank(e.search_vector, {words}) + {_NAME_BONUS}"
+        if how == "exact":
+            match, order = f"{_E_KEY} = %(key)s", f" ORDER BY {_E_KEY}, e.qualified_name"
+        else:
+            match, order = f"e.search_vector @@ {words}", ""
     if kind == "table":
-        source = "e.source_id"
-        return (
-            f"SELECT 'table' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
-            f"e.source_id, NULL::uuid AS table_id, {rank} AS score "
+        sql = (
+            "SELECT 'table' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
+            f"e.source_id, NULL::uuid AS table_id, {score} AS score "
             f"FROM metadata_tables e, query WHERE NOT e.is_deleted AND {match}"
-            + (f" AND {source} = ANY(%(source_ids)s)" if filter_sources else "")
+            + (" AND e.source_id = ANY(%(source_ids)s)" if filter_sources else "")
         )
-    return (
-        f"SELECT 'field' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
-        f"t.source_id, e.table_id, {rank} AS score "
-        f"FROM metadata_fields e JOIN metadata_tables t ON t.id = e.table_id, query "
-        f"WHERE NOT e.is_deleted AND NOT t.is_deleted AND {match}"
-        + (" AND t.source_id = ANY(%(source_ids)s)" if filter_sources else "")
-    )
+    else:
+        sql = (
+            "SELECT 'field' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
+            f"t.source_id, e.table_id, {score} AS score "
+            "FROM metadata_fields e JOIN metadata_tables t ON t.id = e.table_id, query "
+            f"WHERE NOT e.is_deleted AND NOT t.is_deleted AND {match}"
+            + (" AND t.source_id = ANY(%(source_ids)s)" if filter_sources else "")
+        )
+    return f"({sql}{order} LIMIT {MAX_MATCHES + 1})"
 
 
 HIT_JSON = json_object(
@@ -73,35 +115,65 @@ def checked_query(q: str) -> str:
 
 
 def query_cte(tsq: str | None) -> str:
-    """The `query` CTE the branches read the parsed words from."""
+    """The `query` CTE the branches read the parsed words from: all of them (`tsq`) and
+    any of them (`tsq_any`), each in the simple and the English configuration."""
     if tsq:
         return (
             "WITH query AS (SELECT (to_tsquery('simple', %(tsq)s) || "
-            "to_tsquery('english', %(tsq)s)) AS tsq) "
+            "to_tsquery('english', %(tsq)s)) AS tsq, (to_tsquery('simple', %(tsq_any)s) || "
+            "to_tsquery('english', %(tsq_any)s)) AS tsq_any) "
         )
     return "WITH query AS (SELECT 1) "
 
 
-def lexical_branches(kind: EntityKind | None, has_fts: bool, filter_sources: bool) -> str:
-    """The lexical matches, as one subquery: by words when any match, else by trigrams.
+def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> str:
+    """The lexical matches, each once, as one subquery; bounded, so a search costs the
+    same whether 10 or 100,000 names match.
 
-    Trigram matching is for typos (`custmer`), and it is the expensive part: a short
-    word's trigrams are shared by thousands of names (`cust` with every `country`,
-    `currency` and `city` column), each read back and compared. So it runs only when no
-    name, description or tag matches by its words; PostgreSQL skips the fuzzy branch
-    with a one-time filter otherwise."""
+    Whole names and all the words first; when nothing has all the words (a question
+    such as "which tables hold revenue by region"), any of them; when nothing has any,
+    typos. Trigram matching (`custmer`) is the expensive part: a short word's trigrams
+    are shared by thousands of names (`cust` with every `country`, `currency` and `city`
+    column), each read back and compared. Each later way runs only when the earlier
+    found nothing; PostgreSQL skips it with a one-time filter otherwise."""
     kinds: list[EntityKind] = [kind] if kind else ["table", "field"]
 
-    def union(fuzzy: bool) -> str:
-        return " UNION ALL ".join(_branch(k, fuzzy, filter_sources) for k in kinds)
+    def union(*ways: str) -> str:
+        return " UNION ALL ".join(_branch(k, how, filter_sources) for how in ways for k in kinds)
 
-    if not has_fts:  # no words to match (only punctuation, say): similarity alone
-        return union(fuzzy=True)
-    return (
-        f"WITH words AS MATERIALIZED ({union(fuzzy=False)}) SELECT * FROM words "
-        f"UNION ALL SELECT * FROM ({union(fuzzy=True)}) typos "
-        "WHERE NOT EXISTS (SELECT 1 FROM words)"
+    if prefix_query(q) is None:  # no words to match (only punctuation, say)
+        return union("typos")
+    # Whole-name matches outrank word matches (score + 1), so when more than
+    # `MAX_MATCHES` names are the query the word matches cannot reach the ranking.
+    sql = (
+        f"WITH exact AS MATERIALIZED ({union('exact')}), "
+        f"words AS MATERIALIZED (SELECT * FROM exact UNION ALL SELECT * FROM "
+        f"({union('words')}) w WHERE (SELECT count(*) FROM exact) <= {MAX_MATCHES})"
     )
+    found = "words"
+    if _many_words(q):
+        sql += (
+            f", any_words AS MATERIALIZED (SELECT * FROM words UNION ALL SELECT * FROM "
+            f"({union('some')}) s WHERE NOT EXISTS (SELECT 1 FROM words))"
+        )
+        found = "any_words"
+    return (
+        f"{sql} SELECT DISTINCT ON (kind, id) * FROM {found} "
+        f"UNION ALL SELECT * FROM ({union('typos')}) typos "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {found})"
+    )
+
+
+def lexical_params(q: str) -> dict[str, Any]:
+    key = name_key(q)
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return {
+        "q": q,
+        "tsq": prefix_query(q),
+        "tsq_any": prefix_query(q, " | "),
+        "key": key,
+        "key_prefix": escaped + "%",
+    }
 
 
 def search_key(
@@ -119,8 +191,9 @@ def search_catalog(
     offset: int = 0,
     limit: int = 20,
     cache: GenerationCache | None = None,
-) -> Plan[tuple[str, int]]:
-    """One page of ranked hits as a JSON array (text), and the number of hits.
+) -> Plan[SearchPage]:
+    """One page of ranked hits as a JSON array (text), the number of hits, and whether
+    that number is exact (at most `MAX_MATCHES` are counted and ranked).
 
     With ``cache``, an identical search is answered from memory until the catalog changes.
     """
@@ -129,27 +202,25 @@ def search_catalog(
     key = search_key(q, kind, ids, offset, limit)
     generation, known = cache.lookup(key) if cache is not None else (None, None)
     if known is not None:
-        result: tuple[str, int] = known
+        result: SearchPage = known
         return result
-    tsq = prefix_query(q)
-    branches = lexical_branches(kind, tsq is not None, bool(ids))
-    cte = query_cte(tsq)
-    params: dict[str, Any] = {"q": q, "tsq": tsq, "offset": offset, "limit": limit}
+    branches = lexical_branches(kind, q, bool(ids))
+    params: dict[str, Any] = {**lexical_params(q), "offset": offset, "limit": limit}
     if ids:
         params["source_ids"] = ids
-    # The total comes with the page (a window count), so the matches are found only once.
     row = yield (
-        cte + f", hits AS (SELECT *, count(*) OVER () AS total FROM ({branches}) found "
-        "ORDER BY score DESC, qualified_name, id OFFSET %(offset)s LIMIT %(limit)s) "
-        f"SELECT (SELECT total FROM hits LIMIT 1), {json_array(HIT_JSON, HIT_ORDER)}::text "
-        "FROM hits",
+        query_cte(params["tsq"]) + f", found AS MATERIALIZED ({branches}), "
+        "counted AS (SELECT count(*) AS n FROM found), "
+        f"best AS (SELECT * FROM found ORDER BY score DESC, qualified_name, id "
+        f"LIMIT {MAX_MATCHES}), "
+        "hits AS (SELECT * FROM best ORDER BY score DESC, qualified_name, id "
+        "OFFSET %(offset)s LIMIT %(limit)s) "
+        f"SELECT (SELECT n FROM counted), {json_array(HIT_JSON, HIT_ORDER)}::text FROM hits",
         params,
     )
-    if row is not None and row[0] is not None:
-        result = (str(row[1]), int(row[0]))
-    else:  # a page past the end has no row to carry the total, so count separately
-        counted = yield (cte + f"SELECT count(*) FROM ({branches}) found", params)
-        result = ("[]", int(counted[0]) if counted else 0)
+    assert row is not None  # an aggregate: always one row
+    matched = int(row[0])
+    result = SearchPage(str(row[1]), min(matched, MAX_MATCHES), matched <= MAX_MATCHES)
     if cache is not None:
         cache.store(key, generation, result)
     return result

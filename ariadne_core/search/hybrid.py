@@ -26,8 +26,10 @@ from ariadne_core.search.fulltext import (
     HIT_JSON,
     HIT_ORDER,
     EntityKind,
+    SearchPage,
     checked_query,
     lexical_branches,
+    lexical_params,
     prefix_query,
     query_cte,
 )
@@ -45,16 +47,16 @@ def hybrid_plan(
     source_ids: list[uuid.UUID] | None = None,
     offset: int = 0,
     limit: int = 20,
-) -> Plan[tuple[str, int]]:
+) -> Plan[SearchPage]:
     """One page of fused hits as a JSON array (text), and the number of fused hits."""
     q = checked_query(q)
     ids = sorted(set(source_ids or ()))
     tsq = prefix_query(q)
-    params: dict[str, Any] = {"q": q, "tsq": tsq, "offset": offset, "limit": limit}
+    params: dict[str, Any] = {**lexical_params(q), "offset": offset, "limit": limit}
     ctes = [
         f"lexical AS (SELECT kind, id, row_number() OVER "
         f"(ORDER BY score DESC, qualified_name, id) AS r "
-        f"FROM ({lexical_branches(kind, tsq is not None, bool(ids))}) found "
+        f"FROM ({lexical_branches(kind, q, bool(ids))}) found "
         f"ORDER BY score DESC, qualified_name, id LIMIT {CANDIDATES})"
     ]
     ranked = "SELECT kind, id, r FROM lexical"
@@ -103,5 +105,5 @@ def hybrid_plan(
         params,
     )
     if row is None or row[0] is None:
-        return "[]", 0
-    return str(row[1]), int(row[0])
+        return SearchPage("[]", 0, True)
+    return SearchPage(str(row[1]), int(row[0]), True)

@@ -1,5 +1,6 @@
 """Search reads: full-text and trigram search over tables and fields, kept per catalog
-generation, with one computation per distinct question at a time (`SingleFlight`); and
+generation, with one computation per distinct question at a time, its answer shared by
+the requests that asked meanwhile (`SingleFlight`); and
 hybrid search, which fuses those matches with the nearest vectors (not kept: the
 vectors change without the catalog generation moving)."""
 
@@ -16,7 +17,13 @@ from ariadne_core.db.plans import PlanRunner
 from ariadne_core.embedding.query import QueryVectors
 from ariadne_core.errors import ServiceUnavailable
 from ariadne_core.runtime.singleflight import SingleFlight
-from ariadne_core.search.fulltext import EntityKind, checked_query, search_catalog, search_key
+from ariadne_core.search.fulltext import (
+    EntityKind,
+    SearchPage,
+    checked_query,
+    search_catalog,
+    search_key,
+)
 from ariadne_core.search.hybrid import hybrid_plan
 
 SearchMode = Literal["fts", "hybrid"]
@@ -42,13 +49,14 @@ class SearchReads:
         offset: int = 0,
         limit: int = 20,
         mode: SearchMode = "fts",
-    ) -> tuple[str, int]:
-        """One page of matches as a JSON array (text), best first, and their number."""
+    ) -> SearchPage:
+        """One page of matches as a JSON array (text), best first, their number, and
+        whether that number is exact."""
         if mode == "hybrid":
             return await self._hybrid(q, kind, source_ids, offset, limit)
-        key = search_key(q, kind, source_ids, offset, limit)
-        async with self.single_flight(key):
-            return await self.reader.run(
+        return await self.single_flight.run(
+            search_key(q, kind, source_ids, offset, limit),
+            lambda: self.reader.run(
                 lambda: search_catalog(
                     q,
                     kind=kind,
@@ -57,7 +65,8 @@ class SearchReads:
                     limit=limit,
                     cache=self.cache,
                 )
-            )
+            ),
+        )
 
     async def _hybrid(
         self,
@@ -66,15 +75,16 @@ class SearchReads:
         source_ids: list[uuid.UUID] | None,
         offset: int,
         limit: int,
-    ) -> tuple[str, int]:
+    ) -> SearchPage:
         checked_query(q)  # a bad query is a 422 before any model runs
         if self.vectors is None:
             raise ServiceUnavailable("Hybrid search needs the embedding provider.")
         vectors = await anyio.to_thread.run_sync(self.vectors)
         vector = await anyio.to_thread.run_sync(vectors.vector, q)
         model = vectors.provider.model
-        async with self.single_flight(("hybrid", *search_key(q, kind, source_ids, offset, limit))):
-            return await self.reader.run(
+        return await self.single_flight.run(
+            ("hybrid", *search_key(q, kind, source_ids, offset, limit)),
+            lambda: self.reader.run(
                 lambda: hybrid_plan(
                     q,
                     vector,
@@ -84,4 +94,5 @@ class SearchReads:
                     offset=offset,
                     limit=limit,
                 )
-            )
+            ),
+        )

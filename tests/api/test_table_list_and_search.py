@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ariadne_api.schemas.catalog import SearchResult
-from ariadne_api.schemas.common import Page
+from ariadne_api.schemas.catalog import SearchPage, SearchResult
 from ariadne_core.config import Settings
 from tests.api.catalog_helpers import make_field, make_source, make_table
 
@@ -185,7 +184,9 @@ def test_search_answers_match_the_response_model(
 ) -> None:
     """PostgreSQL writes the hits (ariadne_core.db.jsonsql): exactly the model's keys."""
     page = _search(client, catalog, q="cust")
-    assert set(page) == set(Page[SearchResult].model_fields)
+    assert set(page) == set(SearchPage.model_fields)
+    SearchPage.model_validate(page)
+    assert page["total_exact"] is True
     assert page["items"]
     for hit in page["items"]:
         assert set(hit) == set(SearchResult.model_fields)
@@ -243,3 +244,33 @@ def test_typos_are_tried_only_when_no_word_matches(
     for hit in hits["items"]:
         said = " ".join([hit["name"], hit["description"] or "", *hit["tags"]]).lower()
         assert "invoic" in said, hit
+
+
+def test_a_question_with_no_entity_having_every_word_finds_those_with_some(
+    client: TestClient, catalog: dict[str, Any]
+) -> None:
+    # No table or field says both "revenue" and "shop", each says one.
+    hits = _search(client, catalog, q="revenue shop")
+    assert {h["name"] for h in hits["items"]} == {"v_revenue", "fact_orders"}
+
+
+def test_a_search_ranks_a_bounded_number_of_matches_whole_names_first(
+    client: TestClient, catalog: dict[str, Any], auth_headers: Any, monkeypatch: Any
+) -> None:
+    admin = auth_headers("admin")
+    tables = catalog["tables"]
+    for table in ("dim_customer", "fact_orders", "v_revenue"):
+        make_field(client, admin, tables[table]["id"], "email")
+    make_field(client, admin, tables["v_revenue"]["id"], "contact", description="email to use")
+    everything = _search(client, catalog, q="email", size=100)
+    assert everything["total"] == 5 and everything["total_exact"] is True
+    assert [h["name"] for h in everything["items"][:3]] == ["email"] * 3
+
+    monkeypatch.setattr("ariadne_core.search.fulltext.MAX_MATCHES", 2)
+    bounded = _search(client, catalog, q="Email", size=100)  # not the cached answer
+    assert bounded["total"] == 2 and bounded["total_exact"] is False
+    assert bounded["pages"] == 1
+    # The whole-name matches come first, in qualified-name order.
+    assert [h["qualified_name"] for h in bounded["items"]] == sorted(
+        h["qualified_name"] for h in everything["items"] if h["name"] == "email"
+    )[:2]

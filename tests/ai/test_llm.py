@@ -43,12 +43,14 @@ def llm_app(app: Any, fake: FakeOpenAI) -> Any:
     return app
 
 
-def _ask(client: TestClient, headers: dict[str, str], question: str, **extra: Any) -> Any:
-    response = client.post(
-        "/api/v1/ai/query", json={"question": question, **extra}, headers=headers
-    )
+def _post(client: TestClient, headers: dict[str, str], path: str, body: dict[str, Any]) -> Any:
+    response = client.post(f"/api/v1/ai/{path}", json=body, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _ask(client: TestClient, headers: dict[str, str], question: str, **extra: Any) -> Any:
+    return _post(client, headers, "query", {"question": question, **extra})
 
 
 def test_the_model_calls_ariadnes_tools_and_the_answer_cites_what_they_found(
@@ -171,13 +173,8 @@ def test_openai_embeddings_through_the_same_indexer(
 
 
 def _explain(client: TestClient, headers: dict[str, str], table_id: Any) -> Any:
-    response = client.post(
-        "/api/v1/ai/explain-lineage",
-        json={"table_id": str(table_id), "direction": "upstream"},
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    body = {"table_id": str(table_id), "direction": "upstream"}
+    return _post(client, headers, "explain-lineage", body)
 
 
 def test_the_model_writes_the_explanation_from_the_cited_facts_only(

@@ -148,8 +148,14 @@ class DataSource(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
-# A name as search compares it whole: lower case, `_`, `.` and `-` as spaces (indexed).
-NAME_KEY = "lower(translate(name, '._-', '   '))"
+def name_key(expr: str) -> str:
+    """A name as search compares it whole, in SQL: lower case, each run of spaces, `_`,
+    `.` and `-` one space. The same expression serves the index (over `name`) and the
+    query (over the search text), so the two cannot disagree."""
+    return f"regexp_replace(lower({expr}), '[[:space:]._-]+', ' ', 'g')"
+
+
+NAME_KEY = name_key("name")  # indexed: ix_metadata_tables_name_key, ix_metadata_fields_name_key
 
 
 class MetadataTable(Base):

@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple
 
 from ariadne_core.catalog.generation import GenerationCache
 from ariadne_core.db.jsonsql import json_array, json_object
-from ariadne_core.db.models import NAME_KEY
+from ariadne_core.db.models import name_key
 from ariadne_core.db.plans import Plan
 from ariadne_core.errors import ValidationFailed
 
@@ -43,17 +43,13 @@ def _many_words(q: str) -> bool:
     return len(_WORD.findall(q)) > 1
 
 
-def name_key(q: str) -> str:
-    """The query as a whole name is compared (NAME_KEY in SQL): lower case, words joined
-    by single spaces, so `Invoice_Daily` and `invoice daily` are the same name."""
-    return " ".join(w.lower() for w in re.split(r"[\s._-]+", q) if w)
-
-
 # Cheap to compute for every candidate: word rank (names weigh most), plus 1 for the
 # whole name, plus 0.5 for a name that starts with the query.
-_E_KEY = NAME_KEY.replace("name", "e.name")
+_E_KEY = name_key("e.name")
+_Q_KEY = name_key("%(q)s::text")
 _NAME_BONUS = (
-    f"CASE WHEN {_E_KEY} = %(key)s THEN 1.0 WHEN {_E_KEY} LIKE %(key_prefix)s THEN 0.5 ELSE 0.0 END"
+    f"CASE WHEN {_E_KEY} = {_Q_KEY} THEN 1.0 WHEN starts_with({_E_KEY}, {_Q_KEY}) THEN 0.5 "
+    "ELSE 0.0 END"
 )
 
 
@@ -73,7 +69,7 @@ def _branch(kind: EntityKind, how: str, filter_sources: bool) -> str:
         words = "query.tsq_any" if how == "some" else "query.tsq"
         score = f"ts_rank(e.search_vector, {words}) + {_NAME_BONUS}"
         if how == "exact":
-            match, order = f"{_E_KEY} = %(key)s", f" ORDER BY {_E_KEY}, e.qualified_name"
+            match, order = f"{_E_KEY} = {_Q_KEY}", f" ORDER BY {_E_KEY}, e.qualified_name"
         else:
             match, order = f"e.search_vector @@ {words}", ""
     if kind == "table":
@@ -165,15 +161,7 @@ def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> s
 
 
 def lexical_params(q: str) -> dict[str, Any]:
-    key = name_key(q)
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return {
-        "q": q,
-        "tsq": prefix_query(q),
-        "tsq_any": prefix_query(q, " | "),
-        "key": key,
-        "key_prefix": escaped + "%",
-    }
+    return {"q": q, "tsq": prefix_query(q), "tsq_any": prefix_query(q, " | ")}
 
 
 def search_key(

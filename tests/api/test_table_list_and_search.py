@@ -274,3 +274,16 @@ def test_a_search_ranks_a_bounded_number_of_matches_whole_names_first(
     assert [h["qualified_name"] for h in bounded["items"]] == sorted(
         h["qualified_name"] for h in everything["items"] if h["name"] == "email"
     )[:2]
+
+
+def test_a_whole_name_with_doubled_separators_is_still_the_whole_name(
+    client: TestClient, catalog: dict[str, Any], auth_headers: Any
+) -> None:
+    # dbt names models `stg__orders`: the query and the index read the name the same way.
+    dwh = catalog["tables"]["dim_customer"]["source_id"]
+    make_table(client, auth_headers("admin"), dwh, "stg__payments", schema="staging")
+    make_table(client, auth_headers("admin"), dwh, "stg__payments_daily", schema="staging")
+    for q in ("stg__payments", "STG payments", "stg.payments"):
+        first, second = _search(client, catalog, q=q, type="table")["items"][:2]
+        assert first["name"] == "stg__payments" and first["score"] >= 1.0, (q, first)
+        assert second["name"] == "stg__payments_daily" and second["score"] < first["score"]

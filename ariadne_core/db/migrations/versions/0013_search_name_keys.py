@@ -1,5 +1,5 @@
 """Search finds exact names by index: each live table and field by its name key (lower
-case, `_`, `.` and `-` as spaces) then qualified name, so a search for `email` reads the
+case, each run of spaces, `_`, `.` and `-` one space) then qualified name, so a search for `email` reads the
 first page of the 10,000 columns named so in order, instead of ranking all of them."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NAME_KEY = "lower(translate(name, '._-', '   '))"
+NAME_KEY = "regexp_replace(lower(name), '[[:space:]._-]+', ' ', 'g')"  # db.models.NAME_KEY
 
 
 def upgrade() -> None:

@@ -2,9 +2,10 @@
 
 Each live table and field has one text (`table_text`, `field_text`). A table's: its name
 as words, kind and qualified name, description, tags, owner, and its first forty
-columns with their types. A field's is short (fields are twenty times as many, and the model's time grows
-with the word pieces): its name as words, type, table as words, description and tags. The text's content hash is
-stored with its vector, the model's name and its version:
+columns with their types. A field's is short (fields are twenty times as many, and the
+model's time grows with the word pieces): its name as words, type, table as words,
+description and tags. The text's content hash is stored with its vector, the model's
+name and its version:
 
 - a row whose text did not change is not embedded again;
 - a vector whose hash another row already holds is copied, not computed (the embedding
@@ -194,7 +195,8 @@ def embed_catalog(
     del stored
     # Many new vectors (a first run, a new model): the HNSW index is built once at the
     # end instead of updated per row. Meanwhile semantic search scans exactly (slower,
-    # still right), and a run that dies leaves the next run to build it.
+    # still right). A run that fails builds it before raising; every run ends by
+    # building it if missing, so one that was killed is mended by the next.
     rebuild = len(pending) >= REBUILD_INDEX_AT
     if rebuild:
         with conn.transaction():

@@ -30,3 +30,10 @@ def test_odd_questions_are_answered_or_refused_cleanly(
         "/api/v1/ai/search", json={"query": question[:500]}, headers=auth_headers("viewer")
     )
     assert search.status_code in (200, 422), search.text
+    for mode in ("fts", "hybrid"):
+        found = client.get(
+            "/api/v1/search",
+            params={"q": question[:200], "mode": mode},
+            headers=auth_headers("viewer"),
+        )
+        assert found.status_code in (200, 422), (mode, found.text)

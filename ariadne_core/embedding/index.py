@@ -35,6 +35,7 @@ from psycopg.pq import TransactionStatus
 
 from ariadne_core.db.vectors import create_vector_index, drop_vector_index
 from ariadne_core.embedding.providers import EmbeddingProvider
+from ariadne_core.errors import ConfigurationError
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^0-9A-Za-z]+")
@@ -172,6 +173,12 @@ def embed_catalog(
     """Bring the embeddings up to date with the catalog, on ``conn``. On an autocommit
     connection the catalog is read in one snapshot, then each batch is its own
     transaction; on a connection in a transaction (a test's) they are savepoints."""
+    row = conn.execute("SELECT to_regclass('embeddings') IS NOT NULL").fetchone()
+    if not (row and row[0]):
+        raise ConfigurationError(
+            "This database has no embeddings table: it is not migrated. "
+            "Run `ariadne db upgrade` first."
+        )
     register_vector(conn)
     started = time.perf_counter()
     report = EmbedReport(provider.model, provider.version)

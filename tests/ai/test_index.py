@@ -221,3 +221,17 @@ def test_the_int8_model_says_what_the_packaged_model_says(local_model: LocalEmbe
     # customer value is the one about it.
     question = local_model.embed(["how much is a customer worth over time"])[0]
     assert int(np.argmax(local_model.embed(texts) @ question)) == 0
+
+
+def test_an_unmigrated_database_is_a_clear_error(
+    make_database: Any, local_model: LocalEmbeddings
+) -> None:
+    import psycopg
+
+    from ariadne_core.errors import ConfigurationError
+
+    with (
+        psycopg.connect(make_database("ariadne_unmigrated"), autocommit=True) as conn,
+        pytest.raises(ConfigurationError, match="ariadne db upgrade"),
+    ):
+        embed_catalog(conn, local_model)

@@ -29,6 +29,29 @@ SERVICES_HOME = Path(os.environ.get("ARIADNE_HOME", REPO_ROOT / ".ariadne"))
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_dagster_instance() -> Iterator[None]:
+    """Fail the test that leaves a Dagster instance's state storage set in this thread.
+
+    A sensor or schedule context built outside `with` and given resources enters an
+    ephemeral instance and never leaves it; once garbage collection frees that instance
+    (at a time no test chooses), every later `materialize` in the process fails with
+    "Attempted to resolve undefined DagsterInstance weakref". Caught here, the leak is
+    reported by the test that made it, every time.
+    """
+    from dagster._core.storage.defs_state import base
+
+    yield
+    if base.DefsStateStorage.get() is not None:
+        base._current_storage.set(None)  # so the tests after this one are not failed too
+        pytest.fail(
+            "This test left a Dagster instance entered (its state storage is still set); "
+            "build sensor and schedule contexts with `with build_sensor_context(...) as "
+            "context:` so they close what they open.",
+            pytrace=False,
+        )
+
+
 def _service(name: str) -> dict[str, Any]:
     state = load_state(SERVICES_HOME)
     if name not in state:

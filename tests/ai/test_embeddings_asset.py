@@ -78,12 +78,15 @@ def test_the_asset_embeds_what_changed_and_reports_it(catalog_engine: Engine) ->
     assert (meta["embedded"].value, meta["unchanged"].value) == (0, 6)
 
     # The sensor asks for a run when the catalog changed since its cursor, not otherwise.
-    context = build_sensor_context(cursor=None, resources={"catalog_db": catalog_db})
-    first_tick = embeddings_after_catalog_change(context)
-    assert first_tick.run_key.startswith("embed:")  # type: ignore[union-attr]
-    context = build_sensor_context(cursor=context.cursor, resources={"catalog_db": catalog_db})
-    assert embeddings_after_catalog_change(context).skip_message  # type: ignore[union-attr]
+    def tick(cursor: str | None) -> tuple[Any, str | None]:
+        with build_sensor_context(cursor=cursor, resources={"catalog_db": catalog_db}) as context:
+            return embeddings_after_catalog_change(context), context.cursor
+
+    first_tick, cursor = tick(None)
+    assert first_tick.run_key.startswith("embed:")
+    quiet_tick, cursor = tick(cursor)
+    assert quiet_tick.skip_message
     with catalog_engine.begin() as conn:
         conn.exec_driver_sql("UPDATE metadata_tables SET description = 'bills', updated_at = now()")
-    context = build_sensor_context(cursor=context.cursor, resources={"catalog_db": catalog_db})
-    assert embeddings_after_catalog_change(context).run_key  # type: ignore[union-attr]
+    changed_tick, _ = tick(cursor)
+    assert changed_tick.run_key

@@ -82,12 +82,12 @@ def test_sync_then_inference_with_checks_and_an_idempotent_rerun(
 
     schedule_instance = DagsterInstance.local_temp(str(tmp_path))
     schedule_instance.add_dynamic_partitions(PARTITIONS, [str(source_id)])
-    context = build_schedule_context(
+    with build_schedule_context(
         instance=schedule_instance,
         scheduled_execution_time=datetime(2026, 12, 6, 4, tzinfo=UTC),
         resources={"catalog_db": catalog_db},
-    )
-    requests = full_inference(context)
+    ) as context:
+        requests = full_inference(context)
     mine = [r for r in requests if r.partition_key == str(source_id)]
     assert len(mine) == 1
     assert mine[0].run_config["ops"]["inferred_lineage"]["config"]["force"] is True

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ariadne_core.db.models import LineageAction, LineageSource, LineageStatus
+from ariadne_api.schemas.observed import Observation
+from ariadne_core.db.models import EdgeOrigin, LineageAction, LineageSource, LineageStatus
 
 _EDGE_ID = "0b7f2c1e-5d4a-4b9e-8f3c-2a1d0e9c8b7a"
 _TS = "2026-11-25T10:00:00Z"
@@ -163,7 +164,10 @@ class LineageResponse(BaseModel):
     transformation_type: str | None
     transformation_logic: str | None
     lineage_source: LineageSource
-    origin: LineageSource = Field(description="the lineage_source the edge was created with")
+    origin: EdgeOrigin = Field(
+        description="how the edge came to be: the lineage_source it was created with, or "
+        "`observed` when a running job's OpenLineage events first showed it"
+    )
     origin_detail: str | None
     status: LineageStatus
     confidence: float
@@ -178,6 +182,11 @@ class LineageResponse(BaseModel):
         None,
         description="(GET /lineage/{id} only) what inference saw of this edge: the view, "
         "alias or SQL, with its fingerprint; `gone` once that origin stopped showing it",
+    )
+    observation: Observation | None = Field(
+        None,
+        description="what running jobs reported of this edge in OpenLineage events: first "
+        "and last time, runs, jobs (absent when no job reported it)",
     )
 
 

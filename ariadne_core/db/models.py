@@ -73,6 +73,17 @@ class LineageSource(enum.StrEnum):
     APPROVED = "approved"
 
 
+class EdgeOrigin(enum.StrEnum):
+    """How an edge first came to be: what `lineage_source` it was created with, or
+    `observed` for an edge first seen in a running job's OpenLineage events (created as
+    `inferred`, like every edge nobody declared)."""
+
+    INFERRED = "inferred"
+    MANUAL = "manual"
+    APPROVED = "approved"
+    OBSERVED = "observed"
+
+
 class LineageStatus(enum.StrEnum):
     ACTIVE = "active"
     PENDING_REVIEW = "pending_review"
@@ -143,6 +154,11 @@ class DataSource(Base):
     last_sync_status: Mapped[str | None] = mapped_column(String(32))
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sync_error: Mapped[str | None] = mapped_column(Text)
+    # Extra OpenLineage namespaces this source's datasets are reported under, beside the
+    # one derived from its connection (ariadne_core.observed.namespaces).
+    namespace_aliases: Mapped[list[str]] = mapped_column(
+        ARRAY(String(500)), nullable=False, server_default="{}"
+    )
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -292,10 +308,9 @@ class _LineageEdgeMixin:
     lineage_source: Mapped[LineageSource] = mapped_column(
         _enum(LineageSource, "lineage_source"), nullable=False
     )
-    # The lineage_source the edge was first created with; approval and upgrades keep it.
-    origin: Mapped[LineageSource] = mapped_column(
-        _enum(LineageSource, "lineage_source"), nullable=False
-    )
+    # The lineage_source the edge was first created with, or `observed` (EdgeOrigin);
+    # approval and upgrades keep it.
+    origin: Mapped[EdgeOrigin] = mapped_column(_enum(EdgeOrigin, "edge_origin"), nullable=False)
     origin_detail: Mapped[str | None] = mapped_column(String(300))
     confidence: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.0")
     status: Mapped[LineageStatus] = mapped_column(
@@ -556,3 +571,107 @@ class InferenceEvidence(Base):
     first_seen_at: Mapped[datetime] = _created_at()
     last_seen_at: Mapped[datetime] = _created_at()
     gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """A key a machine client (an OpenLineage transport) authenticates with. Only the
+    SHA-256 of the key is stored; the key itself is shown once, when it is created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False)  # shown in lists
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = _created_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class OpenLineageEvent(Base):
+    """An accepted OpenLineage event, stored before it is acknowledged and processed
+    after (ariadne_core.observed.process): nothing acknowledged is lost."""
+
+    __tablename__ = "openlineage_events"
+    __table_args__ = (
+        Index("ix_openlineage_events_pending", "id", postgresql_where=text("processed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = _created_at()
+    submitted_by: Mapped[str | None] = mapped_column(String(320))  # key name or user e-mail
+    event: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ObservedDataset(Base):
+    """Every dataset OpenLineage events named, matched to a catalog table or not: an
+    unmatched one waits for an admin to map it, and is never dropped."""
+
+    __tablename__ = "observed_datasets"
+    __table_args__ = (
+        UniqueConstraint("namespace", "name", name="uq_observed_datasets_ns_name"),
+        Index(
+            "ix_observed_datasets_unmatched",
+            "last_seen_at",
+            postgresql_where=text("table_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    namespace: Mapped[str] = mapped_column(String(500), nullable=False)
+    name: Mapped[str] = mapped_column(String(1000), nullable=False)
+    table_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("metadata_tables.id", ondelete="SET NULL")
+    )
+    mapped_by: Mapped[str | None] = mapped_column(String(320))  # set when an admin mapped it
+    last_job: Mapped[str | None] = mapped_column(String(1000))
+    seen_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    first_seen_at: Mapped[datetime] = _created_at()
+    last_seen_at: Mapped[datetime] = _created_at()
+
+
+class LineageObservation(Base):
+    """One edge as one job reported it: when first and last, how many runs, and the edge
+    of the catalog it stands for once both ends are matched. A busy job updates this row,
+    never the edge."""
+
+    __tablename__ = "lineage_observations"
+    __table_args__ = (
+        UniqueConstraint(
+            "edge_kind",
+            "source_dataset_id",
+            "source_field",
+            "target_dataset_id",
+            "target_field",
+            "job_namespace",
+            "job_name",
+            name="uq_lineage_observations_edge_job",
+        ),
+        Index("ix_lineage_observations_edge", "edge_kind", "edge_id", "last_observed_at"),
+        Index("ix_lineage_observations_job", "job_namespace", "job_name"),
+        Index("ix_lineage_observations_target", "target_dataset_id", "last_observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    edge_kind: Mapped[str] = mapped_column(String(8), nullable=False)  # "table" | "field"
+    source_dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("observed_datasets.id", ondelete="CASCADE"), nullable=False
+    )
+    source_field: Mapped[str] = mapped_column(String(300), nullable=False, server_default="")
+    target_dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("observed_datasets.id", ondelete="CASCADE"), nullable=False
+    )
+    target_field: Mapped[str] = mapped_column(String(300), nullable=False, server_default="")
+    job_namespace: Mapped[str] = mapped_column(String(500), nullable=False)
+    job_name: Mapped[str] = mapped_column(String(1000), nullable=False)
+    last_run_id: Mapped[str | None] = mapped_column(String(64))
+    transformation: Mapped[str | None] = mapped_column(String(100))
+    edge_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    observation_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1")
+    first_observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from ariadne_core.catalog.resolve import resolve_field, resolve_table
 from ariadne_core.db.models import (
     RETIRED,
+    EdgeOrigin,
     FieldLineage,
     LineageAction,
     LineageAuditEvent,
@@ -48,6 +49,7 @@ class EdgeInput:
     lineage_source: LineageSource = LineageSource.MANUAL
     confidence: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    origin: EdgeOrigin | None = None  # how it came to be, when not its lineage_source
 
 
 @dataclass
@@ -76,7 +78,7 @@ def initial_state(data: EdgeInput, actor: Actor) -> dict[str, Any]:
         "transformation_logic": data.transformation_logic,
         "edge_metadata": data.metadata or {},
         "lineage_source": source,
-        "origin": source,
+        "origin": data.origin or EdgeOrigin(source.value),
         "status": LineageStatus.PENDING_REVIEW
         if source is LineageSource.INFERRED
         else LineageStatus.ACTIVE,

@@ -37,6 +37,10 @@ EXPECTED_TABLES = {
     "import_jobs",
     "users",
     "embeddings",
+    "api_keys",
+    "openlineage_events",
+    "observed_datasets",
+    "lineage_observations",
 }
 
 
@@ -92,7 +96,7 @@ def test_lineage_source_enum_is_exactly_inferred_manual_approved(database_url: s
     assert [r[0] for r in rows] == ["inferred", "manual", "approved"]
 
 
-def test_both_edge_tables_use_the_lineage_source_enum(database_url: str) -> None:
+def test_both_edge_tables_use_the_lineage_source_enum_and_origin_its_own(database_url: str) -> None:
     rows = _query(
         database_url,
         "SELECT table_name, column_name, udt_name FROM information_schema.columns "
@@ -101,9 +105,9 @@ def test_both_edge_tables_use_the_lineage_source_enum(database_url: str) -> None
     )
     assert rows == [
         ("field_lineage", "lineage_source", "lineage_source"),
-        ("field_lineage", "origin", "lineage_source"),
+        ("field_lineage", "origin", "edge_origin"),
         ("table_lineage", "lineage_source", "lineage_source"),
-        ("table_lineage", "origin", "lineage_source"),
+        ("table_lineage", "origin", "edge_origin"),
     ]
 
 

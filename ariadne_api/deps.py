@@ -28,6 +28,7 @@ from ariadne_core.search.reads import SearchReads
 from ariadne_core.security.roles import require_role
 from ariadne_core.security.secrets import Keyring
 from ariadne_core.security.tokens import decode_token
+from ariadne_core.users import api_keys
 from ariadne_core.users.sessions import Logins, current_account
 
 
@@ -148,7 +149,7 @@ async def get_current_user(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed(
             "You are not logged in. Send the access token from POST /api/v1/auth/login "
-            "as 'Authorization: Bearer <token>'."
+            "(or, for OpenLineage events, an API key) as 'Authorization: Bearer <token>'."
         )
     claims = decode_token(services.settings, credentials.credentials)
     account = await current_account(claims, services.reader, services.accounts)
@@ -172,3 +173,25 @@ def requires(role: UserRole) -> Callable[[CurrentUserInfo], Coroutine[Any, Any, 
 Editor = Annotated[CurrentUserInfo, Depends(requires(UserRole.EDITOR))]
 Steward = Annotated[CurrentUserInfo, Depends(requires(UserRole.STEWARD))]
 Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
+
+
+async def get_lineage_sender(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """Who posts OpenLineage events: an API key holding `lineage:ingest` (what the
+    OpenLineage HTTP transport's `api_key` auth sends), or a logged-in editor or above."""
+    if credentials is not None and api_keys.looks_like_key(credentials.credentials):
+        holder = await api_keys.key_holder(
+            credentials.credentials, services.reader, services.accounts
+        )
+        api_keys.require_scope(holder, api_keys.INGEST_LINEAGE)
+        request.state.user = holder.label
+        return holder.label
+    user = await get_current_user(request, services, credentials)
+    require_role(user.role, UserRole.EDITOR)
+    return user.email
+
+
+LineageSender = Annotated[str, Depends(get_lineage_sender)]

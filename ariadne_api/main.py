@@ -16,12 +16,14 @@ from ariadne_api.errors import install_error_handlers
 from ariadne_api.middleware import BodySizeLimit, Metrics, RequestLog, SecurityHeaders
 from ariadne_api.routers import (
     ai,
+    api_keys,
     auth,
     fields,
     graph,
     health,
     imports,
     lineage,
+    observed,
     search,
     sources,
     tables,
@@ -110,9 +112,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(fields.router)
     app.include_router(search.router)
     app.include_router(graph.router)  # before lineage: its paths are more specific
+    app.include_router(observed.router)  # so is /lineage/verification
     app.include_router(lineage.router)
     app.include_router(imports.router)
     app.include_router(ai.router)
+    app.include_router(api_keys.router)
 
     app.add_middleware(
         CORSMiddleware,

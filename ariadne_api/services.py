@@ -35,6 +35,7 @@ from ariadne_core.db.engine import (
 from ariadne_core.db.plans import AsyncReader
 from ariadne_core.graph.routing import GraphRouter
 from ariadne_core.lineage.reads import LineageReads
+from ariadne_core.observed.ingest import Drainer, EventInbox
 from ariadne_core.runtime.fallback import ApiThreadRunner
 from ariadne_core.search.reads import SearchReads
 from ariadne_core.security.ratelimit import counters_for
@@ -63,6 +64,8 @@ class AppServices:
     search: SearchReads
     lineage: LineageReads
     ai: AIReads
+    inbox: EventInbox  # accepted OpenLineage events, stored before they are acknowledged
+    drainer: Drainer | None  # processes them soon after (ARIADNE_OPENLINEAGE_DRAIN_IN_API)
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine) -> AppServices:
@@ -80,10 +83,12 @@ class AppServices:
         graph = GraphRouter(settings, engine)
         lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
         ai = AIReads(settings, reader=reader, answers=lineage_cache)
+        sessions = session_factory(engine)
+        drainer = Drainer(sessions, keyring) if settings.openlineage_drain_in_api else None
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             reader=reader,
             generation=generation,
             # Kept even with the catalog cache off, so checking a token never costs a
@@ -107,6 +112,8 @@ class AppServices:
                 cache=lineage_cache,
             ),
             ai=ai,
+            inbox=EventInbox(reader, drainer.poke if drainer else lambda: None),
+            drainer=drainer,
         )
 
     async def start(self) -> None:
@@ -114,6 +121,9 @@ class AppServices:
         self.graph.start()
         await anyio.to_thread.run_sync(self.generation.start)
         await self.reader.open()
+        if self.drainer is not None:
+            self.drainer.start()
+            self.drainer.poke()  # what an earlier process stored and did not process
 
     def _check_vector_column(self) -> None:
         """A vector column of another size than the configured model's stops startup. A
@@ -125,6 +135,8 @@ class AppServices:
             log.warning("could not check the embeddings column at startup: %s", exc.orig)
 
     async def close(self) -> None:
+        if self.drainer is not None:
+            await anyio.to_thread.run_sync(self.drainer.stop)
         await self.reader.close()
         self.generation.close()
         await self.graph.aclose()

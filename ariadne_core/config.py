@@ -242,6 +242,37 @@ class Settings(BaseSettings):
         description="Cache traversal and impact results for 15 minutes (in Redis when "
         "ARIADNE_REDIS_URL is set, else in process); any committed catalog or lineage change, by any process, invalidates them.",
     )
+    openlineage_max_events: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Most OpenLineage events one POST /api/v1/lineage may carry.",
+    )
+    openlineage_max_decompressed_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest OpenLineage body once a gzip or deflate body is decompressed "
+        "(the compressed body is bounded by ARIADNE_MAX_REQUEST_BYTES).",
+    )
+    openlineage_drain_in_api: bool = Field(
+        True,
+        description="Process accepted OpenLineage events in a thread of the API right after "
+        "they are stored. Off, the Dagster sensor `observed_lineage_pending` processes them "
+        "(within about a minute).",
+    )
+    verification_window_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Default window of GET /api/v1/lineage/verification and of the "
+        "`declared_lineage_observed` asset check: an edge not observed in it is unobserved.",
+    )
+    verification_warn_at: int = Field(
+        10,
+        ge=0,
+        description="The `declared_lineage_observed` asset check warns when a source has more "
+        "unobserved or undeclared table edges than this.",
+    )
     max_request_bytes: int = Field(
         1_048_576,
         ge=1024,

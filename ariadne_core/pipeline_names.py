@@ -28,6 +28,10 @@ SOURCE_PARTITIONS = "data_sources"
 INFERENCE_JOB = "inferred_lineage_job"
 EMBEDDINGS_JOB = "metadata_embeddings_job"
 
+# Observed lineage (docs/openlineage.md).
+OBSERVED_JOB = "observed_lineage_job"
+VERIFICATION_JOB = "lineage_verification_job"
+
 # Run tags.
 KIND_TAG = "ariadne/kind"
 IMPORT_JOB_TAG = "ariadne/import_job"

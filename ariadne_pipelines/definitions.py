@@ -30,6 +30,14 @@ from ariadne_pipelines.assets.inference import (
     inferred_lineage_job,
 )
 from ariadne_pipelines.assets.lineage import lineage_graph
+from ariadne_pipelines.assets.observed import (
+    daily_lineage_verification,
+    lineage_verification,
+    lineage_verification_job,
+    observed_lineage,
+    observed_lineage_job,
+    observed_lineage_pending,
+)
 from ariadne_pipelines.jobs.bulk_import import bulk_import
 from ariadne_pipelines.resources import default_resources
 
@@ -52,7 +60,15 @@ def executor() -> Any:
 
 
 defs = Definitions(
-    assets=[catalog_summary, lineage_graph, source_metadata, inferred_lineage, metadata_embeddings],
+    assets=[
+        catalog_summary,
+        lineage_graph,
+        source_metadata,
+        inferred_lineage,
+        metadata_embeddings,
+        observed_lineage,
+        lineage_verification,
+    ],
     asset_checks=[sources_are_fresh],
     jobs=[
         catalog_summary_job,
@@ -61,6 +77,8 @@ defs = Definitions(
         source_freshness_job,
         inferred_lineage_job,
         metadata_embeddings_job,
+        observed_lineage_job,
+        lineage_verification_job,
     ],
     schedules=[
         ScheduleDefinition(
@@ -73,8 +91,14 @@ defs = Definitions(
         hourly_source_freshness,
         full_inference,
         hourly_embeddings,
+        daily_lineage_verification,
     ],
-    sensors=[data_source_partitions, inference_after_sync, embeddings_after_catalog_change],
+    sensors=[
+        data_source_partitions,
+        inference_after_sync,
+        embeddings_after_catalog_change,
+        observed_lineage_pending,
+    ],
     executor=executor(),
     resources=default_resources(),
 )

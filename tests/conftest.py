@@ -146,6 +146,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         # Requests here end in savepoints, never real commits, so nothing would bump the
         # lineage cache generation; tests/integration/test_lineage_cache.py covers it.
         lineage_cache=False,
+        # Nothing here commits, so no thread may process OpenLineage events on the
+        # shared test database; tests/observed runs a real API for that.
+        openlineage_drain_in_api=False,
     )
 
 

@@ -55,7 +55,7 @@ def share_test_transaction(application: FastAPI, db_session: Session) -> None:
     # the read services are given the test's connection in place of their own.
     reader = _TestReader()
     services.reader = reader
-    for reads in (services.catalog, services.search, services.lineage, services.ai):
+    for reads in (services.catalog, services.search, services.lineage, services.ai, services.inbox):
         reads.reader = reader
     for reads in (services.catalog, services.lineage):
         reads.read_sessions = _test_read_session

@@ -26,18 +26,23 @@ from ariadne_api.schemas.lineage import (
     LineageUpdateRequest,
     TableLineageCreateRequest,
 )
+from ariadne_api.schemas.observed import Observation
 from ariadne_core.catalog.sources import source_id_by_name
 from ariadne_core.db.models import TableLineage
 from ariadne_core.inference import service as inference
 from ariadne_core.lineage import edges as service
 from ariadne_core.lineage.audit import Edge
+from ariadne_core.lineage.observations import observations_of
 from ariadne_core.lineage.reads import EdgeView
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage"])
 
 
 def edge_response(session: Session, edge: Edge) -> LineageResponse:
-    return view_response(EdgeView(edge, *service.endpoint_names(session, edge)))
+    observation = observations_of(session, [edge]).get(edge.id)
+    return view_response(
+        EdgeView(edge, *service.endpoint_names(session, edge), observation=observation)
+    )
 
 
 def view_response(view: EdgeView) -> LineageResponse:
@@ -67,6 +72,7 @@ def view_response(view: EdgeView) -> LineageResponse:
         approved_at=edge.approved_at,
         version=edge.version,
         evidence=None if view.evidence is None else [EvidenceEntry(**e) for e in view.evidence],
+        observation=None if view.observation is None else Observation(**view.observation),
     )
 
 

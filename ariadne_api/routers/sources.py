@@ -38,6 +38,9 @@ def _response(keyring: Keyring, source: DataSource, role: UserRole) -> SourceRes
         description=source.description,
         is_active=source.is_active,
         connection_config=service.config_for(keyring, source, role),
+        namespace_aliases=list(source.namespace_aliases or [])
+        if service.sees_connections(role)
+        else None,
         last_sync_status=source.last_sync_status,
         last_sync_at=source.last_sync_at,
         last_sync_error=service.sync_error_for(source.last_sync_error, role),

@@ -38,6 +38,13 @@ class SourceCreateRequest(BaseModel):
         None, description="Checked against the schema of the type; `manual` takes none."
     )
     is_active: bool = True
+    namespace_aliases: list[str] | None = Field(
+        None,
+        max_length=20,
+        description="OpenLineage namespaces this source's datasets are also reported under, "
+        "beside the one derived from its connection (docs/openlineage.md)",
+        examples=[["postgres://db.internal:5432"]],
+    )
 
 
 class SourceUpdateRequest(BaseModel):
@@ -59,6 +66,13 @@ class SourceUpdateRequest(BaseModel):
         "it out) to keep the stored one.",
     )
     is_active: bool | None = None
+    namespace_aliases: list[str] | None = Field(
+        None,
+        max_length=20,
+        description="OpenLineage namespaces this source's datasets are also reported under, "
+        "beside the one derived from its connection (docs/openlineage.md)",
+        examples=[["postgres://db.internal:5432"]],
+    )
 
 
 class SourceResponse(BaseModel):
@@ -88,6 +102,9 @@ class SourceResponse(BaseModel):
     connection_config: dict[str, Any] | None = Field(
         description="Secrets come back as `********`; null for viewers, who do not see where "
         "a source lives (hosts, user names)."
+    )
+    namespace_aliases: list[str] | None = Field(
+        None, description="extra OpenLineage namespaces; null for viewers, like the config"
     )
     last_sync_status: str | None
     last_sync_at: datetime | None

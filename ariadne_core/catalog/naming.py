@@ -43,3 +43,17 @@ def normalize_tags(tags: list[str] | None, field: str = "tags") -> list[str]:
         if tag not in out:
             out.append(tag)
     return out
+
+
+def normalize_namespace(namespace: str) -> str:
+    """Scheme and host compare without case; a trailing slash does not count;
+    `postgresql://` is `postgres://`."""
+    ns = namespace.strip().rstrip("/")
+    scheme, sep, rest = ns.partition("://")
+    if not sep:
+        return ns.lower()
+    scheme = scheme.lower()
+    if scheme == "postgresql":
+        scheme = "postgres"
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.lower()}{slash}{path}"

@@ -10,14 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.connection_configs import (
+    IDENTITY_KEYS,
     SECRET_KEYS,
     mask_secrets,
     merge_secrets,
     validate_config,
 )
 from ariadne_core.catalog.history import record_change
+from ariadne_core.catalog.naming import normalize_namespace
 from ariadne_core.db.models import DataSource, MetadataTable, SourceType, UserRole
-from ariadne_core.errors import Conflict, NotFound
+from ariadne_core.errors import Conflict, NotFound, ValidationFailed
 from ariadne_core.security.roles import has_role
 from ariadne_core.security.secrets import Keyring, Sealed
 
@@ -29,6 +31,31 @@ class SourceInput:
     description: str | None = None
     connection_config: dict[str, Any] | None = None
     is_active: bool = True
+    namespace_aliases: list[str] | None = None
+
+
+MAX_ALIASES = 20
+
+
+def check_aliases(aliases: list[str] | None) -> list[str]:
+    """OpenLineage namespaces a source also answers to, normalized, each at most once."""
+    out: list[str] = []
+    for i, raw in enumerate(aliases or []):
+        alias = normalize_namespace(raw)
+        if not alias or len(alias) > 500:
+            raise ValidationFailed(
+                f"namespace_aliases[{i}] '{raw[:100]}' must be 1 to 500 characters, such as "
+                "postgres://db.internal:5432.",
+                details={"field": f"namespace_aliases[{i}]", "value": raw[:200]},
+            )
+        if alias not in out:
+            out.append(alias)
+    if len(out) > MAX_ALIASES:
+        raise ValidationFailed(
+            f"{len(out)} namespace aliases; at most {MAX_ALIASES}.",
+            details={"field": "namespace_aliases", "limit": MAX_ALIASES},
+        )
+    return out
 
 
 def read_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
@@ -38,6 +65,13 @@ def read_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
     return keyring.open(
         Sealed(source.connection_config_key_id, source.connection_config_ciphertext)
     )
+
+
+def connection_identity(keyring: Keyring, source: DataSource) -> dict[str, Any]:
+    """Where the source lives (host, port, database, service name, scheme), never a secret:
+    what OpenLineage namespaces are derived from (ariadne_core.observed.namespaces)."""
+    config = read_config(keyring, source)
+    return {k: config[k] for k in IDENTITY_KEYS if k in config and k != "username"}
 
 
 def masked_config(keyring: Keyring, source: DataSource) -> dict[str, Any]:
@@ -71,6 +105,7 @@ def _snapshot(source: DataSource, config: dict[str, Any]) -> dict[str, Any]:
         "description": source.description,
         "is_active": source.is_active,
         "connection_config": mask_secrets(config),
+        "namespace_aliases": list(source.namespace_aliases or []),
     }
 
 
@@ -132,6 +167,7 @@ def create_source(
         type=data.type,
         description=data.description,
         is_active=data.is_active,
+        namespace_aliases=check_aliases(data.namespace_aliases),
         created_by=actor,
     )
     _seal(keyring, source, config)
@@ -169,6 +205,8 @@ def update_source(
         source.description = changes["description"]
     if changes.get("is_active") is not None:
         source.is_active = bool(changes["is_active"])
+    if changes.get("namespace_aliases") is not None:
+        source.namespace_aliases = check_aliases(changes["namespace_aliases"])
     config = old_config
     secrets_changed: list[str] = []
     if "connection_config" in changes or new_type != source.type:

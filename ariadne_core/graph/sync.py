@@ -13,20 +13,17 @@ re-reads that window. Upserts write current state, so re-reading is harmless.
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from ariadne_core.background import PokedThread
 from ariadne_core.db.engine import driver_connection, session_scope
 from ariadne_core.db.models import FieldLineage, TableLineage
 from ariadne_core.db.plans import Plan, run
 from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore, edge_rows
-
-log = logging.getLogger("ariadne.graph.sync")
 
 CURSOR_ID = "lineage_audit"
 WINDOW = 1_000
@@ -123,38 +120,22 @@ def relay(store: Neo4jGraphStore, session: Session) -> int:
     return changed
 
 
-class Relay:
+class Relay(PokedThread):
     """Runs `relay` in a background thread when poked (after a lineage commit) and every
     few seconds, so Neo4j follows PostgreSQL without the request waiting for it."""
 
     def __init__(self, engine: Engine, store: Neo4jGraphStore, interval: float = 5.0) -> None:
-        self.engine, self.store, self.interval = engine, store, interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="neo4j-relay", daemon=True)
+        self.engine, self.store = engine, store
+        super().__init__(
+            "neo4j-relay",
+            self._relay,
+            interval=interval,
+            failure="could not relay lineage changes to Neo4j (reads fall back; will retry)",
+        )
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                with session_scope(self.engine) as session:
-                    relay(self.store, session)
-            except Exception as exc:  # Neo4j down: reads fall back; try again later
-                log.warning("could not relay lineage changes to Neo4j: %s", exc)
+    def _relay(self) -> None:
+        with session_scope(self.engine) as session:
+            relay(self.store, session)
 
 
 def rebuild(store: Neo4jGraphStore, session: Session) -> dict[str, int]:

@@ -35,6 +35,7 @@ from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
 from ariadne_core.lineage.impact import Impact, impact_plan
+from ariadne_core.lineage.observations import observation_summary, observations_of
 from ariadne_core.lineage.traversal import Traversal, TraversalQuery, traversal_plan, traverse
 
 T = TypeVar("T")
@@ -64,6 +65,7 @@ class EdgeView:
     source_name: str
     target_name: str
     evidence: list[dict[str, Any]] | None = None
+    observation: dict[str, Any] | None = None  # what running jobs reported of it
 
 
 class LineageReads:
@@ -178,8 +180,10 @@ class LineageReads:
         def read(session: Session) -> EdgeView:
             edge = edge_service.get_edge(session, lineage_id)
             source_name, target_name = edge_service.endpoint_names(session, edge)
-            evidence = evidence_of(session, edge_kind(edge), lineage_id)
-            return EdgeView(edge, source_name, target_name, evidence)
+            kind = edge_kind(edge)
+            evidence = evidence_of(session, kind, lineage_id)
+            observation = observation_summary(session, kind, [lineage_id]).get(lineage_id)
+            return EdgeView(edge, source_name, target_name, evidence, observation)
 
         return await in_read_session(self.read_sessions, read)
 
@@ -204,6 +208,7 @@ class LineageReads:
                 session, source_id=source_id, table_id=table_id, offset=offset, limit=limit
             )
             names = edge_service.endpoint_names_of(session, edges)
-            return [EdgeView(e, *names[e.id]) for e in edges], total
+            seen = observations_of(session, edges)
+            return [EdgeView(e, *names[e.id], observation=seen.get(e.id)) for e in edges], total
 
         return await in_read_session(self.read_sessions, read)

@@ -24,6 +24,8 @@ from ariadne_core.db.models import UserRole
 from ariadne_core.harvest.service import create_sync_job
 from ariadne_core.importing import jobs
 from ariadne_core.lineage.edges import Actor
+from ariadne_core.observed.process import DrainReport, process_events
+from ariadne_core.security.secrets import keyring_for
 
 # GET routes that answer with a file or text, not JSON: no JSON schema to hold them to.
 NOT_JSON = {
@@ -161,6 +163,22 @@ def test_every_read_route_answers_in_its_declared_schema(
         actor=Actor(users["admin"], UserRole.ADMIN),
     )
     db_session.flush()
+    # an observed run (processed here, in the test's transaction) and an API key
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-12-01T04:00:00Z",
+        "producer": "https://example.com/etl",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": str(uuid.uuid4())},
+        "job": {"namespace": "cron", "name": "report"},
+        "inputs": [{"namespace": "ariadne", "name": "shop.public.orders"}],
+        "outputs": [{"namespace": "s3://elsewhere", "name": "report.csv"}],
+    }
+    process_events(db_session, keyring_for(settings), [(1, event)], DrainReport())
+    created = client.post(
+        "/api/v1/api-keys", headers=admin, json={"name": "etl", "scopes": ["lineage:ingest"]}
+    )
+    assert created.status_code == 201, created.text
     table, field, edge, source = ids["orders"], ids["field"], ids["edge"], ids["source"]
     reads = {
         "/healthz": ["/healthz"],
@@ -196,6 +214,13 @@ def test_every_read_route_answers_in_its_declared_schema(
         "/api/v1/lineage/{lineage_id}": [f"/api/v1/lineage/{edge}"],
         "/api/v1/lineage/{lineage_id}/history": [f"/api/v1/lineage/{edge}/history"],
         "/api/v1/import/jobs/{job_id}": [f"/api/v1/import/jobs/{import_job.id}"],
+        "/api/v1/lineage/verification": [
+            "/api/v1/lineage/verification",
+            "/api/v1/lineage/verification?kind=field&window_days=3650",
+        ],
+        "/api/v1/lineage/observed/status": ["/api/v1/lineage/observed/status"],
+        "/api/v1/lineage/observed/datasets": ["/api/v1/lineage/observed/datasets?matched=false"],
+        "/api/v1/api-keys": ["/api/v1/api-keys"],
     }
     openapi = client.get("/openapi.json").json()
     declared = {

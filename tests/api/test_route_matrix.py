@@ -75,8 +75,17 @@ ROUTES: dict[str, str] = {
     "POST /api/v1/ai/search": "viewer",
     "POST /api/v1/ai/query": "viewer",
     "POST /api/v1/ai/explain-lineage": "viewer",
+    "POST /api/v1/lineage": "editor",  # or an API key with lineage:ingest (tests/observed)
+    "GET /api/v1/lineage/verification": "viewer",
+    "GET /api/v1/lineage/observed/status": "viewer",
+    "GET /api/v1/lineage/observed/datasets": "viewer",
+    "PUT /api/v1/lineage/observed/datasets/{dataset_id}": "admin",
+    "POST /api/v1/lineage/observed/jobs/decide": "steward",
+    "POST /api/v1/api-keys": "admin",
+    "GET /api/v1/api-keys": "admin",
+    "DELETE /api/v1/api-keys/{key_id}": "admin",
 }
-PATH_VALUES = {"import_type": "table_lineage"}
+PATH_VALUES = {"import_type": "table_lineage", "dataset_id": "1"}
 
 
 def _routes(client: TestClient) -> set[str]:

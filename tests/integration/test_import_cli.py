@@ -21,6 +21,7 @@ from ariadne_core.db import migrate
 from ariadne_core.db.engine import engine_for
 from ariadne_core.db.models import (
     DataSource,
+    EdgeOrigin,
     FieldLineage,
     LineageAuditEvent,
     LineageSource,
@@ -29,6 +30,7 @@ from ariadne_core.db.models import (
     SourceType,
     TableLineage,
 )
+from ariadne_core.observed.reads import VerificationQuery, verification
 from ariadne_core.runtime import REPO_ROOT
 
 ARIADNE = str(Path(sys.executable).parent / "ariadne")
@@ -176,10 +178,11 @@ def test_demo_workbook_loads_through_the_import(
         pending = session.scalars(
             select(TableLineage).where(TableLineage.status == LineageStatus.PENDING_REVIEW)
         ).all()
-        assert len(pending) >= 5
         assert all(e.lineage_source is LineageSource.INFERRED for e in pending)
+        inferred = [e for e in pending if e.origin is EdgeOrigin.INFERRED]
+        assert len(inferred) >= 5
         # the review queue is filled by the inference engine from the demo's ETL scripts
-        assert {e.edge_metadata["evidence"][0]["object"] for e in pending} == {
+        assert {e.edge_metadata["evidence"][0]["object"] for e in inferred} == {
             "demo_etl/campaign_touches.sql",
             "demo_etl/churn_signals.sql",
             "demo_etl/loyalty_and_gift_cards.sql",
@@ -190,6 +193,13 @@ def test_demo_workbook_loads_through_the_import(
         ).all()
         assert len(pending_fields) >= 6
         assert {e.transformation_type for e in pending_fields} >= {"copy", "expression"}
+        # and by a few days of observed runs: all three verification lists have edges
+        observed = [e for e in pending if e.origin is EdgeOrigin.OBSERVED]
+        assert observed and all(
+            e.edge_metadata["observed_by"]["job"].startswith("demo-scheduler/") for e in observed
+        )
+        found = verification(session, VerificationQuery())
+        assert all(found[k]["total"] > 0 for k in ("confirmed", "unobserved", "undeclared"))
     assert load_demo(url, settings) is None  # a second start keeps what is there
 
 

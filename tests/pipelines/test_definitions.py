@@ -29,8 +29,14 @@ def test_definitions_are_loadable() -> None:
         "source_metadata",
         "inferred_lineage",
         "metadata_embeddings",
+        "observed_lineage",
+        "lineage_verification",
     }
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
+    assert repo.get_sensor_def("observed_lineage_pending").job_name == "observed_lineage_job"
+    assert repo.get_schedule_def("daily_lineage_verification").job_name == (
+        "lineage_verification_job"
+    )
     assert repo.get_schedule_def("hourly_embeddings").job_name == "metadata_embeddings_job"
     assert repo.get_sensor_def("embeddings_after_catalog_change").job_name == (
         "metadata_embeddings_job"

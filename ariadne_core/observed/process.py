@@ -1,0 +1,462 @@
+"""Processing stored OpenLineage events into observations and observed edges.
+
+Events are stored before they are acknowledged (ariadne_core.observed.ingest) and
+processed here, in order, a batch at a time, by whichever drainer holds the advisory
+lock: the API's background drainer right after a batch is stored, and the Dagster asset
+`observed_lineage` for whatever is still pending (after a crash, or with the API down).
+
+For each event:
+- every dataset it names is recorded in `observed_datasets` and matched to a catalog
+  table (ariadne_core.observed.namespaces); an unmatched one waits for an admin;
+- each input → output pair of a run or job is an observation of a table edge, and each
+  entry of an output's `columnLineage` facet an observation of a field edge, one row per
+  edge and job (`lineage_observations`: first and last time, number of runs);
+- an observation whose ends are both matched is linked to the catalog's edge between
+  them; when there is none, an edge is created as `inferred` / `pending_review`, origin
+  `observed`, with the job as evidence. An existing edge is never changed: an
+  observation of a declared or approved edge only adds observation fields to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ariadne_core.db.models import EdgeOrigin, LineageSource, UserRole
+from ariadne_core.lineage.bulk import (
+    FIELD_EDGES,
+    TABLE_EDGES,
+    EdgeKind,
+    EdgePlan,
+    EdgeWriter,
+    existing_edges,
+)
+from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
+from ariadne_core.observed.events import Dataset, Observed, observed
+from ariadne_core.observed.namespaces import Matcher
+from ariadne_core.security.secrets import Keyring
+
+log = logging.getLogger("ariadne.observed")
+
+ACTOR = Actor(email="ariadne-openlineage", role=UserRole.EDITOR)
+OBSERVED_CONFIDENCE = 0.95  # a running job read and wrote it; a steward still decides
+DRAIN_LOCK = 0x41524F4C  # pg advisory lock: one drainer at a time
+CREATED_COMMENT = "observed lineage: a running job reported this edge in its OpenLineage events"
+
+
+@dataclass
+class DrainReport:
+    events: int = 0
+    failed_events: int = 0
+    datasets_seen: int = 0
+    datasets_matched: int = 0
+    observations: int = 0
+    edges_created: int = 0
+    edges_confirmed: int = 0  # observations linked to an edge that already existed
+    unmatched_pairs: int = 0  # observations waiting for a dataset to be matched
+    batches: int = 0
+    busy: bool = False  # another drainer held the lock
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pending_count(session: Session) -> int:
+    return int(
+        session.execute(
+            text("SELECT count(*) FROM openlineage_events WHERE processed_at IS NULL")
+        ).scalar_one()
+    )
+
+
+def drain(
+    sessions: Callable[[], Session], keyring: Keyring, *, batch: int = 500, max_batches: int = 0
+) -> DrainReport:
+    """Process pending events, oldest first, until none is left (or ``max_batches``).
+    Returns at once, with ``busy``, when another drainer is at work."""
+    started = time.perf_counter()
+    report = DrainReport()
+    while not max_batches or report.batches < max_batches:
+        with sessions() as session:
+            if not session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": DRAIN_LOCK}
+            ).scalar_one():
+                report.busy = True
+                break
+            rows = session.execute(
+                text(
+                    "SELECT id, event FROM openlineage_events WHERE processed_at IS NULL "
+                    "ORDER BY id LIMIT :n"
+                ),
+                {"n": batch},
+            ).all()
+            if not rows:
+                break
+            report.batches += 1
+            try:
+                with session.begin_nested():
+                    process_events(session, keyring, [(r.id, r.event) for r in rows], report)
+                    _mark(session, [r.id for r in rows])
+            except Exception:
+                # One bad event must not hold the others back: each alone, and the one
+                # that fails is marked with its error, so it is seen and never retried
+                # forever.
+                log.exception("an OpenLineage batch failed; processing its events one by one")
+                for row in rows:
+                    try:
+                        with session.begin_nested():
+                            process_events(session, keyring, [(row.id, row.event)], report)
+                            _mark(session, [row.id])
+                    except Exception as exc:
+                        report.failed_events += 1
+                        _mark(session, [row.id], error=f"{type(exc).__name__}: {exc}"[:2000])
+            session.commit()
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+def _mark(session: Session, ids: list[int], error: str | None = None) -> None:
+    session.execute(
+        text(
+            "UPDATE openlineage_events SET processed_at = clock_timestamp(), error = :e "
+            "WHERE id = ANY(:ids)"
+        ),
+        {"ids": ids, "e": error},
+    )
+
+
+@dataclass
+class _Sighting:
+    """One observation as this batch saw it (several events of a run count once)."""
+
+    first: datetime
+    last: datetime
+    first_run: str | None
+    last_run: str | None
+    runs: set[str | None] = field(default_factory=set)
+    transformation: str | None = None
+
+    def see(self, when: datetime, run: str | None) -> None:
+        if when < self.first:
+            self.first, self.first_run = when, run
+        if when >= self.last:
+            self.last, self.last_run = when, run
+        self.runs.add(run)
+
+
+def process_events(
+    session: Session,
+    keyring: Keyring,
+    events: Iterable[tuple[int, dict[str, Any]]],
+    report: DrainReport,
+) -> None:
+    seen = [observed(event) for _, event in events]
+    report.events += len(seen)
+    datasets = _record_datasets(session, keyring, seen, report)
+    sightings: dict[tuple[str, int, str, int, str, str, str], _Sighting] = {}
+
+    def sight(key: tuple[str, int, str, int, str, str, str], o: Observed, kind: str | None) -> None:
+        current = sightings.get(key)
+        if current is None:
+            current = sightings[key] = _Sighting(o.event_time, o.event_time, o.run_id, o.run_id)
+        current.see(o.event_time, o.run_id)
+        current.transformation = current.transformation or kind
+
+    for o in seen:
+        if o.kind == "dataset" or o.job_name is None or o.job_namespace is None:
+            continue
+        for source in o.inputs:
+            for target in o.outputs:
+                if source != target:
+                    key = (
+                        "table",
+                        datasets[source],
+                        "",
+                        datasets[target],
+                        "",
+                        o.job_namespace,
+                        o.job_name,
+                    )
+                    sight(key, o, None)
+        for e in o.fields:
+            if e.source == e.target and e.source_field == e.target_field:
+                continue
+            key = (
+                "field",
+                datasets[e.source],
+                e.source_field,
+                datasets[e.target],
+                e.target_field,
+                o.job_namespace,
+                o.job_name,
+            )
+            sight(key, o, e.transformation)
+    if not sightings:
+        return
+    records = [
+        {
+            "edge_kind": k[0],
+            "source_dataset_id": k[1],
+            "source_field": k[2],
+            "target_dataset_id": k[3],
+            "target_field": k[4],
+            "job_namespace": k[5],
+            "job_name": k[6],
+            "first_run": s.first_run,
+            "last_run": s.last_run,
+            "runs": len(s.runs),
+            "first_at": s.first.isoformat(),
+            "last_at": s.last.isoformat(),
+            "transformation": s.transformation,
+        }
+        for k, s in sorted(sightings.items(), key=lambda kv: kv[0])
+    ]
+    ids = [
+        row[0]
+        for row in session.execute(
+            text(
+                "INSERT INTO lineage_observations AS o (edge_kind, source_dataset_id, "
+                "source_field, target_dataset_id, target_field, job_namespace, job_name, "
+                "last_run_id, transformation, observation_count, first_observed_at, "
+                "last_observed_at) SELECT r.edge_kind, r.source_dataset_id, r.source_field, "
+                "r.target_dataset_id, r.target_field, r.job_namespace, r.job_name, r.last_run, "
+                "r.transformation, r.runs, r.first_at, r.last_at FROM jsonb_to_recordset("
+                "CAST(:rows AS jsonb)) AS r(edge_kind text, source_dataset_id bigint, "
+                "source_field text, target_dataset_id bigint, target_field text, job_namespace "
+                "text, job_name text, first_run text, last_run text, runs int, first_at "
+                "timestamptz, last_at timestamptz, transformation text) "
+                "ON CONFLICT (edge_kind, source_dataset_id, source_field, target_dataset_id, "
+                "target_field, job_namespace, job_name) DO UPDATE SET "
+                # a run whose events span two batches counts once
+                "observation_count = o.observation_count + EXCLUDED.observation_count - "
+                "CASE WHEN o.last_run_id IS NOT NULL AND o.last_run_id = ("
+                "SELECT r2.first_run FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r2("
+                "edge_kind text, source_dataset_id bigint, source_field text, "
+                "target_dataset_id bigint, target_field text, job_namespace text, job_name "
+                "text, first_run text) WHERE r2.edge_kind = o.edge_kind AND "
+                "r2.source_dataset_id = o.source_dataset_id AND r2.source_field = "
+                "o.source_field AND r2.target_dataset_id = o.target_dataset_id AND "
+                "r2.target_field = o.target_field AND r2.job_namespace = o.job_namespace AND "
+                "r2.job_name = o.job_name) THEN 1 ELSE 0 END, "
+                "first_observed_at = LEAST(o.first_observed_at, EXCLUDED.first_observed_at), "
+                "last_observed_at = GREATEST(o.last_observed_at, EXCLUDED.last_observed_at), "
+                "last_run_id = CASE WHEN EXCLUDED.last_observed_at >= o.last_observed_at THEN "
+                "EXCLUDED.last_run_id ELSE o.last_run_id END, "
+                "transformation = COALESCE(EXCLUDED.transformation, o.transformation) "
+                "RETURNING o.id"
+            ),
+            {"rows": json.dumps(records)},
+        )
+    ]
+    report.observations += len(ids)
+    link_observations(session, ids, report)
+
+
+def _record_datasets(
+    session: Session, keyring: Keyring, seen: list[Observed], report: DrainReport
+) -> dict[Dataset, int]:
+    """Upsert every dataset the events name; match the ones not matched yet. Returns the
+    id of each."""
+    last: dict[Dataset, tuple[datetime, str | None, int]] = {}
+    for o in seen:
+        job = f"{o.job_namespace}/{o.job_name}" if o.job_name else None
+        names = [
+            *o.inputs,
+            *o.outputs,
+            *(e.source for e in o.fields),
+            *(e.target for e in o.fields),
+        ]
+        for ds in names:
+            when, _, count = last.get(ds, (o.event_time, job, 0))
+            last[ds] = (max(when, o.event_time), job, count + 1)
+    if not last:
+        return {}
+    records = [
+        {"namespace": ds.namespace, "name": ds.name, "at": when.isoformat(), "job": job, "n": n}
+        for ds, (when, job, n) in sorted(last.items(), key=lambda kv: (kv[0].namespace, kv[0].name))
+    ]
+    rows = session.execute(
+        text(
+            "INSERT INTO observed_datasets AS d (namespace, name, last_job, seen_count, "
+            "first_seen_at, last_seen_at) SELECT r.namespace, r.name, r.job, r.n, r.at, r.at "
+            "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(namespace text, name text, "
+            "at timestamptz, job text, n int) ON CONFLICT (namespace, name) DO UPDATE SET "
+            "seen_count = d.seen_count + EXCLUDED.seen_count, last_seen_at = "
+            "GREATEST(d.last_seen_at, EXCLUDED.last_seen_at), last_job = "
+            "COALESCE(EXCLUDED.last_job, d.last_job) RETURNING d.id, d.namespace, d.name, d.table_id"
+        ),
+        {"rows": json.dumps(records)},
+    ).all()
+    report.datasets_seen += len(rows)
+    ids = {Dataset(r.namespace, r.name): r.id for r in rows}
+    unmatched = [Dataset(r.namespace, r.name) for r in rows if r.table_id is None]
+    if unmatched:
+        matched = Matcher(session, keyring).resolve(unmatched)
+        _set_tables(session, {ids[ds]: table for ds, table in matched.items()})
+        report.datasets_matched += len(matched)
+    return ids
+
+
+def _set_tables(session: Session, tables: dict[int, uuid.UUID]) -> None:
+    if tables:
+        session.execute(
+            text(
+                "UPDATE observed_datasets d SET table_id = m.t FROM unnest(CAST(:d AS bigint[]), "
+                "CAST(:t AS uuid[])) AS m(d, t) WHERE d.id = m.d"
+            ),
+            {"d": list(tables), "t": list(tables.values())},
+        )
+
+
+def rematch(session: Session, keyring: Keyring, report: DrainReport | None = None) -> int:
+    """Match the datasets still unmatched (a table harvested since, an alias added) and
+    link what they unblock. Returns how many were matched."""
+    report = report or DrainReport()
+    rows = session.execute(
+        text("SELECT id, namespace, name FROM observed_datasets WHERE table_id IS NULL")
+    ).all()
+    if not rows:
+        return 0
+    matched = Matcher(session, keyring).resolve([Dataset(r.namespace, r.name) for r in rows])
+    by_ds = {Dataset(r.namespace, r.name): r.id for r in rows}
+    _set_tables(session, {by_ds[ds]: table for ds, table in matched.items()})
+    if matched:
+        link_unlinked(session, [by_ds[ds] for ds in matched], report)
+    return len(matched)
+
+
+def link_unlinked(session: Session, dataset_ids: list[int], report: DrainReport) -> None:
+    ids = [
+        r[0]
+        for r in session.execute(
+            text(
+                "SELECT id FROM lineage_observations WHERE edge_id IS NULL AND "
+                "(source_dataset_id = ANY(:d) OR target_dataset_id = ANY(:d))"
+            ),
+            {"d": dataset_ids},
+        )
+    ]
+    link_observations(session, ids, report)
+
+
+def link_observations(session: Session, ids: list[int], report: DrainReport) -> None:
+    """Give each unlinked observation among ``ids`` whose ends are matched its edge,
+    creating an observed edge where the catalog has none."""
+    if not ids:
+        return
+    rows = session.execute(
+        text(
+            "SELECT o.id, o.edge_kind, o.source_field, o.target_field, o.job_namespace, "
+            "o.job_name, o.last_run_id, o.transformation, o.last_observed_at, "
+            "s.table_id AS s_table, t.table_id AS t_table FROM lineage_observations o "
+            "JOIN observed_datasets s ON s.id = o.source_dataset_id JOIN observed_datasets t "
+            "ON t.id = o.target_dataset_id WHERE o.id = ANY(:ids) AND o.edge_id IS NULL "
+            "ORDER BY o.id"
+        ),
+        {"ids": ids},
+    ).all()
+    ready = [
+        r
+        for r in rows
+        if r.s_table is not None and r.t_table is not None and r.s_table != r.t_table
+    ]
+    report.unmatched_pairs += sum(1 for r in rows if r.s_table is None or r.t_table is None)
+    if not ready:
+        return
+    tables = [r for r in ready if r.edge_kind == "table"]
+    fields = [r for r in ready if r.edge_kind == "field"]
+    # field edges need their table edge: every pair with a field observation gets one
+    table_pairs = {(r.s_table, r.t_table): r for r in tables}
+    for r in fields:
+        table_pairs.setdefault((r.s_table, r.t_table), r)
+    table_edges = _link(session, TABLE_EDGES, table_pairs, {}, report)
+    links = {r.id: table_edges[(r.s_table, r.t_table)] for r in tables}
+    if fields:
+        field_ids = _field_ids(session, fields)
+        pairs: dict[tuple[uuid.UUID, uuid.UUID], Any] = {}
+        owners: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
+        for r in fields:
+            s = field_ids.get((r.s_table, r.source_field.lower()))
+            t = field_ids.get((r.t_table, r.target_field.lower()))
+            if s is None or t is None or s == t:
+                report.unmatched_pairs += 1
+                continue
+            pairs.setdefault((s, t), r)
+            owners[(s, t)] = table_edges[(r.s_table, r.t_table)]
+        field_edges = _link(session, FIELD_EDGES, pairs, owners, report)
+        for r in fields:
+            s = field_ids.get((r.s_table, r.source_field.lower()))
+            t = field_ids.get((r.t_table, r.target_field.lower()))
+            if s is not None and t is not None and (s, t) in field_edges:
+                links[r.id] = field_edges[(s, t)]
+    if links:
+        session.execute(
+            text(
+                "UPDATE lineage_observations o SET edge_id = m.e FROM unnest(CAST(:o AS "
+                "bigint[]), CAST(:e AS uuid[])) AS m(o, e) WHERE o.id = m.o"
+            ),
+            {"o": list(links), "e": list(links.values())},
+        )
+
+
+def _field_ids(session: Session, rows: list[Any]) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+    tables = sorted({r.s_table for r in rows} | {r.t_table for r in rows})
+    out: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+    for field_id, table_id, name in session.execute(
+        text(
+            "SELECT id, table_id, name FROM metadata_fields WHERE table_id = ANY(:t) AND "
+            "NOT is_deleted ORDER BY name DESC"  # an exact-case name wins over a folded one
+        ),
+        {"t": tables},
+    ):
+        out[(table_id, name.lower())] = field_id
+    return out
+
+
+def _link(
+    session: Session,
+    kind: EdgeKind,
+    pairs: dict[tuple[uuid.UUID, uuid.UUID], Any],
+    owners: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID],
+    report: DrainReport,
+) -> dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]:
+    """The edge of each pair: the existing one, untouched, or a new observed edge."""
+    existing = existing_edges(session, kind, sorted(pairs))
+    out = {pair: edge["id"] for pair, edge in existing.items()}
+    report.edges_confirmed += len(existing)
+    writer = EdgeWriter(session, ACTOR, CREATED_COMMENT, kind)
+    for pair, row in pairs.items():
+        if pair in existing:
+            continue
+        job = f"{row.job_namespace}/{row.job_name}"
+        data = EdgeInput(
+            source=Endpoint(id=pair[0]),
+            target=Endpoint(id=pair[1]),
+            transformation_type=row.transformation,
+            lineage_source=LineageSource.INFERRED,
+            origin=EdgeOrigin.OBSERVED,
+            confidence=OBSERVED_CONFIDENCE,
+            metadata={
+                "observed_by": {"job": job, "run_id": row.last_run_id},
+                "evidence": [{"origin": f"openlineage:{job}", "run_id": row.last_run_id}],
+            },
+        )
+        plan = EdgePlan(None, pair[0], pair[1], data)
+        if kind is FIELD_EDGES and pair in owners:
+            plan.extra["table_lineage_id"] = owners[pair]
+        edge_id = writer.add(plan)
+        assert edge_id is not None
+        out[pair] = edge_id
+        report.edges_created += 1
+    writer.flush()
+    return out

@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.services = services  # read only by ariadne_api.deps
 
     install_error_handlers(app)
+    app.include_router(observed.router)  # first: POST /api/v1/lineage is the busiest route
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
@@ -112,7 +113,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(fields.router)
     app.include_router(search.router)
     app.include_router(graph.router)  # before lineage: its paths are more specific
-    app.include_router(observed.router)  # so is /lineage/verification
     app.include_router(lineage.router)
     app.include_router(imports.router)
     app.include_router(ai.router)

@@ -13,9 +13,16 @@ log = logging.getLogger("ariadne.runtime")
 
 class PokedThread:
     def __init__(
-        self, name: str, work: Callable[[], object], *, interval: float, failure: str
+        self,
+        name: str,
+        work: Callable[[], object],
+        *,
+        interval: float,
+        failure: str,
+        settle: float = 0.0,
     ) -> None:
-        self.work, self.interval, self.failure = work, interval, failure
+        # settle: after a poke, wait this long for more pokes, so a burst is one piece of work
+        self.work, self.interval, self.failure, self.settle = work, interval, failure, settle
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -34,7 +41,8 @@ class PokedThread:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            if self._wake.wait(self.interval) and self.settle:
+                self._stop.wait(self.settle)
             self._wake.clear()
             if self._stop.is_set():
                 return

@@ -19,7 +19,6 @@ For each event:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -28,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -80,7 +80,7 @@ def pending_count(session: Session) -> int:
 
 
 def drain(
-    sessions: Callable[[], Session], keyring: Keyring, *, batch: int = 500, max_batches: int = 0
+    sessions: Callable[[], Session], keyring: Keyring, *, batch: int = 2000, max_batches: int = 0
 ) -> DrainReport:
     """Process pending events, oldest first, until none is left (or ``max_batches``).
     Returns at once, with ``busy``, when another drainer is at work."""
@@ -95,8 +95,8 @@ def drain(
                 break
             rows = session.execute(
                 text(
-                    "SELECT id, event FROM openlineage_events WHERE processed_at IS NULL "
-                    "ORDER BY id LIMIT :n"
+                    "SELECT id, event::text AS event FROM openlineage_events WHERE "
+                    "processed_at IS NULL ORDER BY id LIMIT :n"
                 ),
                 {"n": batch},
             ).all()
@@ -105,7 +105,9 @@ def drain(
             report.batches += 1
             try:
                 with session.begin_nested():
-                    process_events(session, keyring, [(r.id, r.event) for r in rows], report)
+                    process_events(
+                        session, keyring, [(r.id, orjson.loads(r.event)) for r in rows], report
+                    )
                     _mark(session, [r.id for r in rows])
             except Exception:
                 # One bad event must not hold the others back: each alone, and the one
@@ -115,7 +117,9 @@ def drain(
                 for row in rows:
                     try:
                         with session.begin_nested():
-                            process_events(session, keyring, [(row.id, row.event)], report)
+                            process_events(
+                                session, keyring, [(row.id, orjson.loads(row.event))], report
+                            )
                             _mark(session, [row.id])
                     except Exception as exc:
                         report.failed_events += 1
@@ -137,7 +141,8 @@ def _mark(session: Session, ids: list[int], error: str | None = None) -> None:
 
 @dataclass
 class _Sighting:
-    """One observation as this batch saw it (several events of a run count once)."""
+    """When something was seen in this batch, and in which runs (the events of one run
+    count once)."""
 
     first: datetime
     last: datetime
@@ -153,6 +158,57 @@ class _Sighting:
             self.last, self.last_run = when, run
         self.runs.add(run)
 
+    def absorb(self, other: _Sighting) -> None:
+        if other.first < self.first:
+            self.first, self.first_run = other.first, other.first_run
+        if other.last >= self.last:
+            self.last, self.last_run = other.last, other.last_run
+        self.runs |= other.runs
+
+
+@dataclass
+class _Group:
+    """The events of one job that name the same datasets and column lineage (every run of
+    a stable job): parsed once, however many runs the batch holds."""
+
+    shown: Observed
+    seen: _Sighting
+    events: int = 1
+
+
+def _signature(event: dict[str, Any]) -> bytes:
+    """Equal for two events that show the same lineage, whatever their time and run."""
+    if "dataset" in event and "run" not in event:
+        ds = event["dataset"]
+        return orjson.dumps(["dataset", ds["namespace"], ds["name"]])
+    job = event["job"]
+    return orjson.dumps(
+        [
+            job["namespace"],
+            job["name"],
+            [(i.get("namespace"), i.get("name")) for i in event.get("inputs") or []],
+            [
+                (o.get("namespace"), o.get("name"), (o.get("facets") or {}).get("columnLineage"))
+                for o in event.get("outputs") or []
+            ],
+        ]
+    )
+
+
+def _groups(events: Iterable[tuple[int, dict[str, Any]]]) -> list[_Group]:
+    groups: dict[bytes, _Group] = {}
+    for _, event in events:
+        when = datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00"))
+        run = str(event["run"]["runId"]) if "run" in event else None
+        key = _signature(event)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = _Group(observed(event), _Sighting(when, when, run, run, {run}))
+        else:
+            group.seen.see(when, run)
+            group.events += 1
+    return list(groups.values())
+
 
 def process_events(
     session: Session,
@@ -160,19 +216,25 @@ def process_events(
     events: Iterable[tuple[int, dict[str, Any]]],
     report: DrainReport,
 ) -> None:
-    seen = [observed(event) for _, event in events]
-    report.events += len(seen)
-    datasets = _record_datasets(session, keyring, seen, report)
+    groups = _groups(events)
+    report.events += sum(g.events for g in groups)
+    datasets = _record_datasets(session, keyring, groups, report)
     sightings: dict[tuple[str, int, str, int, str, str, str], _Sighting] = {}
 
-    def sight(key: tuple[str, int, str, int, str, str, str], o: Observed, kind: str | None) -> None:
+    def sight(
+        key: tuple[str, int, str, int, str, str, str], seen: _Sighting, kind: str | None
+    ) -> None:
         current = sightings.get(key)
         if current is None:
-            current = sightings[key] = _Sighting(o.event_time, o.event_time, o.run_id, o.run_id)
-        current.see(o.event_time, o.run_id)
-        current.transformation = current.transformation or kind
+            sightings[key] = _Sighting(
+                seen.first, seen.last, seen.first_run, seen.last_run, set(seen.runs), kind
+            )
+        else:
+            current.absorb(seen)
+            current.transformation = current.transformation or kind
 
-    for o in seen:
+    for group in groups:
+        o = group.shown
         if o.kind == "dataset" or o.job_name is None or o.job_namespace is None:
             continue
         for source in o.inputs:
@@ -187,7 +249,7 @@ def process_events(
                         o.job_namespace,
                         o.job_name,
                     )
-                    sight(key, o, None)
+                    sight(key, group.seen, None)
         for e in o.fields:
             if e.source == e.target and e.source_field == e.target_field:
                 continue
@@ -200,7 +262,7 @@ def process_events(
                 o.job_namespace,
                 o.job_name,
             )
-            sight(key, o, e.transformation)
+            sight(key, group.seen, e.transformation)
     if not sightings:
         return
     records = [
@@ -221,6 +283,7 @@ def process_events(
         }
         for k, s in sorted(sightings.items(), key=lambda kv: kv[0])
     ]
+    _count_runs_once(session, records)
     ids = [
         row[0]
         for row in session.execute(
@@ -233,21 +296,11 @@ def process_events(
                 "r.transformation, r.runs, r.first_at, r.last_at FROM jsonb_to_recordset("
                 "CAST(:rows AS jsonb)) AS r(edge_kind text, source_dataset_id bigint, "
                 "source_field text, target_dataset_id bigint, target_field text, job_namespace "
-                "text, job_name text, first_run text, last_run text, runs int, first_at "
-                "timestamptz, last_at timestamptz, transformation text) "
+                "text, job_name text, last_run text, runs int, first_at timestamptz, last_at "
+                "timestamptz, transformation text) "
                 "ON CONFLICT (edge_kind, source_dataset_id, source_field, target_dataset_id, "
                 "target_field, job_namespace, job_name) DO UPDATE SET "
-                # a run whose events span two batches counts once
-                "observation_count = o.observation_count + EXCLUDED.observation_count - "
-                "CASE WHEN o.last_run_id IS NOT NULL AND o.last_run_id = ("
-                "SELECT r2.first_run FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r2("
-                "edge_kind text, source_dataset_id bigint, source_field text, "
-                "target_dataset_id bigint, target_field text, job_namespace text, job_name "
-                "text, first_run text) WHERE r2.edge_kind = o.edge_kind AND "
-                "r2.source_dataset_id = o.source_dataset_id AND r2.source_field = "
-                "o.source_field AND r2.target_dataset_id = o.target_dataset_id AND "
-                "r2.target_field = o.target_field AND r2.job_namespace = o.job_namespace AND "
-                "r2.job_name = o.job_name) THEN 1 ELSE 0 END, "
+                "observation_count = o.observation_count + EXCLUDED.observation_count, "
                 "first_observed_at = LEAST(o.first_observed_at, EXCLUDED.first_observed_at), "
                 "last_observed_at = GREATEST(o.last_observed_at, EXCLUDED.last_observed_at), "
                 "last_run_id = CASE WHEN EXCLUDED.last_observed_at >= o.last_observed_at THEN "
@@ -255,47 +308,111 @@ def process_events(
                 "transformation = COALESCE(EXCLUDED.transformation, o.transformation) "
                 "RETURNING o.id"
             ),
-            {"rows": json.dumps(records)},
+            {"rows": _json(records)},
         )
     ]
     report.observations += len(ids)
     link_observations(session, ids, report)
 
 
+KEY_COLUMNS = (
+    "edge_kind",
+    "source_dataset_id",
+    "source_field",
+    "target_dataset_id",
+    "target_field",
+    "job_namespace",
+    "job_name",
+)
+
+
+def _count_runs_once(session: Session, records: list[dict[str, Any]]) -> None:
+    """A run whose events span two batches counts once: where the stored observation's
+    last run is this batch's first run, this batch adds one run less. (Only one drainer
+    runs at a time, under DRAIN_LOCK, so the read cannot go stale before the write.)"""
+    stored = {
+        tuple(r[:7]): r[7]
+        for r in session.execute(
+            text(
+                "SELECT o.edge_kind, o.source_dataset_id, o.source_field, o.target_dataset_id, "
+                "o.target_field, o.job_namespace, o.job_name, o.last_run_id FROM "
+                "jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(edge_kind text, "
+                "source_dataset_id bigint, source_field text, target_dataset_id bigint, "
+                "target_field text, job_namespace text, job_name text) JOIN "
+                "lineage_observations o USING (edge_kind, source_dataset_id, source_field, "
+                "target_dataset_id, target_field, job_namespace, job_name) WHERE "
+                "o.last_run_id IS NOT NULL"
+            ),
+            {"rows": _json([{k: r[k] for k in KEY_COLUMNS} for r in records])},
+        )
+    }
+    if not stored:
+        return
+    for record in records:
+        if (
+            record["first_run"] is not None
+            and stored.get(tuple(record[k] for k in KEY_COLUMNS)) == record["first_run"]
+        ):
+            record["runs"] -= 1
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _record_datasets(
-    session: Session, keyring: Keyring, seen: list[Observed], report: DrainReport
+    session: Session, keyring: Keyring, groups: list[_Group], report: DrainReport
 ) -> dict[Dataset, int]:
     """Upsert every dataset the events name; match the ones not matched yet. Returns the
     id of each."""
-    last: dict[Dataset, tuple[datetime, str | None, int]] = {}
-    for o in seen:
+    seen: dict[Dataset, tuple[datetime, datetime, str | None, int]] = {}
+    for group in groups:
+        o = group.shown
         job = f"{o.job_namespace}/{o.job_name}" if o.job_name else None
-        names = [
+        first, last = group.seen.first, group.seen.last
+        names = {
             *o.inputs,
             *o.outputs,
             *(e.source for e in o.fields),
             *(e.target for e in o.fields),
-        ]
+        }
         for ds in names:
-            when, _, count = last.get(ds, (o.event_time, job, 0))
-            last[ds] = (max(when, o.event_time), job, count + 1)
-    if not last:
+            was = seen.get(ds)
+            if was is None:
+                seen[ds] = (first, last, job, group.events)
+            else:
+                seen[ds] = (
+                    min(was[0], first),
+                    max(was[1], last),
+                    job if last >= was[1] else was[2],
+                    was[3] + group.events,
+                )
+    if not seen:
         return {}
     records = [
-        {"namespace": ds.namespace, "name": ds.name, "at": when.isoformat(), "job": job, "n": n}
-        for ds, (when, job, n) in sorted(last.items(), key=lambda kv: (kv[0].namespace, kv[0].name))
+        {
+            "namespace": ds.namespace,
+            "name": ds.name,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "job": job,
+            "n": n,
+        }
+        for ds, (first, last, job, n) in sorted(seen.items())
     ]
     rows = session.execute(
         text(
             "INSERT INTO observed_datasets AS d (namespace, name, last_job, seen_count, "
-            "first_seen_at, last_seen_at) SELECT r.namespace, r.name, r.job, r.n, r.at, r.at "
-            "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(namespace text, name text, "
-            "at timestamptz, job text, n int) ON CONFLICT (namespace, name) DO UPDATE SET "
-            "seen_count = d.seen_count + EXCLUDED.seen_count, last_seen_at = "
-            "GREATEST(d.last_seen_at, EXCLUDED.last_seen_at), last_job = "
-            "COALESCE(EXCLUDED.last_job, d.last_job) RETURNING d.id, d.namespace, d.name, d.table_id"
+            "first_seen_at, last_seen_at) SELECT r.namespace, r.name, r.job, r.n, r.first, "
+            "r.last FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(namespace text, name "
+            "text, first timestamptz, last timestamptz, job text, n int) ON CONFLICT "
+            "(namespace, name) DO UPDATE SET seen_count = d.seen_count + EXCLUDED.seen_count, "
+            "first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at), last_seen_at = "
+            "GREATEST(d.last_seen_at, EXCLUDED.last_seen_at), last_job = CASE WHEN "
+            "EXCLUDED.last_seen_at >= d.last_seen_at THEN COALESCE(EXCLUDED.last_job, "
+            "d.last_job) ELSE d.last_job END RETURNING d.id, d.namespace, d.name, d.table_id"
         ),
-        {"rows": json.dumps(records)},
+        {"rows": _json(records)},
     ).all()
     report.datasets_seen += len(rows)
     ids = {Dataset(r.namespace, r.name): r.id for r in rows}

@@ -340,6 +340,14 @@ def test_the_endpoint_refuses_what_it_should(live_api: LiveApi) -> None:
         headers={**editor, "Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
     assert resp.status_code == 413, resp.text
+    for text in (
+        json.dumps({**good, "job": {"namespace": "a\u0000b", "name": "j"}}),
+        json.dumps(good)[:-1] + ', "x": NaN}',
+    ):
+        resp = httpx.post(url, content=text, headers={**editor, "Content-Type": "application/json"})
+        assert resp.status_code == 422, resp.text
+    # a request that cannot be stored never takes a good one down with it
+    assert httpx.post(url, json=good, headers=editor).status_code == 201
     resp = httpx.post(
         url, content=b"{not json", headers={**editor, "Content-Type": "application/json"}
     )

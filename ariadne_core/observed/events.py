@@ -262,6 +262,23 @@ def _ds(raw: dict[str, Any]) -> Dataset:
     return Dataset(str(raw["namespace"]).strip(), str(raw["name"]).strip())
 
 
+# OpenLineage's column transformation subtypes in the words inference uses for the same
+# thing (ariadne_core.inference.sql.KINDS); indirect ones (a join key, a filter) keep
+# their own name, prefixed, since the field only steers which rows flow.
+DIRECT_KINDS = {"IDENTITY": "copy", "TRANSFORMATION": "expression", "AGGREGATION": "aggregate"}
+
+
+def _transformation(kinds: Any) -> str | None:
+    if not isinstance(kinds, list) or not kinds or not isinstance(kinds[0], dict):
+        return None
+    kind, subtype = kinds[0].get("type"), kinds[0].get("subtype")
+    if not isinstance(subtype, str) or not subtype:
+        return None
+    if kind == "INDIRECT":
+        return f"indirect:{subtype.lower()}"[:100]
+    return DIRECT_KINDS.get(subtype.upper(), subtype.lower()[:100])
+
+
 def _column_lineage(output: dict[str, Any]) -> list[FieldEdge]:
     """The `columnLineage` facet of one output: each input field feeding each output field
     (malformed entries are skipped: the facet is optional and facets are kept as sent)."""
@@ -288,11 +305,7 @@ def _column_lineage(output: dict[str, Any]) -> list[FieldEdge]:
                 and 0 < len(col) <= MAX_FIELD
             ):
                 continue
-            transformation = None
-            kinds = source.get("transformations")
-            if isinstance(kinds, list) and kinds and isinstance(kinds[0], dict):
-                subtype = kinds[0].get("subtype") or kinds[0].get("type")
-                transformation = str(subtype).lower()[:100] if subtype else None
+            transformation = _transformation(source.get("transformations"))
             edges.append(FieldEdge(Dataset(ns, name), col, target, target_field, transformation))
     return edges
 

@@ -64,6 +64,9 @@ class DrainReport:
     edges_confirmed: int = 0  # observations linked to an edge that already existed
     unmatched_pairs: int = 0  # observations waiting for a dataset to be matched
     batches: int = 0
+    sql_read: int = 0  # distinct job SQL read by lineage inference
+    sql_unusable: int = 0  # too long, or in a dialect inference does not know
+    sql_edges_proposed: int = 0
     busy: bool = False  # another drainer held the lock
     duration_s: float = 0.0
 
@@ -313,6 +316,7 @@ def process_events(
     ]
     report.observations += len(ids)
     link_observations(session, ids, report)
+    _infer_from_sql(session, groups, report)
 
 
 KEY_COLUMNS = (
@@ -324,6 +328,50 @@ KEY_COLUMNS = (
     "job_namespace",
     "job_name",
 )
+
+
+def _infer_from_sql(session: Session, groups: list[_Group], report: DrainReport) -> None:
+    """A job's `sql` facet goes through lineage inference as extra evidence (origin
+    `sql:openlineage:<namespace>/<job>`), once per distinct SQL of the job: inference
+    writes only `inferred` edges and never changes a manual or approved one. SQL it
+    cannot use is counted, never an error of the event."""
+    from ariadne_core.errors import AriadneError
+    from ariadne_core.inference.service import infer_text
+    from ariadne_core.inference.sql import fingerprint
+
+    done: set[str] = set()
+    for group in groups:
+        o = group.shown
+        if not o.sql or o.job_name is None:
+            continue
+        label = f"openlineage:{o.job_namespace}/{o.job_name}"
+        if label in done:
+            continue
+        done.add(label)
+        known = session.scalar(
+            text("SELECT fingerprint FROM inference_origins WHERE origin = :o"),
+            {"o": f"sql:{label}"},
+        )
+        if known == fingerprint(o.sql):
+            continue
+        source_id = session.scalar(
+            text(
+                "SELECT t.source_id FROM observed_datasets d JOIN metadata_tables t ON t.id = "
+                "d.table_id WHERE (d.namespace, d.name) IN (SELECT * FROM unnest("
+                "CAST(:ns AS text[]), CAST(:n AS text[]))) LIMIT 1"
+            ),
+            {"ns": [d.namespace for d in o.outputs], "n": [d.name for d in o.outputs]},
+        )
+        try:
+            with session.begin_nested():
+                outcome = infer_text(
+                    session, o.sql, source_id=source_id, submit=True, label=label, actor=ACTOR
+                )
+        except AriadneError:
+            report.sql_unusable += 1
+            continue
+        report.sql_read += 1
+        report.sql_edges_proposed += outcome.written.created if outcome.written else 0
 
 
 def _count_runs_once(session: Session, records: list[dict[str, Any]]) -> None:

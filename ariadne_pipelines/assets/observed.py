@@ -82,6 +82,8 @@ def observed_lineage(
             "observations": MetadataValue.int(report.observations),
             "edges_created": MetadataValue.int(report.edges_created),
             "edges_confirmed": MetadataValue.int(report.edges_confirmed),
+            "sql_read_by_inference": MetadataValue.int(report.sql_read),
+            "sql_unusable": MetadataValue.int(report.sql_unusable),
             "datasets_rematched": MetadataValue.int(rematched),
             "datasets_unmatched": MetadataValue.int(int(unmatched)),
             "events_pending": MetadataValue.int(left),

@@ -27,6 +27,10 @@ from openlineage.client.transport.http import HttpConfig, HttpTransport
 from tests.observed.conftest import LiveApi
 
 PRODUCER = "https://github.com/example/etl/v1"
+LOAD_SQL = (
+    "INSERT INTO marts.daily_orders (day, amount) "
+    "SELECT CAST(id AS date), sum(amount) FROM public.orders GROUP BY 1"
+)
 NS = "postgres://db.example:5432"
 
 
@@ -82,14 +86,16 @@ def _catalog(api: LiveApi) -> dict[str, Any]:
 
 
 def _run(
-    job: str, inputs: list[str], outputs: list[OutputDataset], when: datetime
+    job: str,
+    inputs: list[str],
+    outputs: list[OutputDataset],
+    when: datetime,
+    sql: str = "SELECT 1",
 ) -> list[RunEvent]:
     run = Run(runId=str(uuid.uuid4()))
     common = {
         "run": run,
-        "job": Job(
-            namespace="airflow", name=job, facets={"sql": sql_job.SQLJobFacet(query="SELECT 1")}
-        ),
+        "job": Job(namespace="airflow", name=job, facets={"sql": sql_job.SQLJobFacet(query=sql)}),
         "producer": PRODUCER,
         "inputs": [InputDataset(namespace=NS, name=n) for n in inputs],
         "outputs": outputs,
@@ -157,6 +163,7 @@ def test_events_from_the_openlineage_client_become_observed_lineage(live_api: Li
             ["shop.public.orders"],
             [daily, OutputDataset(namespace=NS, name="shop.finance.revenue")],
             now - timedelta(days=day),
+            sql=LOAD_SQL,
         ):
             client.emit(event)
     # gzip, as the transport's `compression: gzip` sends it; a dataset nobody harvested
@@ -196,6 +203,10 @@ def test_events_from_the_openlineage_client_become_observed_lineage(live_api: Li
         days=1
     ) + timedelta(minutes=5)
     assert _edge(api, ids["customers->daily_orders"])["observation"] is None
+    # the job's SQL facet went through lineage inference: evidence on the declared edge,
+    # which stays as it is
+    evidence = [e["origin"] for e in declared["evidence"]]
+    assert evidence == ["sql:openlineage:airflow/daily_orders.load"]
 
     # the undeclared edge waits for a steward, with the job as evidence
     queue = httpx.get(
@@ -212,7 +223,7 @@ def test_events_from_the_openlineage_client_become_observed_lineage(live_api: Li
     assert revenue["metadata"]["observed_by"]["job"] == "airflow/daily_orders.load"
     assert revenue["observation"]["observation_count"] == 2
     field_edge = pending[("shop.public.orders.amount", "shop.marts.daily_orders.amount")]
-    assert field_edge["transformation_type"] == "aggregation"
+    assert field_edge["transformation_type"] == "aggregate"  # OpenLineage's AGGREGATION
     assert field_edge["table_lineage_id"] == ids["orders->daily_orders"]
     # the job event (no run) counts as one observation
     static = pending[("shop.public.customers", "shop.finance.revenue")]

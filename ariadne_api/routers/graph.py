@@ -38,6 +38,14 @@ Status = Annotated[
     Query(description="edge statuses to follow; default active and pending_review"),
 ]
 MinConfidence = Annotated[float, Query(ge=0, le=1)]
+ObservedWithinDays = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=3650,
+        description="only edges a running job reported (OpenLineage) within this many days",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ async def traversal_options(
     source_filter: SourceFilter = None,
     status: Status = None,
     min_confidence: MinConfidence = 0.0,
+    observed_within_days: ObservedWithinDays = None,
     include_fields: Annotated[
         bool, Query(description="also the field edges between the tables found")
     ] = False,
@@ -82,6 +91,7 @@ async def traversal_options(
             statuses=tuple(status) if status else DEFAULT_STATUSES,
             lineage_sources=parse_lineage_sources(source_filter),
             min_confidence=min_confidence,
+            observed_within_days=observed_within_days,
         ),
         include_fields=include_fields,
         cursor=cursor,
@@ -200,8 +210,11 @@ async def impact(
     field_id: Annotated[uuid.UUID | None, Query(description="column-level analysis")] = None,
     depth: Annotated[int | None, Query(ge=1)] = None,
     min_confidence: MinConfidence = 0.0,
+    observed_within_days: ObservedWithinDays = None,
 ) -> Response:
-    query = ImpactQuery(table_id, change_type, field_id, depth, min_confidence)
+    query = ImpactQuery(
+        table_id, change_type, field_id, depth, min_confidence, observed_within_days
+    )
     return _answer(await reads.impact(query, _render_impact))
 
 

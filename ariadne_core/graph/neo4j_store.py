@@ -25,6 +25,8 @@ def _filter(edge_filter: EdgeFilter) -> tuple[str, dict[str, Any]]:
     """The Cypher conditions on `e` and their parameters. A condition every edge passes
     (all three lineage sources, confidence at least 0) is left out: each one costs a
     property read per relationship expanded."""
+    if edge_filter.observed_within_days is not None:
+        raise ValueError("observed_within_days is PostgreSQL's (LineageReads routes it there)")
     conditions = ["e.status IN $statuses"]
     params: dict[str, Any] = {"statuses": [s.value for s in edge_filter.statuses]}
     if set(edge_filter.lineage_sources) != set(LineageSource):

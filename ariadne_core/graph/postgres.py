@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,15 +33,19 @@ def _ends(kind: Kind, direction: Direction) -> tuple[str, str, str]:
 
 EDGE_FILTER = (
     "e.status::text = ANY(%(statuses)s) AND e.lineage_source::text = ANY(%(sources)s) "
-    "AND e.confidence >= %(min_confidence)s"
+    "AND e.confidence >= %(min_confidence)s AND (%(observed_since)s::timestamptz IS NULL "
+    "OR EXISTS (SELECT 1 FROM lineage_observations o WHERE o.edge_kind IN ('table', "
+    "'field') AND o.edge_id = e.id AND o.last_observed_at >= %(observed_since)s))"
 )
 
 
 def filter_params(edge_filter: EdgeFilter) -> dict[str, Any]:
+    days = edge_filter.observed_within_days
     return {
         "statuses": [s.value for s in edge_filter.statuses],
         "sources": [s.value for s in edge_filter.lineage_sources],
         "min_confidence": edge_filter.min_confidence,
+        "observed_since": None if days is None else datetime.now(UTC) - timedelta(days=days),
     }
 
 

@@ -20,6 +20,9 @@ class EdgeFilter:
     statuses: tuple[LineageStatus, ...] = DEFAULT_STATUSES
     lineage_sources: tuple[LineageSource, ...] = tuple(LineageSource)
     min_confidence: float = 0.0
+    # only edges a running job reported in the last N days (lineage_observations); such
+    # walks are PostgreSQL's: Neo4j does not hold observations
+    observed_within_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ from ariadne_core.catalog.generation import CatalogGeneration
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.plans import Plan, PlanRunner, in_read_session, run
+from ariadne_core.graph.postgres import PostgresGraphStore
 from ariadne_core.graph.routing import GraphRouter, backend_name
-from ariadne_core.graph.store import EdgeFilter
+from ariadne_core.graph.store import EdgeFilter, GraphStore
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
@@ -55,6 +56,7 @@ class ImpactQuery:
     field_id: uuid.UUID | None = None
     depth: int | None = None
     min_confidence: float = 0.0
+    observed_within_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class LineageReads:
             # ORM. PostgreSQL walks in the same plan that names the nodes; Neo4j walks
             # first when it is known to be current (else the blocking path below).
             walk, backend = None, "postgres"
-            if self.graph.neo4j_available():
+            if self.graph.neo4j_available() and query.edge_filter.observed_within_days is None:
                 walk, backend = await self.graph.current_walk(self.reader, query), "neo4j"
             if walk is not None or backend == "postgres":
                 result = await self.reader.run(lambda: traversal_plan(self.settings, query, walk))
@@ -121,7 +123,11 @@ class LineageReads:
         current, else PostgreSQL."""
 
         def compute(session: Session) -> Answer:
-            store = self.graph.store(session)
+            store: GraphStore = (
+                PostgresGraphStore(session)
+                if query.edge_filter.observed_within_days is not None
+                else self.graph.store(session)
+            )
             return Answer(
                 render(traverse(session, store, self.settings, query)), backend_name(store)
             )
@@ -139,7 +145,10 @@ class LineageReads:
                 change_type=query.change_type,
                 field_id=query.field_id,
                 depth=query.depth,
-                edge_filter=EdgeFilter(min_confidence=query.min_confidence),
+                edge_filter=EdgeFilter(
+                    min_confidence=query.min_confidence,
+                    observed_within_days=query.observed_within_days,
+                ),
             )
 
         if self.cache is None:
@@ -150,6 +159,7 @@ class LineageReads:
             "field": query.field_id,
             "depth": query.depth,
             "min_confidence": query.min_confidence,
+            "observed_within_days": query.observed_within_days,
         }
 
         def compute(session: Session) -> Answer:

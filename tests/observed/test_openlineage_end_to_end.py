@@ -275,6 +275,37 @@ def test_events_from_the_openlineage_client_become_observed_lineage(live_api: Li
     ).json()
     assert narrow["confirmed"]["total"] == narrow["undeclared"]["total"] == 0
 
+    # traversal and impact can keep to what running jobs showed
+    def upstream(**params: Any) -> set[str]:
+        body = httpx.get(
+            api.api(f"/lineage/table/{ids['daily_orders']}/upstream"),
+            headers=api.headers("viewer"),
+            params=params,
+        ).json()
+        return {n["qualified_name"] for n in body["nodes"]} - {"shop.marts.daily_orders"}
+
+    assert upstream() == {"shop.public.orders", "shop.public.customers"}
+    assert upstream(observed_within_days=30) == {"shop.public.orders"}
+
+    def impacted(**params: Any) -> set[str]:
+        body = httpx.get(
+            api.api(f"/lineage/impact/{ids['customers']}"),
+            headers=api.headers("viewer"),
+            params={"change_type": "drop", **params},
+        ).json()
+        return {t["qualified_name"] for t in body["tables"]}
+
+    assert "shop.marts.daily_orders" in impacted()
+    assert impacted(observed_within_days=30) == {"shop.finance.revenue"}  # the job event
+    assert (
+        httpx.get(
+            api.api(f"/lineage/table/{ids['orders']}/downstream"),
+            headers=api.headers("viewer"),
+            params={"observed_within_days": 0},
+        ).status_code
+        == 422
+    )
+
     # a steward approves everything one job reported, at once
     job = {"job_namespace": "airflow", "job_name": "daily_orders.load", "approved": True}
     assert (

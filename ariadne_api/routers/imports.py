@@ -45,7 +45,8 @@ UPLOAD = File(description="The file: .csv, .xlsx, .json, .yaml or .yml")
 IMPORT_TYPE = Form(
     description="sources, tables, fields, table_lineage, field_lineage, workbook (an "
     "Excel, JSON or YAML file with one sheet or key per type), or sql (a .sql file or a "
-    ".zip of them, read by lineage inference: experimental, see docs/inference.md)",
+    ".zip of them, read by lineage inference: experimental, see docs/inference.md), or "
+    "openlineage (OpenLineage events as .json or .ndjson, see docs/openlineage.md)",
     examples=["table_lineage"],
 )
 
@@ -223,6 +224,16 @@ def get_template(
     format: Annotated[Format, Query(description="csv, xlsx, json or yaml")] = "csv",
 ) -> Response:
     kind = check_import_type(import_type)
+    if kind in ("sql", "openlineage"):
+        raise ValidationFailed(
+            f"The {kind} type has no template: upload "
+            + (
+                "your .sql scripts (options in docs/inference.md)."
+                if kind == "sql"
+                else "the events your jobs emit (docs/openlineage.md has an example)."
+            ),
+            details={"field": "import_type", "value": kind},
+        )
     if kind == "workbook" and format == "csv":
         raise ValidationFailed(
             "A workbook template holds several sheets; ask for format=xlsx, json or yaml.",

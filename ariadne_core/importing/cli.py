@@ -16,7 +16,7 @@ from ariadne_core.errors import ValidationFailed
 from ariadne_core.importing.formats import detect_format
 from ariadne_core.importing.report import write_error_report
 from ariadne_core.importing.service import ImportReport, run_import
-from ariadne_core.importing.spec import SQL, WORKBOOK, normalize_type_name
+from ariadne_core.importing.spec import OPENLINEAGE, SQL, WORKBOOK, normalize_type_name
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.secrets import keyring_for
 
@@ -29,6 +29,8 @@ def guess_type(path: Path) -> str:
         return kind
     if path.suffix.lower() in (".sql", ".zip"):
         return SQL  # scripts, read by lineage inference
+    if path.suffix.lower() in (".ndjson", ".jsonl"):
+        return OPENLINEAGE  # events, one per line
     try:
         if detect_format(path.name) != "csv":
             return WORKBOOK
@@ -36,7 +38,7 @@ def guess_type(path: Path) -> str:
         pass
     raise ValidationFailed(
         f"Cannot tell what '{path.name}' holds. Give --type: sources, tables, fields, "
-        "table_lineage, field_lineage, workbook or sql.",
+        "table_lineage, field_lineage, workbook, sql or openlineage.",
         details={"field": "type"},
     )
 
@@ -51,7 +53,11 @@ def _print(console: Console, report: ImportReport, preview: bool) -> None:
     problems = report.all_problems()
     for found in problems[:SHOWN]:
         colour = "red" if found.severity == "error" else "yellow"
-        named = report.import_type in (WORKBOOK, SQL)  # several sheets, or several scripts
+        named = report.import_type in (
+            WORKBOOK,
+            SQL,
+            OPENLINEAGE,
+        )  # several sheets, or several scripts
         sheet = f"[{found.sheet}] " if found.sheet and named else ""
         # sheet names, file names and values are text, never rich markup
         console.print(f"  [{colour}]{found.severity}[/{colour}] {escape(sheet + found.message)}")

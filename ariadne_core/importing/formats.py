@@ -33,7 +33,7 @@ from ariadne_core.importing.spec import (
 FORMATS = ("csv", "xlsx", "json", "yaml")
 # File problems that are limits protecting the server: the preview answers them with a
 # 4xx (413 for sizes) instead of a report.
-SIZE_LIMITS = frozenset({"XLSX_TOO_LARGE", "DOCUMENT_TOO_LARGE", "SQL_TOO_LARGE"})
+SIZE_LIMITS = frozenset({"XLSX_TOO_LARGE", "DOCUMENT_TOO_LARGE", "SQL_TOO_LARGE", "OL_TOO_LARGE"})
 SHAPE_LIMITS = frozenset(
     {
         "FILE_TOO_DEEP",

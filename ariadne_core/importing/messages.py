@@ -316,6 +316,36 @@ CATALOGUE: dict[str, Template] = {
         "Harvest or import that table first, or write its name as source.schema.table, or "
         "name the source with a '-- source:' line at the top of the file.",
     ),
+    # --- OpenLineage event files (import type openlineage) ------------------------------
+    "OL_WRONG_FILE": Template(
+        ERROR,
+        "An import of type openlineage takes a .json file (one event or a list of them) or "
+        "a .ndjson / .jsonl file (one event per line), not '{value}'.",
+        "Export the events as JSON lines (Marquez, the OpenLineage file transport) and "
+        "upload that file.",
+    ),
+    "OL_TOO_LARGE": Template(
+        ERROR,
+        "The file holds {count} events; at most {limit} are read at once.",
+        "Split the file into several files and import them one after the other.",
+    ),
+    "OL_NO_EVENTS": Template(
+        ERROR,
+        "This file holds no OpenLineage event.",
+        "Check that it is the right file: each line (or each item of the list) is one event.",
+    ),
+    "OL_EVENT_INVALID": Template(
+        ERROR,
+        "this is not a valid OpenLineage event ({reason}).",
+        "Fix the field named, or remove the event; the other events are still read.",
+    ),
+    "OL_DATASET_UNMATCHED": Template(
+        WARNING,
+        "The dataset '{value}' matches no table of the catalog, so no lineage through it "
+        "is created yet; it is kept for an admin to map.",
+        "Give the source of that table a namespace alias, or map the dataset under "
+        "GET /api/v1/lineage/observed/datasets after the import.",
+    ),
     "CYCLE_CREATED": Template(
         WARNING,
         "this lineage closes a loop: {path}.",

@@ -47,6 +47,8 @@ def write_error_report(
         _csv(source, target, messages, header_rows)
     elif fmt in ("sql", "zip"):
         _sql(source, target, fmt, messages)
+    elif fmt == "ndjson":
+        _ndjson(source, target, messages)
     elif fmt == "xlsx":
         _xlsx(source, target, messages, header_rows)
     else:
@@ -85,6 +87,28 @@ def _sql(source: Path, target: Path, fmt: str, messages: dict[tuple[str | None, 
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for sql_file in files:
             archive.writestr(sql_file.name, _annotated_sql(sql_file.text, sql_file.name, messages))
+
+
+def _ndjson(source: Path, target: Path, messages: dict[tuple[str | None, int], str]) -> None:
+    """JSON lines (OpenLineage events): each line that has a problem gets an `error` key
+    (a line that is not JSON is kept as it was, its message on the line before it)."""
+    by_line = {row: text for (_, row), text in messages.items()}
+    out = []
+    for number, line in enumerate(source.read_bytes().decode("utf-8", "replace").splitlines(), 1):
+        message = by_line.get(number)
+        if message is None or not line.strip():
+            out.append(line)
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            out.append(json.dumps({ERROR_COLUMN: message}, ensure_ascii=False))
+            out.append(line)
+            continue
+        if isinstance(item, dict):
+            item = {**item, ERROR_COLUMN: message}
+        out.append(json.dumps(item, ensure_ascii=False))
+    target.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def _csv(

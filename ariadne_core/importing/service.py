@@ -27,7 +27,14 @@ from ariadne_core.importing.formats import (
 from ariadne_core.importing.handlers import HANDLERS
 from ariadne_core.importing.lineage_rows import finish_sheet
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
-from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, SQL, WORKBOOK, normalize_type_name
+from ariadne_core.importing.spec import (
+    IMPORT_TYPES,
+    OPENLINEAGE,
+    SPECS,
+    SQL,
+    WORKBOOK,
+    normalize_type_name,
+)
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.lineage.graph_effect import GraphEffect, Pair, load_edges, measure
 from ariadne_core.security.secrets import Keyring
@@ -115,11 +122,11 @@ def check_import_type(value: str) -> str:
     if kind is None:
         raise ValidationFailed(
             f"import_type '{value}' is not something Ariadne imports. Use one of: "
-            f"{', '.join((*IMPORT_TYPES, WORKBOOK, SQL))}.",
+            f"{', '.join((*IMPORT_TYPES, WORKBOOK, SQL, OPENLINEAGE))}.",
             details={
                 "field": "import_type",
                 "value": value,
-                "allowed": [*IMPORT_TYPES, WORKBOOK, SQL],
+                "allowed": [*IMPORT_TYPES, WORKBOOK, SQL, OPENLINEAGE],
             },
         )
     return kind
@@ -143,6 +150,12 @@ def check_file_name(file_name: str, import_type: str) -> None:
         if Path(file_name).suffix.lower() in (".sql", ".zip"):
             return
         found = problem("SQL_WRONG_FILE", value=file_name)
+    elif kind == OPENLINEAGE:
+        from ariadne_core.importing.openlineage_files import SUFFIXES
+
+        if Path(file_name).suffix.lower() in SUFFIXES:
+            return
+        found = problem("OL_WRONG_FILE", value=file_name)
     else:
         from ariadne_core.importing.formats import detect_format
 
@@ -165,6 +178,10 @@ def check_upload(path: Path, file_name: str, import_type: str | None = None) -> 
             from ariadne_core.importing.sql_files import read_sql_files
 
             read_sql_files(path, file_name)
+        elif import_type == OPENLINEAGE:
+            from ariadne_core.importing.openlineage_files import read_event_file
+
+            read_event_file(path, file_name)
         else:
             preflight(path, file_name)
     except FileRejected as rejected:
@@ -212,6 +229,8 @@ def run_import(
     say = progress or _noop
     if import_type == SQL:
         return _run_sql(session, path, report, actor, commit, limits_raise, say)
+    if import_type == OPENLINEAGE:
+        return _run_openlineage(session, path, report, actor, keyring, commit, limits_raise, say)
     say("reading", 2)
     try:
         parsed = read_file(path, file_name, import_type)
@@ -280,6 +299,41 @@ def _run_sql(
         say("measuring the lineage graph", 90)
         sql_files.finish(
             session, sheets, results, report.graph, write=commit and report.can_commit()
+        )
+    say("done", 100)
+    return report
+
+
+def _run_openlineage(
+    session: Session,
+    path: Path,
+    report: ImportReport,
+    actor: Actor,
+    keyring: Keyring,
+    commit: bool,
+    limits_raise: bool,
+    say: Progress,
+) -> ImportReport:
+    """The `openlineage` type: a file of events, processed like posted ones (see
+    ariadne_core/importing/openlineage_files.py)."""
+    from ariadne_core.importing import openlineage_files
+
+    say("reading", 2)
+    try:
+        events = openlineage_files.read_event_file(path, report.file_name)
+    except FileRejected as rejected:
+        if limits_raise:
+            _raise_for_limit(rejected.problem)
+        report.problems.append(rejected.problem)
+        return report
+    report.format = events.format
+    say("processing the events", 20)
+    # the checks first, so all_or_nothing writes nothing when one event is wrong
+    checked = openlineage_files.check_events(events, sheet_name=Path(report.file_name).name)
+    report.sheets.append(checked.sheet)
+    with _kept_if_committed(session, report, commit):
+        openlineage_files.process_valid(
+            session, keyring, checked, submitted_by=actor.email, graph=report.graph
         )
     say("done", 100)
     return report

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 IMPORT_TYPES = ("sources", "tables", "fields", "table_lineage", "field_lineage")
 WORKBOOK = "workbook"
 SQL = "sql"  # .sql scripts read by lineage inference (ariadne_core/importing/sql_files.py)
+# OpenLineage events, processed as if posted (ariadne_core/importing/openlineage_files.py)
+OPENLINEAGE = "openlineage"
 # A workbook is imported sheet by sheet in this order, so later sheets may refer to
 # what earlier sheets create.
 DEPENDENCY_ORDER = IMPORT_TYPES
@@ -58,7 +60,7 @@ def normalize_header(value: str) -> str:
 def normalize_type_name(value: str) -> str | None:
     """A sheet or argument name -> import type ("Table Lineage" -> "table_lineage")."""
     wanted = normalize_header(value)
-    for name in (*IMPORT_TYPES, WORKBOOK, SQL):
+    for name in (*IMPORT_TYPES, WORKBOOK, SQL, OPENLINEAGE):
         if normalize_header(name) == wanted:
             return name
     return None

@@ -61,6 +61,8 @@ class DrainReport:
     datasets_matched: int = 0
     observations: int = 0
     edges_created: int = 0
+    table_edges_created: int = 0
+    field_edges_created: int = 0
     edges_confirmed: int = 0  # observations linked to an edge that already existed
     unmatched_pairs: int = 0  # observations waiting for a dataset to be matched
     batches: int = 0
@@ -623,5 +625,9 @@ def _link(
         assert edge_id is not None
         out[pair] = edge_id
         report.edges_created += 1
+        if kind is TABLE_EDGES:
+            report.table_edges_created += 1
+        else:
+            report.field_edges_created += 1
     writer.flush()
     return out

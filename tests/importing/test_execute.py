@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ariadne_core.db.models import (
+    EdgeOrigin,
     LineageAction,
     LineageAuditEvent,
     LineageSource,
@@ -79,7 +80,7 @@ def test_manual_row_upgrades_inferred_and_keeps_origin(
     assert preview.graph.attribution_changes == 1 and preview.graph.table_edges_added == 0
     do_import(HEADER + f"{ORD},{R},manual,\n", "people.csv", "table_lineage", commit=True)
     edge = _edges(db_session)[(ORD, R)]
-    assert edge.lineage_source is LineageSource.MANUAL and edge.origin is LineageSource.INFERRED
+    assert edge.lineage_source is LineageSource.MANUAL and edge.origin is EdgeOrigin.INFERRED
     assert edge.status is LineageStatus.ACTIVE and edge.confidence == 1.0
     last = db_session.scalars(
         select(LineageAuditEvent).order_by(LineageAuditEvent.id.desc())

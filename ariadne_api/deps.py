@@ -6,6 +6,7 @@ every request, which under load costs more than the work itself.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -175,11 +176,17 @@ Steward = Annotated[CurrentUserInfo, Depends(requires(UserRole.STEWARD))]
 Admin = Annotated[CurrentUserInfo, Depends(requires(UserRole.ADMIN))]
 
 
+@dataclass(frozen=True)
+class Sender:
+    label: str  # the key's "api-key:<name>", or the user's e-mail
+    key_id: uuid.UUID | None = None
+
+
 async def get_lineage_sender(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
+) -> Sender:
     """Who posts OpenLineage events: an API key holding `lineage:ingest` (what the
     OpenLineage HTTP transport's `api_key` auth sends), or a logged-in editor or above."""
     if credentials is not None and api_keys.looks_like_key(credentials.credentials):
@@ -188,10 +195,10 @@ async def get_lineage_sender(
         )
         api_keys.require_scope(holder, api_keys.INGEST_LINEAGE)
         request.state.user = holder.label
-        return holder.label
+        return Sender(holder.label, holder.id)
     user = await get_current_user(request, services, credentials)
     require_role(user.role, UserRole.EDITOR)
-    return user.email
+    return Sender(user.email)
 
 
-LineageSender = Annotated[str, Depends(get_lineage_sender)]
+LineageSender = Annotated[Sender, Depends(get_lineage_sender)]

@@ -87,7 +87,7 @@ async def receive_events(
         max_bytes=settings.openlineage_max_decompressed_bytes,
     )
     events = ol.as_events(payload, max_events=settings.openlineage_max_events)
-    await services.inbox.put(events, sender)
+    await services.inbox.put(events, sender.label, key_id=sender.key_id)
     return IngestResponse(accepted=len(events))
 
 

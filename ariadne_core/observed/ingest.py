@@ -12,6 +12,8 @@ it left, so processing needs neither this process nor Dagster to stay up.
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -37,14 +39,31 @@ def _insert_plan(rows: str) -> Plan[None]:
     )
 
 
+def _touch_plan(key_ids: list[uuid.UUID]) -> Plan[None]:
+    yield (
+        "WITH used AS (UPDATE api_keys SET last_used_at = now() WHERE id = ANY(%(ids)s) "
+        "RETURNING 1) SELECT count(*) FROM used",
+        {"ids": key_ids},
+    )
+
+
+TOUCH_EVERY = 60.0  # seconds: an API key's last_used_at is this precise
+
+
 class EventInbox:
     def __init__(self, reader: PlanRunner, on_stored: Callable[[], None]) -> None:
         self.reader, self.on_stored = reader, on_stored
         self._waiting: list[tuple[list[str], str, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._touched: dict[uuid.UUID, float] = {}  # key id -> when last_used_at was set
+        self._used: set[uuid.UUID] = set()
 
-    async def put(self, events: list[dict[str, Any]], submitted_by: str) -> None:
+    async def put(
+        self, events: list[dict[str, Any]], submitted_by: str, key_id: uuid.UUID | None = None
+    ) -> None:
         """Store ``events``; returns when they are committed (raises if they are not)."""
+        if key_id is not None and time.monotonic() - self._touched.get(key_id, -1e9) >= TOUCH_EVERY:
+            self._used.add(key_id)
         who = orjson.dumps(submitted_by).decode()
         texts = [f'{{"b":{who},"e":{orjson.dumps(e).decode()}}}' for e in events]
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -76,6 +95,14 @@ class EventInbox:
                 else:
                     done.set_exception(error)
             self.on_stored()
+            if self._used:
+                used, self._used = list(self._used), set()
+                now = time.monotonic()
+                try:
+                    await self.reader.run(partial(_touch_plan, used))
+                    self._touched.update(dict.fromkeys(used, now))
+                except Exception:  # only a timestamp: the next request tries again
+                    pass
 
     async def _insert(self, texts: list[str]) -> None:
         await self.reader.run(partial(_insert_plan, "[" + ",".join(texts) + "]"))

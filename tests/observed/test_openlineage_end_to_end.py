@@ -186,6 +186,8 @@ def test_events_from_the_openlineage_client_become_observed_lineage(live_api: Li
     )
     status = api.wait_processed()
     assert status == {"pending": 0, "failed": 0, "processed": 7}, status
+    used = httpx.get(api.api("/api-keys"), headers=api.headers("admin")).json()
+    assert used[0]["last_used_at"] is not None
 
     # the declared edge is untouched, and shows what the job reported: 2 runs, not 4 events
     declared = _edge(api, ids["orders->daily_orders"])

@@ -167,10 +167,15 @@ def _depth_ok(value: Any) -> bool:
     return False
 
 
+def event_time(raw: Any) -> datetime:
+    """An event's `eventTime` (ISO 8601; a trailing Z is UTC)."""
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+
+
 def _time(event: dict[str, Any], where: str) -> datetime:
     raw = _string(event, "eventTime", where, limit=64)
     try:
-        parsed = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        parsed = event_time(raw)
     except ValueError:
         raise _fail(where, "eventTime", "must be an ISO 8601 date-time", raw) from None
     if parsed.tzinfo is None:
@@ -312,7 +317,7 @@ def _column_lineage(output: dict[str, Any]) -> list[FieldEdge]:
 
 def observed(event: dict[str, Any]) -> Observed:
     """What a checked event shows."""
-    when = datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00"))
+    when = event_time(event["eventTime"])
     if "dataset" in event and "run" not in event:
         return Observed("dataset", when, None, None, None, None, inputs=[_ds(event["dataset"])])
     job = event["job"]

@@ -41,7 +41,7 @@ from ariadne_core.lineage.bulk import (
     existing_edges,
 )
 from ariadne_core.lineage.edges import Actor, EdgeInput, Endpoint
-from ariadne_core.observed.events import Dataset, Observed, observed
+from ariadne_core.observed.events import Dataset, Observed, event_time, observed
 from ariadne_core.observed.namespaces import Matcher
 from ariadne_core.security.secrets import Keyring
 
@@ -203,7 +203,7 @@ def _signature(event: dict[str, Any]) -> bytes:
 def _groups(events: Iterable[tuple[int, dict[str, Any]]]) -> list[_Group]:
     groups: dict[bytes, _Group] = {}
     for _, event in events:
-        when = datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00"))
+        when = event_time(event["eventTime"])
         run = str(event["run"]["runId"]) if "run" in event else None
         key = _signature(event)
         group = groups.get(key)

@@ -41,12 +41,17 @@ from ariadne_core.runtime.fallback import runner_of
 
 router = APIRouter(tags=["import/export"])
 Format = Literal["csv", "xlsx", "json", "yaml"]
-UPLOAD = File(description="The file: .csv, .xlsx, .json, .yaml or .yml")
+UPLOAD = File(
+    description="The file: .csv, .xlsx, .json, .yaml or .yml (.sql, .zip, .ndjson for the "
+    "types that take them)"
+)
 IMPORT_TYPE = Form(
     description="sources, tables, fields, table_lineage, field_lineage, workbook (an "
     "Excel, JSON or YAML file with one sheet or key per type), or sql (a .sql file or a "
     ".zip of them, read by lineage inference: experimental, see docs/inference.md), or "
-    "openlineage (OpenLineage events as .json or .ndjson, see docs/openlineage.md)",
+    "openlineage (OpenLineage events as .json or .ndjson, see docs/openlineage.md), "
+    "datahub_lineage (DataHub's lineage YAML), or dbt (a manifest.json, or a .zip of "
+    "manifest.json and catalog.json); see docs/import.md",
     examples=["table_lineage"],
 )
 
@@ -224,21 +229,6 @@ def get_template(
     format: Annotated[Format, Query(description="csv, xlsx, json or yaml")] = "csv",
 ) -> Response:
     kind = check_import_type(import_type)
-    if kind in ("sql", "openlineage"):
-        raise ValidationFailed(
-            f"The {kind} type has no template: upload "
-            + (
-                "your .sql scripts (options in docs/inference.md)."
-                if kind == "sql"
-                else "the events your jobs emit (docs/openlineage.md has an example)."
-            ),
-            details={"field": "import_type", "value": kind},
-        )
-    if kind == "workbook" and format == "csv":
-        raise ValidationFailed(
-            "A workbook template holds several sheets; ask for format=xlsx, json or yaml.",
-            details={"field": "format", "value": format},
-        )
     content, media_type, name = template(kind, format)
     return Response(
         content,

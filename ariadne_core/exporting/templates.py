@@ -7,8 +7,26 @@ import json
 
 import yaml
 
+from ariadne_core.errors import ValidationFailed
 from ariadne_core.exporting.stream import MEDIA_TYPES, neutralize
-from ariadne_core.importing.spec import IMPORT_TYPES, SPECS, WORKBOOK, ImportSpec
+from ariadne_core.importing.spec import (
+    DATAHUB,
+    DBT,
+    IMPORT_TYPES,
+    OPENLINEAGE,
+    SPECS,
+    SQL,
+    WORKBOOK,
+    ImportSpec,
+)
+
+# Types whose file another tool writes: what to upload instead of a template.
+NO_TEMPLATE = {
+    SQL: "your .sql scripts (options in docs/inference.md).",
+    OPENLINEAGE: "the events your jobs emit (docs/openlineage.md has an example).",
+    DBT: "target/manifest.json after dbt compile, or target/ as a .zip after dbt docs "
+    "generate (docs/import.md says what becomes what).",
+}
 
 
 def _example(spec: ImportSpec) -> dict[str, str]:
@@ -23,7 +41,22 @@ def _describe(spec: ImportSpec) -> list[list[str]]:
 
 
 def template(import_type: str, fmt: str) -> tuple[bytes, str, str]:
-    """(content, media type, file name) of the template of ``import_type`` in ``fmt``."""
+    """(content, media type, file name) of the template of ``import_type`` in ``fmt``;
+    ValidationFailed for a type that has none, or a format it does not come in."""
+    if import_type in NO_TEMPLATE:
+        raise ValidationFailed(
+            f"The {import_type} type has no template: upload {NO_TEMPLATE[import_type]}",
+            details={"field": "import_type", "value": import_type},
+        )
+    if import_type == DATAHUB:
+        from ariadne_core.importing.datahub_files import EXAMPLE
+
+        return EXAMPLE.encode(), MEDIA_TYPES["yaml"], "ariadne-datahub_lineage-example.yml"
+    if import_type == WORKBOOK and fmt == "csv":
+        raise ValidationFailed(
+            "A workbook template holds several sheets; ask for format=xlsx, json or yaml.",
+            details={"field": "format", "value": fmt},
+        )
     types = list(IMPORT_TYPES) if import_type == WORKBOOK else [import_type]
     name = f"ariadne-{import_type}-template.{fmt}"
     if fmt == "xlsx":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 from rich.console import Console
@@ -16,17 +18,49 @@ from ariadne_core.errors import ValidationFailed
 from ariadne_core.importing.formats import detect_format
 from ariadne_core.importing.report import write_error_report
 from ariadne_core.importing.service import ImportReport, run_import
-from ariadne_core.importing.spec import OPENLINEAGE, SQL, WORKBOOK, normalize_type_name
+from ariadne_core.importing.spec import (
+    DATAHUB,
+    DBT,
+    OPENLINEAGE,
+    OTHER_TYPES,
+    SQL,
+    WORKBOOK,
+    normalize_type_name,
+)
 from ariadne_core.lineage.edges import Actor
 from ariadne_core.security.secrets import keyring_for
 
 SHOWN = 50
 
 
+def _sniff(path: Path) -> str | None:
+    """dbt or datahub_lineage, from the start of a .json or .yaml file (or a .zip that
+    holds a dbt manifest)."""
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = {Path(n).name for n in archive.namelist()}
+        except zipfile.BadZipFile:
+            return None
+        return DBT if "manifest.json" in names else None
+    if path.suffix.lower() not in (".json", ".yml", ".yaml"):
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(65536).decode("utf-8", "replace")
+    if path.suffix.lower() == ".json" and "/manifest/" in head and "dbt_schema_version" in head:
+        return DBT
+    if re.search(r"^lineage\s*:", head, re.MULTILINE) or re.search(r'"lineage"\s*:\s*\[', head):
+        return DATAHUB
+    return None
+
+
 def guess_type(path: Path) -> str:
     kind = normalize_type_name(path.stem)
     if kind:
         return kind
+    sniffed = _sniff(path)
+    if sniffed is not None:
+        return sniffed
     if path.suffix.lower() in (".sql", ".zip"):
         return SQL  # scripts, read by lineage inference
     if path.suffix.lower() in (".ndjson", ".jsonl"):
@@ -38,7 +72,7 @@ def guess_type(path: Path) -> str:
         pass
     raise ValidationFailed(
         f"Cannot tell what '{path.name}' holds. Give --type: sources, tables, fields, "
-        "table_lineage, field_lineage, workbook, sql or openlineage.",
+        "table_lineage, field_lineage, workbook, sql, openlineage, datahub_lineage or dbt.",
         details={"field": "type"},
     )
 
@@ -53,11 +87,7 @@ def _print(console: Console, report: ImportReport, preview: bool) -> None:
     problems = report.all_problems()
     for found in problems[:SHOWN]:
         colour = "red" if found.severity == "error" else "yellow"
-        named = report.import_type in (
-            WORKBOOK,
-            SQL,
-            OPENLINEAGE,
-        )  # several sheets, or several scripts
+        named = report.import_type in OTHER_TYPES  # several sheets, scripts or kinds of row
         sheet = f"[{found.sheet}] " if found.sheet and named else ""
         # sheet names, file names and values are text, never rich markup
         console.print(f"  [{colour}]{found.severity}[/{colour}] {escape(sheet + found.message)}")
@@ -126,7 +156,7 @@ def run_cli_import(
             )
     _print(console, report, preview)
     if error_report is not None and report.format:
-        write_error_report(
+        error_report = write_error_report(
             path,
             error_report,
             report.format,

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ariadne_core.catalog.resolve import did_you_mean
-from ariadne_core.importing.formats import Sheet
+from ariadne_core.importing.formats import ParsedFile, Sheet
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.rowcheck import check_rows
 from ariadne_core.importing.spec import ImportSpec, normalize_confidence, normalize_header
@@ -109,6 +109,15 @@ class SheetResult:
     @property
     def sheet_errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == ERROR and p.row is None]
+
+
+@dataclass
+class Translation:
+    """Another tool's file (DataHub, dbt) as the sheets of an import, and what to do once
+    they are written, in the same transaction: ``after(ctx, sheets, graph, write)``."""
+
+    parsed: ParsedFile
+    after: Callable[[Context, list[SheetResult], GraphEffect, bool], None] | None = None
 
 
 class Record:

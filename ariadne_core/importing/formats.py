@@ -487,6 +487,19 @@ def load_yaml(text: str) -> Any:
     """yaml.safe_load, refusing documents with many aliases (the 'billion laughs' bomb) or
     nested deeper than MAX_DEPTH; raises FileRejected. The limits are checked on the
     parser's events first, so nothing is built for a refused document."""
+    check_yaml_limits(text)
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
+def compose_yaml(text: str) -> Any:
+    """The YAML node tree (each node knows its line), within the limits of load_yaml."""
+    check_yaml_limits(text)
+    return yaml.compose(text, Loader=_YAML_LOADER)
+
+
+def check_yaml_limits(text: str) -> None:
+    """FileRejected for too many aliases or too deep a nesting; yaml.YAMLError for a
+    document that does not parse."""
     depth = aliases = 0
     try:
         for event in yaml.parse(text, Loader=_YAML_LOADER):
@@ -504,7 +517,6 @@ def load_yaml(text: str) -> Any:
         if "nesting depth" in str(exc):  # libyaml's own, larger, nesting limit
             raise FileRejected(problem("FILE_TOO_DEEP", limit=MAX_DEPTH)) from None
         raise
-    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 def _read_yaml(path: Path, filename: str, import_type: str) -> ParsedFile:
@@ -514,8 +526,28 @@ def _read_yaml(path: Path, filename: str, import_type: str) -> ParsedFile:
     try:
         parsed = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        reason = f"{getattr(exc, 'problem', None) or 'invalid YAML'}{where}"
-        raise FileRejected(problem("FILE_UNREADABLE", format="YAML", reason=reason)) from exc
+        raise yaml_unreadable(exc) from exc
     return _document(parsed, "yaml", filename, import_type)
+
+
+def yaml_unreadable(exc: yaml.YAMLError) -> FileRejected:
+    """The problem of a document that does not parse, naming where."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    reason = f"{getattr(exc, 'problem', None) or 'invalid YAML'}{where}"
+    return FileRejected(problem("FILE_UNREADABLE", format="YAML", reason=reason))
+
+
+def synthetic_sheet(
+    name: str, import_type: str, rows: list[tuple[int, dict[str, str | None]]], row_word: str
+) -> Sheet:
+    """A sheet of the columns of ``import_type`` built from another tool's file (DataHub,
+    dbt): each row its number as the user finds it in that file, and its values."""
+    headers: list[str | None] = list(SPECS[import_type].names)
+    return Sheet(
+        name=name,
+        import_type=import_type,
+        headers=headers,
+        rows=iter([(n, [cell(values.get(str(h))) for h in headers]) for n, values in rows]),
+        row_word=row_word,
+    )

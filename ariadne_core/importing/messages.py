@@ -346,6 +346,94 @@ CATALOGUE: dict[str, Template] = {
         "Give the source of that table a namespace alias, or map the dataset under "
         "GET /api/v1/lineage/observed/datasets after the import.",
     ),
+    # --- DataHub lineage files (import type datahub_lineage) --------------------------
+    "DH_WRONG_FILE": Template(
+        ERROR,
+        "An import of type datahub_lineage takes DataHub's lineage file (.yml, .yaml or "
+        ".json), not '{value}'.",
+        "Upload the file you give DataHub's datahub-lineage-file source.",
+    ),
+    "DH_NOT_LINEAGE_FILE": Template(
+        ERROR,
+        "This is not a DataHub lineage file: it has no 'lineage:' list of entries.",
+        "A DataHub lineage file starts with 'version: 1' and 'lineage:', then one entry "
+        "per dataset with its 'entity' and 'upstream' list (docs/import.md has an example).",
+    ),
+    "DH_VERSION": Template(
+        ERROR,
+        "The file says version {value}; DataHub lineage files of version 1 are read.",
+        "Write 'version: 1' at the top of the file.",
+    ),
+    "DH_NOTHING": Template(
+        ERROR,
+        "No entry of this file has an upstream or a fine-grained lineage, so there is no "
+        "lineage to import.",
+        "Give each dataset its 'upstream' list of the datasets it is made from.",
+    ),
+    "DH_ENTRY_INVALID": Template(
+        ERROR,
+        "this lineage entry cannot be read: {reason}.",
+        "Give the entry an 'entity' with its name, its platform and 'type: dataset', as "
+        "DataHub's lineage file does.",
+    ),
+    "DH_ENTITY_TYPE": Template(
+        ERROR,
+        "the entity is of type '{value}'; only datasets have lineage in this file.",
+        "Write 'type: dataset', or remove the entry.",
+    ),
+    "DH_BAD_URN": Template(
+        ERROR,
+        "'{value}' in {column} is not a DataHub field urn.",
+        "Write urn:li:schemaField:(urn:li:dataset:(urn:li:dataPlatform:PLATFORM,NAME,ENV),FIELD).",
+    ),
+    "DH_NOT_A_FIELD": Template(
+        WARNING,
+        "'{value}' in {column} is a whole dataset, not a field, so no field lineage comes from it.",
+        "List the dataset under 'upstream' for table lineage, or name its fields.",
+    ),
+    "DH_DATASET_UNMATCHED": Template(
+        ERROR,
+        "the dataset '{value}' matches no table of the catalog (sources looked in: "
+        "{sources}), so this lineage cannot be created.",
+        "Harvest or import the table first, or set the entity's platform_instance to the "
+        "name of the Ariadne source it lives in.",
+    ),
+    "DH_DATASET_AMBIGUOUS": Template(
+        ERROR,
+        "the dataset '{value}' matches tables in several sources ({tables}).",
+        "Set the entity's platform_instance to the name of the Ariadne source it lives in.",
+    ),
+    # --- dbt projects (import type dbt) -----------------------------------------------
+    "DBT_WRONG_FILE": Template(
+        ERROR,
+        "An import of type dbt takes a dbt manifest.json, or a .zip holding manifest.json "
+        "and catalog.json, not '{value}'.",
+        "Run dbt compile (and dbt docs generate for column types) and upload "
+        "target/manifest.json, or target/ as a .zip.",
+    ),
+    "DBT_NOT_MANIFEST": Template(
+        ERROR,
+        "'{value}' is not a dbt manifest (it has no dbt manifest metadata or nodes).",
+        "Upload target/manifest.json as dbt writes it.",
+    ),
+    "DBT_CATALOG_ONLY": Template(
+        ERROR,
+        "This is dbt's catalog.json; it tells column types, but the models and their "
+        "lineage are in manifest.json.",
+        "Upload manifest.json, or a .zip holding manifest.json and catalog.json.",
+    ),
+    "DBT_NO_MANIFEST": Template(
+        ERROR,
+        "The .zip holds no manifest.json.",
+        "Zip the project's target/ folder after dbt compile (or dbt docs generate).",
+    ),
+    "DBT_SQL_UNREADABLE": Template(
+        WARNING,
+        "the compiled SQL of {value} could not be read ({reason}), so it gives no field "
+        "lineage; its table and table lineage are imported.",
+        "Nothing to do for the import. Field lineage for this model can be declared in a "
+        "field_lineage file.",
+    ),
     "CYCLE_CREATED": Template(
         WARNING,
         "this lineage closes a loop: {path}.",

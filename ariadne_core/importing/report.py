@@ -49,6 +49,11 @@ def write_error_report(
         _sql(source, target, fmt, messages)
     elif fmt == "ndjson":
         _ndjson(source, target, messages)
+    elif fmt == "datahub":
+        _datahub(source, target, messages)
+    elif fmt == "dbt":
+        target = target.with_suffix(".json")
+        _dbt(source, target, messages)
     elif fmt == "xlsx":
         _xlsx(source, target, messages, header_rows)
     else:
@@ -62,14 +67,46 @@ SQL_MARK = "-- ariadne:"
 def _annotated_sql(text: str, sheet: str, messages: dict[tuple[str | None, int], str]) -> str:
     """The script with a comment above each line that has a problem (a statement's first
     line), so it can be fixed in place and uploaded again."""
+    return _annotated_lines(text, {row: m for (name, row), m in messages.items() if name == sheet})
+
+
+def _annotated_lines(text: str, by_line: dict[int, str], mark: str = SQL_MARK) -> str:
+    """``text`` with a comment line above each line that has a problem."""
     lines = text.splitlines(keepends=True)
     out = []
     for number, line in enumerate(lines, start=1):
-        message = messages.get((sheet, number))
+        message = by_line.get(number)
         if message:
-            out.append(f"{SQL_MARK} {' '.join(message.split())}\n")
+            indent = line[: len(line) - len(line.lstrip())].rstrip("\r\n")
+            out.append(f"{indent}{mark} {' '.join(message.split())}\n")
         out.append(line)
     return "".join(out)
+
+
+def _datahub(source: Path, target: Path, messages: dict[tuple[str | None, int], str]) -> None:
+    """A DataHub lineage file: each line with a problem gets a `# ariadne:` comment above
+    it (rows are lines; the table and field lineage of one line are told together)."""
+    by_line: dict[int, str] = {}
+    for (_, row), message in sorted(messages.items(), key=lambda m: (m[0][1], str(m[0][0]))):
+        by_line[row] = f"{by_line[row]} | {message}" if row in by_line else message
+    text = source.read_text(encoding=detect_encoding(source))
+    target.write_text(_annotated_lines(text, by_line, "# ariadne:"), encoding="utf-8")
+
+
+def _dbt(source: Path, target: Path, messages: dict[tuple[str | None, int], str]) -> None:
+    """A dbt manifest cannot be annotated in place: a JSON list of the nodes with
+    problems, by unique id, in the report's order."""
+    from ariadne_core.importing.dbt_files import nodes_in_order
+
+    ids = list(nodes_in_order(source, source.name))
+    by_node: dict[int, list[str]] = {}
+    for (sheet, row), message in messages.items():
+        by_node.setdefault(row, []).append(f"[{sheet}] {message}")
+    problems = [
+        {"node": ids[row - 1] if 0 < row <= len(ids) else None, "row": row, ERROR_COLUMN: texts}
+        for row, texts in sorted(by_node.items())
+    ]
+    target.write_text(json.dumps({"problems": problems}, indent=2, ensure_ascii=False) + "\n")
 
 
 def _sql(source: Path, target: Path, fmt: str, messages: dict[tuple[str | None, int], str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ariadne_core.db.engine import allow_bulk_statements
 from ariadne_core.errors import LimitExceeded, PayloadTooLarge, ValidationFailed
 from ariadne_core.importing import engine
-from ariadne_core.importing.engine import Context, Progress, SheetResult
+from ariadne_core.importing.engine import Context, Progress, SheetResult, Translation
 from ariadne_core.importing.formats import (
     SHAPE_LIMITS,
     SIZE_LIMITS,
@@ -28,11 +28,13 @@ from ariadne_core.importing.handlers import HANDLERS
 from ariadne_core.importing.lineage_rows import finish_sheet
 from ariadne_core.importing.messages import ERROR, WARNING, Problem, problem
 from ariadne_core.importing.spec import (
+    DATAHUB,
+    DBT,
     IMPORT_TYPES,
     OPENLINEAGE,
+    OTHER_TYPES,
     SPECS,
     SQL,
-    WORKBOOK,
     normalize_type_name,
 )
 from ariadne_core.lineage.edges import Actor
@@ -122,11 +124,11 @@ def check_import_type(value: str) -> str:
     if kind is None:
         raise ValidationFailed(
             f"import_type '{value}' is not something Ariadne imports. Use one of: "
-            f"{', '.join((*IMPORT_TYPES, WORKBOOK, SQL, OPENLINEAGE))}.",
+            f"{', '.join((*IMPORT_TYPES, *OTHER_TYPES))}.",
             details={
                 "field": "import_type",
                 "value": value,
-                "allowed": [*IMPORT_TYPES, WORKBOOK, SQL, OPENLINEAGE],
+                "allowed": [*IMPORT_TYPES, *OTHER_TYPES],
             },
         )
     return kind
@@ -142,20 +144,38 @@ def check_mode(value: str) -> str:
     return value
 
 
+def _file_reader(
+    kind: str | None,
+) -> tuple[tuple[str, ...], str, Callable[[Path, str], Any]] | None:
+    """The suffixes, wrong-file code and reader of the types that are not sheets of
+    rows; None for those that are (csv, xlsx, json, yaml)."""
+    if kind == SQL:
+        from ariadne_core.importing import sql_files
+
+        return (".sql", ".zip"), "SQL_WRONG_FILE", sql_files.read_sql_files
+    if kind == OPENLINEAGE:
+        from ariadne_core.importing import openlineage_files
+
+        return openlineage_files.SUFFIXES, "OL_WRONG_FILE", openlineage_files.read_event_file
+    if kind == DATAHUB:
+        from ariadne_core.importing import datahub_files
+
+        return datahub_files.SUFFIXES, "DH_WRONG_FILE", datahub_files.read
+    if kind == DBT:
+        from ariadne_core.importing import dbt_files
+
+        return dbt_files.SUFFIXES, "DBT_WRONG_FILE", dbt_files.read
+    return None
+
+
 def check_file_name(file_name: str, import_type: str) -> None:
     """Is a file of this name something an import of ``import_type`` reads? (.sql or
     .zip for the sql type; .csv, .xlsx, .json, .yaml for the others.)"""
-    kind = normalize_type_name(import_type or "")
-    if kind == SQL:
-        if Path(file_name).suffix.lower() in (".sql", ".zip"):
+    reader = _file_reader(normalize_type_name(import_type or ""))
+    if reader is not None:
+        if Path(file_name).suffix.lower() in reader[0]:
             return
-        found = problem("SQL_WRONG_FILE", value=file_name)
-    elif kind == OPENLINEAGE:
-        from ariadne_core.importing.openlineage_files import SUFFIXES
-
-        if Path(file_name).suffix.lower() in SUFFIXES:
-            return
-        found = problem("OL_WRONG_FILE", value=file_name)
+        found = problem(reader[1], value=file_name)
     else:
         from ariadne_core.importing.formats import detect_format
 
@@ -173,15 +193,10 @@ def check_file_name(file_name: str, import_type: str) -> None:
 def check_upload(path: Path, file_name: str, import_type: str | None = None) -> None:
     """The cheap checks of an uploaded file, before it is stored or queued: its format,
     and the size limits (PayloadTooLarge names the limit)."""
+    reader = _file_reader(import_type)
     try:
-        if import_type == SQL:
-            from ariadne_core.importing.sql_files import read_sql_files
-
-            read_sql_files(path, file_name)
-        elif import_type == OPENLINEAGE:
-            from ariadne_core.importing.openlineage_files import read_event_file
-
-            read_event_file(path, file_name)
+        if reader is not None:
+            reader[2](path, file_name)
         else:
             preflight(path, file_name)
     except FileRejected as rejected:
@@ -190,6 +205,15 @@ def check_upload(path: Path, file_name: str, import_type: str | None = None) -> 
             f"{rejected.problem.message} {rejected.problem.hint}",
             details={"field": "file", "code": rejected.problem.code},
         ) from None
+
+
+def _refused(report: ImportReport, rejected: FileRejected, limits_raise: bool) -> ImportReport:
+    """The report of a file refused as a whole (with ``limits_raise``, a limit that
+    protects the server raises instead)."""
+    if limits_raise:
+        _raise_for_limit(rejected.problem)
+    report.problems.append(rejected.problem)
+    return report
 
 
 def _raise_for_limit(found: Problem) -> None:
@@ -231,14 +255,15 @@ def run_import(
         return _run_sql(session, path, report, actor, commit, limits_raise, say)
     if import_type == OPENLINEAGE:
         return _run_openlineage(session, path, report, actor, keyring, commit, limits_raise, say)
+    if import_type in (DATAHUB, DBT):
+        return _run_translated(
+            session, path, report, actor, keyring, commit, replace, limits_raise, say
+        )
     say("reading", 2)
     try:
         parsed = read_file(path, file_name, import_type)
     except FileRejected as rejected:
-        if limits_raise:
-            _raise_for_limit(rejected.problem)
-        report.problems.append(rejected.problem)
-        return report
+        return _refused(report, rejected, limits_raise)
     report.format = parsed.format
     report.problems.extend(parsed.problems)
     # The import holds many small objects for a while; the cyclic collector would scan
@@ -286,10 +311,7 @@ def _run_sql(
     try:
         files = sql_files.read_sql_files(path, report.file_name)
     except sql_files.SqlFileRejected as rejected:
-        if limits_raise:
-            _raise_for_limit(rejected.problem)
-        report.problems.append(rejected.problem)
-        return report
+        return _refused(report, rejected, limits_raise)
     report.format = "sql" if len(files) == 1 and path.suffix.lower() != ".zip" else "zip"
     with _kept_if_committed(session, report, commit):
         sheets, results = sql_files.import_sql(
@@ -322,10 +344,7 @@ def _run_openlineage(
     try:
         events = openlineage_files.read_event_file(path, report.file_name)
     except FileRejected as rejected:
-        if limits_raise:
-            _raise_for_limit(rejected.problem)
-        report.problems.append(rejected.problem)
-        return report
+        return _refused(report, rejected, limits_raise)
     report.format = events.format
     say("processing the events", 20)
     # the checks first, so all_or_nothing writes nothing when one event is wrong
@@ -339,6 +358,40 @@ def _run_openlineage(
     return report
 
 
+def _run_translated(
+    session: Session,
+    path: Path,
+    report: ImportReport,
+    actor: Actor,
+    keyring: Keyring,
+    commit: bool,
+    replace: bool,
+    limits_raise: bool,
+    say: Progress,
+) -> ImportReport:
+    """The `datahub_lineage` and `dbt` types: the other tool's file as sheets of the
+    usual types (see datahub_files.py and dbt_files.py), imported as a workbook is."""
+    from ariadne_core.importing import datahub_files, dbt_files
+
+    say("reading", 2)
+    try:
+        if report.import_type == DATAHUB:
+            translation = datahub_files.translate(
+                session, keyring, datahub_files.read(path, report.file_name), report.file_name
+            )
+        else:
+            translation = dbt_files.translate(
+                session, keyring, dbt_files.read(path, report.file_name), report.file_name
+            )
+    except FileRejected as rejected:
+        return _refused(report, rejected, limits_raise)
+    report.format = translation.parsed.format
+    report.problems.extend(translation.parsed.problems)
+    return _run(
+        session, translation.parsed, report, actor, keyring, commit, replace, say, translation
+    )
+
+
 def _run(
     session: Session,
     parsed: Any,
@@ -348,6 +401,7 @@ def _run(
     commit: bool,
     replace: bool,
     say: Progress,
+    translation: Translation | None = None,
 ) -> ImportReport:
     file_name = report.file_name
     ctx = Context(
@@ -396,6 +450,10 @@ def _run(
                 for result in report.sheets:
                     if result.name == sheet_name:
                         result.add("CYCLE_CREATED", row, path=" → ".join(path_names))
+        if translation is not None and translation.after is not None:
+            say("reading what the rows imply", 94)
+            writes = commit and report.can_commit()
+            translation.after(ctx, report.sheets, report.graph, writes)
     say("done", 100)
     log.info(
         "import %s of %s (%s): %s",

@@ -16,6 +16,11 @@ WORKBOOK = "workbook"
 SQL = "sql"  # .sql scripts read by lineage inference (ariadne_core/importing/sql_files.py)
 # OpenLineage events, processed as if posted (ariadne_core/importing/openlineage_files.py)
 OPENLINEAGE = "openlineage"
+# Other tools' files, imported as the sheets above (datahub_files.py, dbt_files.py)
+DATAHUB = "datahub_lineage"
+DBT = "dbt"
+# The types that are not one sheet of the columns below
+OTHER_TYPES = (WORKBOOK, SQL, OPENLINEAGE, DATAHUB, DBT)
 # A workbook is imported sheet by sheet in this order, so later sheets may refer to
 # what earlier sheets create.
 DEPENDENCY_ORDER = IMPORT_TYPES
@@ -60,7 +65,7 @@ def normalize_header(value: str) -> str:
 def normalize_type_name(value: str) -> str | None:
     """A sheet or argument name -> import type ("Table Lineage" -> "table_lineage")."""
     wanted = normalize_header(value)
-    for name in (*IMPORT_TYPES, WORKBOOK, SQL, OPENLINEAGE):
+    for name in (*IMPORT_TYPES, *OTHER_TYPES):
         if normalize_header(name) == wanted:
             return name
     return None

@@ -38,6 +38,8 @@ SAMPLE = {
     "path": "a → b → a",
     "size": 80,
     "dialect": "postgres",
+    "tables": "dw.public.orders, sales.public.orders",
+    "sources": "sales, dw",
 }
 
 

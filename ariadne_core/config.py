@@ -260,6 +260,13 @@ class Settings(BaseSettings):
         "they are stored. Off, the Dagster sensor `observed_lineage_pending` processes them "
         "(within about a minute).",
     )
+    openlineage_external_source: str | None = Field(
+        None,
+        description="Create each OpenLineage dataset that matches no table as a table of "
+        "type `external` in the manual source of this name (created when missing), so its "
+        "lineage shows at once; unset (the default), unmatched datasets wait for an admin "
+        "to map them.",
+    )
     verification_window_days: int = Field(
         30,
         ge=1,

@@ -31,6 +31,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ariadne_core.config import get_settings
 from ariadne_core.db.models import EdgeOrigin, LineageSource, UserRole
 from ariadne_core.lineage.bulk import (
     FIELD_EDGES,
@@ -59,6 +60,7 @@ class DrainReport:
     failed_events: int = 0
     datasets_seen: int = 0
     datasets_matched: int = 0
+    external_tables_created: int = 0
     observations: int = 0
     edges_created: int = 0
     table_edges_created: int = 0
@@ -471,7 +473,77 @@ def _record_datasets(
         matched = Matcher(session, keyring).resolve(unmatched)
         _set_tables(session, {ids[ds]: table for ds, table in matched.items()})
         report.datasets_matched += len(matched)
+        home = get_settings().openlineage_external_source
+        left = [ds for ds in unmatched if ds not in matched]
+        if home and left:
+            created = external_tables(session, keyring, home, left)
+            _set_tables(session, {ids[ds]: table for ds, table in created.items()})
+            report.external_tables_created += len(created)
     return ids
+
+
+EXTERNAL_ACTOR = "openlineage"
+
+
+def external_tables(
+    session: Session, keyring: Keyring, source_name: str, datasets: list[Dataset]
+) -> dict[Dataset, uuid.UUID]:
+    """A table of type `external` for each dataset, in the manual source ``source_name``
+    (created when missing): schema the namespace, name the dataset's name, dots made
+    underscores (dots separate a qualified name's parts); the exact namespace and name
+    are kept in the table's properties. Through the catalog services, with history."""
+    from ariadne_core.catalog.sources import SourceInput, create_source
+    from ariadne_core.catalog.tables import TableInput, create_table
+    from ariadne_core.db.models import SourceType
+
+    source_id = session.scalar(
+        text("SELECT id FROM data_sources WHERE lower(name) = lower(:n)"), {"n": source_name}
+    )
+    if source_id is None:
+        source_id = create_source(
+            session,
+            keyring,
+            SourceInput(
+                name=source_name,
+                type=SourceType.MANUAL,
+                description="Datasets seen in OpenLineage events that match no other table "
+                "(ARIADNE_OPENLINEAGE_EXTERNAL_SOURCE).",
+            ),
+            EXTERNAL_ACTOR,
+        ).id
+    out: dict[Dataset, uuid.UUID] = {}
+    for ds in datasets:
+        schema = _plain(ds.namespace)[:200] or "default"
+        name = _plain(ds.name)[:300] or "unnamed"
+        existing = session.scalar(
+            text(
+                "SELECT id FROM metadata_tables WHERE source_id = :s AND NOT is_deleted AND "
+                "schema_name = :schema AND name = :name"
+            ),
+            {"s": source_id, "schema": schema, "name": name},
+        )
+        if existing is not None:  # two datasets that differ only by their dots
+            out[ds] = existing
+            continue
+        table = create_table(
+            session,
+            TableInput(
+                source_id=source_id,
+                schema_name=schema,
+                name=name,
+                table_type="external",
+                description=f"OpenLineage dataset {ds.name} in {ds.namespace}, created "
+                "because it matched no table.",
+                properties={"openlineage": {"namespace": ds.namespace, "name": ds.name}},
+            ),
+            EXTERNAL_ACTOR,
+        )
+        out[ds] = table.id
+    return out
+
+
+def _plain(value: str) -> str:
+    return value.strip().replace(".", "_").lstrip()
 
 
 def _set_tables(session: Session, tables: dict[int, uuid.UUID]) -> None:

@@ -136,3 +136,61 @@ def test_namespaces_and_aliases_are_normalized_and_bounded(
             namespace_aliases=[f"ns{i}://h" for i in range(21)],
         )
     assert many.value.details["field"] == "namespace_aliases"
+
+
+def test_unmatched_datasets_become_external_tables_when_a_source_is_set(
+    db_session: Session, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from ariadne_core.config import get_settings
+    from ariadne_core.db.models import MetadataTable, ObservedDataset, TableLineage
+    from ariadne_core.observed.process import DrainReport, process_events
+
+    files = _source(db_session, keyring, "lake", SourceType.MANUAL, namespace_aliases=["s3://lake"])
+    known = _table(db_session, files, None, "orders")
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-12-01T04:00:00Z",
+        "producer": "https://example.com/spark",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "01937f3c-0000-7000-8000-000000000001"},
+        "job": {"namespace": "spark", "name": "export"},
+        "inputs": [{"namespace": "s3://lake", "name": "orders"}],
+        "outputs": [{"namespace": "kafka://broker:9092", "name": "orders.v1"}],
+    }
+    # unset: the unknown dataset waits for an admin, nothing is created
+    monkeypatch.delenv("ARIADNE_OPENLINEAGE_EXTERNAL_SOURCE", raising=False)
+    get_settings.cache_clear()
+    report = DrainReport()
+    process_events(db_session, keyring, [(1, event)], report)
+    assert report.external_tables_created == 0
+    waiting = db_session.scalar(select(ObservedDataset).where(ObservedDataset.name == "orders.v1"))
+    assert waiting is not None and waiting.table_id is None
+
+    monkeypatch.setenv("ARIADNE_OPENLINEAGE_EXTERNAL_SOURCE", "external")
+    get_settings.cache_clear()
+    try:
+        report = DrainReport()
+        process_events(db_session, keyring, [(2, event)], report)
+    finally:
+        get_settings.cache_clear()
+    assert report.external_tables_created == 1
+    table = db_session.scalar(
+        select(MetadataTable).where(
+            MetadataTable.qualified_name == "external.kafka://broker:9092.orders_v1"
+        )
+    )
+    assert table is not None and table.table_type == "external"
+    assert table.properties["openlineage"] == {
+        "namespace": "kafka://broker:9092",
+        "name": "orders.v1",
+    }
+    db_session.refresh(waiting)
+    assert waiting.table_id == table.id
+    edge = db_session.scalar(
+        select(TableLineage).where(
+            TableLineage.source_table_id == known, TableLineage.target_table_id == table.id
+        )
+    )
+    assert edge is not None and edge.origin.value == "observed"

@@ -25,6 +25,7 @@ from ariadne_core.errors import ServiceUnavailable
 from ariadne_core.harvest.service import run_sync
 from ariadne_core.importing.jobs import run_job
 from ariadne_core.runtime.fallback import API_THREAD, DAGSTER, ApiThreadRunner
+from ariadne_core.schema_changes.process import after_sync
 from ariadne_core.security import submissions
 from ariadne_core.security.secrets import Keyring
 
@@ -192,3 +193,8 @@ class SyncLauncher(_Launcher):
             run_sync(self.engine, source_id, self.keyring, full_sync=full_sync, job_id=job_id)
         except Exception:  # recorded on the job and the source by run_sync
             log.debug("sync job %s failed", job_id, exc_info=True)
+            return
+        try:  # what the schema_changes assets do after a sync in Dagster
+            after_sync(self.engine, self.keyring, self.settings, source_id)
+        except Exception:  # the events stay pending; the next run takes them
+            log.exception("schema changes of sync job %s were not processed", job_id)

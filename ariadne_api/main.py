@@ -24,6 +24,7 @@ from ariadne_api.routers import (
     imports,
     lineage,
     observed,
+    schema_changes,
     search,
     sources,
     tables,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(imports.router)
     app.include_router(ai.router)
     app.include_router(api_keys.router)
+    app.include_router(schema_changes.router)
 
     app.add_middleware(
         CORSMiddleware,

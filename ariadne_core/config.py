@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ariadne_core.errors import ConfigurationError
@@ -267,6 +267,38 @@ class Settings(BaseSettings):
         "lineage shows at once; unset (the default), unmatched datasets wait for an admin "
         "to map them.",
     )
+    schema_change_critical_tag: str = Field(
+        "critical",
+        description="The `schema_change_alerts` asset check of a source fails when an open "
+        "breaking schema change affects a table with this tag.",
+    )
+    schema_change_critical_owners: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="... or a table owned by one of these (comma-separated in the "
+        "environment, e.g. `finance@example.com,bi-team`).",
+    )
+    notification_max_attempts: int = Field(
+        6,
+        ge=1,
+        le=20,
+        description="Attempts of one webhook or e-mail delivery (backoff 30 s, 2 min, 10 min, "
+        "1 h, 6 h) before it is marked failed; a failed one stays listed and can be retried.",
+    )
+    notification_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="Timeout of one webhook post or SMTP conversation."
+    )
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for schema-change e-mails to owners (owners that are e-mail "
+        "addresses get one digest per sync); unset, no e-mail is sent.",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_from: str | None = Field(
+        None, description="Sender address of the e-mails (required with ARIADNE_SMTP_HOST)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, when the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS on the SMTP connection.")
     verification_window_days: int = Field(
         30,
         ge=1,
@@ -386,7 +418,7 @@ class Settings(BaseSettings):
         "auto: console on a terminal, json otherwise.",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "schema_change_critical_owners", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -32,6 +32,10 @@ EMBEDDINGS_JOB = "metadata_embeddings_job"
 OBSERVED_JOB = "observed_lineage_job"
 VERIFICATION_JOB = "lineage_verification_job"
 
+# Schema-change alerts (docs/schema-changes.md).
+SCHEMA_CHANGES_JOB = "schema_changes_job"
+NOTIFICATIONS_JOB = "schema_change_notifications_job"
+
 # Run tags.
 KIND_TAG = "ariadne/kind"
 IMPORT_JOB_TAG = "ariadne/import_job"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagster import Definitions, ScheduleDefinition, define_asset_job, multiprocess_executor
+from dagster import (
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    multiprocess_executor,
+)
 
 from ariadne_core.config import get_settings
 from ariadne_pipelines.assets.catalog import catalog_summary
@@ -38,6 +44,13 @@ from ariadne_pipelines.assets.observed import (
     observed_lineage_job,
     observed_lineage_pending,
 )
+from ariadne_pipelines.assets.schema_changes import (
+    notifications_job,
+    schema_change_notifications,
+    schema_changes,
+    schema_changes_after_sync,
+    schema_changes_job,
+)
 from ariadne_pipelines.jobs.bulk_import import bulk_import
 from ariadne_pipelines.resources import default_resources
 
@@ -68,6 +81,8 @@ defs = Definitions(
         metadata_embeddings,
         observed_lineage,
         lineage_verification,
+        schema_changes,
+        schema_change_notifications,
     ],
     asset_checks=[sources_are_fresh],
     jobs=[
@@ -79,6 +94,8 @@ defs = Definitions(
         metadata_embeddings_job,
         observed_lineage_job,
         lineage_verification_job,
+        schema_changes_job,
+        notifications_job,
     ],
     schedules=[
         ScheduleDefinition(
@@ -92,12 +109,21 @@ defs = Definitions(
         full_inference,
         hourly_embeddings,
         daily_lineage_verification,
+        ScheduleDefinition(
+            name="notification_retries",
+            job=notifications_job,
+            cron_schedule="*/10 * * * *",
+            description="Sends schema-change digests whose retry is due (failed attempts "
+            "back off 30 s, 2 min, 10 min, 1 h, 6 h).",
+            default_status=DefaultScheduleStatus.RUNNING,
+        ),
     ],
     sensors=[
         data_source_partitions,
         inference_after_sync,
         embeddings_after_catalog_change,
         observed_lineage_pending,
+        schema_changes_after_sync,
     ],
     executor=executor(),
     resources=default_resources(),

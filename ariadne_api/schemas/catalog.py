@@ -191,6 +191,16 @@ class LastChange(BaseModel):
     changed_at: datetime
 
 
+class RecentSchemaChange(BaseModel):
+    id: uuid.UUID
+    change_type: str
+    severity: str
+    field_name: str | None
+    status: str
+    detected_at: datetime
+    affected_count: int
+
+
 class TableDetailResponse(TableResponse):
     model_config = ConfigDict(
         json_schema_extra={
@@ -204,6 +214,7 @@ class TableDetailResponse(TableResponse):
                     "changed_by": "ada@example.com",
                     "changed_at": _TS,
                 },
+                "recent_schema_changes": [],
             }
         }
     )
@@ -215,6 +226,10 @@ class TableDetailResponse(TableResponse):
         description="table edges out of this table, not rejected or deprecated"
     )
     last_change: LastChange | None
+    recent_schema_changes: list[RecentSchemaChange] = Field(
+        description="The last 5 schema changes syncs saw in this table (all of them: "
+        "GET /api/v1/schema-changes?table_id=...)"
+    )
 
 
 class HistoryEntry(BaseModel):

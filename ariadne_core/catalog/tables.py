@@ -297,6 +297,7 @@ def _live_edge_count(column: str) -> str:
     )
 
 
+RECENT_SCHEMA_CHANGES = 5
 _DETAIL_JSON = (
     "SELECT "
     + _table_json(
@@ -309,6 +310,19 @@ _DETAIL_JSON = (
             + json_object("h", ("action", "changed_by"), timestamps=("changed_at",))
             + " FROM change_history h WHERE h.table_id = t.id"
             " ORDER BY h.changed_at DESC, h.id DESC LIMIT 1)",
+            # the last schema changes syncs saw in it (docs/schema-changes.md)
+            "recent_schema_changes": "(SELECT "
+            + json_array(
+                json_object(
+                    "e",
+                    ("id", "change_type", "severity", "field_name", "status"),
+                    timestamps=("detected_at",),
+                    extra={"affected_count": "coalesce((e.impact->>'affected_count')::int, 0)"},
+                ),
+                "e.detected_at DESC",
+            )
+            + " FROM (SELECT * FROM schema_change_events WHERE table_id = t.id"
+            f" ORDER BY detected_at DESC LIMIT {RECENT_SCHEMA_CHANGES}) e)",
             "fields": "(SELECT "
             + json_array(
                 json_object("f", _FIELD_KEYS, timestamps=_STAMPS),

@@ -675,3 +675,107 @@ class LineageObservation(Base):
     observation_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1")
     first_observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class SchemaChangeEvent(Base):
+    """A breaking or risky change one sync saw in a source's schema, with what it breaks
+    downstream (``impact``, computed after the sync) and who to tell; open until a person
+    acknowledges it or a later sync reverts the change (docs/schema-changes.md)."""
+
+    __tablename__ = "schema_change_events"
+    __table_args__ = (
+        Index("ix_schema_change_events_source", "source_id", "detected_at"),
+        Index("ix_schema_change_events_table", "table_id"),
+        Index(
+            "ix_schema_change_events_pending",
+            "detected_at",
+            postgresql_where=text("impact_computed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sources.id", ondelete="CASCADE"), nullable=False
+    )
+    sync_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    table_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    field_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    table_name: Mapped[str] = mapped_column(String(1000), nullable=False)
+    field_name: Mapped[str | None] = mapped_column(String(300))
+    change_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    severity: Mapped[str] = mapped_column(String(16), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    impact: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    owners: Mapped[list[str]] = mapped_column(
+        ARRAY(String(320)), nullable=False, server_default="{}"
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="open")
+    detected_at: Mapped[datetime] = _created_at()
+    impact_computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(320))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledge_comment: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookSubscription(Base):
+    """Where schema-change digests are posted, and which: by source, least severity and
+    owner. The signing secret is sealed with the keyring and never read back."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # The URL is a secret too (Slack's and Teams' carry their token): it is sealed with the
+    # signing secret ({"url", "secret"}), and shown only as scheme and host.
+    url_shown: Mapped[str] = mapped_column(String(300), nullable=False)
+    sealed: Mapped[str] = mapped_column(Text, nullable=False)
+    payload_format: Mapped[str] = mapped_column(String(16), nullable=False, server_default="json")
+    source_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )
+    min_severity: Mapped[str] = mapped_column(String(16), nullable=False, server_default="risky")
+    owners: Mapped[list[str]] = mapped_column(
+        ARRAY(String(320)), nullable=False, server_default="{}"
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class NotificationDelivery(Base):
+    """One digest to one recipient (a webhook, or an owner's e-mail) for one sync: its
+    payload, status (pending, sent, failed), attempts and the last error. A failed
+    attempt is retried with backoff, never dropped silently."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "channel", "recipient", "owner", "sync_id", name="uq_notification_deliveries_digest"
+        ),
+        Index(
+            "ix_notification_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # "webhook" | "email"
+    webhook_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="SET NULL")
+    )
+    recipient: Mapped[str] = mapped_column(String(2000), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(320))
+    sync_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    event_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()

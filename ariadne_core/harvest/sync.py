@@ -36,6 +36,8 @@ from ariadne_core.catalog.naming import field_qualified_name, table_qualified_na
 from ariadne_core.connectors.base import HarvestedField, HarvestedObject
 from ariadne_core.db.engine import allow_bulk_statements
 from ariadne_core.db.models import ChangeHistory, DataSource, MetadataField, MetadataTable
+from ariadne_core.schema_changes.classify import FieldState, TableState
+from ariadne_core.schema_changes.record import SchemaDiffs, record_changes
 
 HARVESTER = "harvester"
 CHUNK = 5000
@@ -62,6 +64,7 @@ class SyncCounts:
     fields_changed: int = 0
     fields_deleted: int = 0
     history_rows: int = 0
+    schema_changes: int = 0  # breaking or risky changes recorded as events
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -217,6 +220,7 @@ def apply_harvest(
     )
     counts = SyncCounts()
     history = _History(actor)
+    seen_changes = SchemaDiffs()
     now = datetime.now(UTC)
 
     existing = {
@@ -299,7 +303,7 @@ def apply_harvest(
     _update_many(session, MetadataTable, stats)
 
     if to_compare:
-        _apply_changes(session, to_compare, counts, history)
+        _apply_changes(session, to_compare, counts, history, seen_changes)
 
     vanished = [
         row
@@ -308,8 +312,12 @@ def apply_harvest(
     ]
     if vanished:
         _mark_vanished(session, vanished, counts, history, now)
+        seen_changes.dropped.extend(
+            TableState(r.id, r.qualified_name, r.table_type) for r in vanished
+        )
 
     counts.history_rows = history.flush(session)
+    counts.schema_changes = record_changes(session, source.id, seen_changes)
     return counts
 
 
@@ -338,6 +346,7 @@ def _apply_changes(
     items: list[tuple[Any, HarvestedObject, str, str]],
     counts: SyncCounts,
     history: _History,
+    seen_changes: SchemaDiffs,
 ) -> None:
     fields_by_table = _fields_of(session, (row.id for row, *_ in items))
     table_updates: list[dict[str, Any]] = []
@@ -372,11 +381,24 @@ def _apply_changes(
         current = {f.name: f for f in fields_by_table.get(row.id, [])}
         harvested_names = set()
         fields_changed = False
+        if restored:
+            seen_changes.restored_tables.append(row.id)
+        else:
+            state_before = TableState(row.id, qname, row.table_type)
+            state_before.fields = {
+                f.name: _field_state(f.id, f)
+                for f in current.values()
+                if not f.is_deleted and f.fingerprint is not None
+            }
+            state_after = TableState(row.id, qname, obj.table_type)
+            seen_changes.compared.append((state_before, state_after))
         for column in obj.fields:
             harvested_names.add(column.name)
             old = current.get(column.name)
             if old is None:
                 field_row = _new_field_row(row.id, qname, column)
+                if not restored:
+                    state_after.fields[column.name] = _field_state(field_row["id"], column)
                 new_fields.append(field_row)
                 history.add(
                     "field", field_row["id"], "create", None, _field_history_view(field_row), row.id
@@ -395,7 +417,10 @@ def _apply_changes(
                 ),
                 "properties": _with_harvest(old.properties, _field_harvest_properties(column)),
             }
+            if not restored:
+                state_after.fields[column.name] = _field_state(old.id, column)
             if old.is_deleted:
+                seen_changes.restored_fields.append(old.id)
                 f_before["is_deleted"], f_after["is_deleted"] = True, False
             if diff(f_before, f_after):
                 history.add("field", old.id, "update", f_before, f_after, row.id)
@@ -439,6 +464,18 @@ def _apply_changes(
     _update_many(session, MetadataTable, table_updates)
     _update_many(session, MetadataField, field_updates)
     _insert_many(session, MetadataField, new_fields)
+
+
+def _field_state(field_id: uuid.UUID, column: Any) -> FieldState:
+    """A field as the schema-change rule compares it (a harvested column or a row)."""
+    return FieldState(
+        field_id,
+        column.name,
+        column.data_type,
+        column.is_nullable,
+        column.is_primary_key,
+        column.ordinal_position,
+    )
 
 
 def _mark_vanished(

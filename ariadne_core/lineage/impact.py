@@ -178,7 +178,11 @@ def impact_plan(
     field_id: uuid.UUID | None = None,
     depth: int | None = None,
     edge_filter: EdgeFilter | None = None,
+    include_deleted: bool = False,
 ) -> Plan[Impact]:
+    """What ``change_type`` of the table (or of its field ``field_id``) affects downstream.
+    ``include_deleted``: the table or field may be deleted already (a schema-change event
+    asks what a drop broke; the edges stay when a harvest marks them deleted)."""
     if change_type not in CHANGE_WEIGHT:
         raise ValidationFailed(
             f"change_type '{change_type}' is not known; use one of {', '.join(CHANGE_WEIGHT)}.",
@@ -188,10 +192,11 @@ def impact_plan(
     check_depth(depth, settings)
     budget = settings.lineage_node_budget
     edge_filter = edge_filter or EdgeFilter()
+    live = "" if include_deleted else " AND NOT {}.is_deleted"
     row = yield (
         "SELECT (SELECT array_agg(f.id) FROM metadata_fields f "
-        "WHERE f.table_id = t.id AND NOT f.is_deleted) "
-        "FROM metadata_tables t WHERE t.id = %(table_id)s AND NOT t.is_deleted",
+        f"WHERE f.table_id = t.id{live.format('f')}) "
+        f"FROM metadata_tables t WHERE t.id = %(table_id)s{live.format('t')}",
         {"table_id": table_id},
     )
     if row is None:

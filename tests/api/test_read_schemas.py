@@ -179,6 +179,28 @@ def test_every_read_route_answers_in_its_declared_schema(
         "/api/v1/api-keys", headers=admin, json={"name": "etl", "scopes": ["lineage:ingest"]}
     )
     assert created.status_code == 201, created.text
+    # a schema change of orders.amount (a field with lineage), its impact and a digest
+    # planned for a webhook
+    from ariadne_core.schema_changes import service as changes
+    from ariadne_core.schema_changes.classify import FieldState, TableState
+    from ariadne_core.schema_changes.process import process_pending
+    from ariadne_core.schema_changes.record import SchemaDiffs, record_changes
+
+    changes.create_webhook(
+        db_session,
+        keyring_for(settings),
+        changes.WebhookInput(name="alerts", url="https://hooks.example.com/x/secret-token"),
+        actor_email=users["admin"],
+        actor_role=UserRole.ADMIN,
+    )
+    orders_id, amount_id = uuid.UUID(ids["orders"]), uuid.UUID(ids["field"])
+    before = TableState(orders_id, "shop.public.orders", "table")
+    before.fields["amount"] = FieldState(amount_id, "amount", "numeric(10,2)", True, False, 1)
+    after = TableState(orders_id, "shop.public.orders", "table")
+    after.fields["amount"] = FieldState(amount_id, "amount", "integer", True, False, 1)
+    diffs = SchemaDiffs(compared=[(before, after)])
+    assert record_changes(db_session, uuid.UUID(ids["source"]), diffs) == 1
+    assert process_pending(db_session, settings).deliveries == 1
     table, field, edge, source = ids["orders"], ids["field"], ids["edge"], ids["source"]
     reads = {
         "/healthz": ["/healthz"],
@@ -221,6 +243,15 @@ def test_every_read_route_answers_in_its_declared_schema(
         "/api/v1/lineage/observed/status": ["/api/v1/lineage/observed/status"],
         "/api/v1/lineage/observed/datasets": ["/api/v1/lineage/observed/datasets?matched=false"],
         "/api/v1/api-keys": ["/api/v1/api-keys"],
+        "/api/v1/schema-changes": [
+            "/api/v1/schema-changes",
+            f"/api/v1/schema-changes?table_id={table}&severity=breaking&acknowledged=false",
+        ],
+        "/api/v1/schema-changes/{event_id}": [
+            f"/api/v1/schema-changes/{_first_event(client, admin)}"
+        ],
+        "/api/v1/notifications/webhooks": ["/api/v1/notifications/webhooks"],
+        "/api/v1/notifications/deliveries": ["/api/v1/notifications/deliveries"],
     }
     openapi = client.get("/openapi.json").json()
     declared = {
@@ -236,6 +267,10 @@ def test_every_read_route_answers_in_its_declared_schema(
             _check(openapi, template, body)
             if isinstance(body, dict) and "items" in body:
                 assert body["items"], f"{path}: an empty page checks nothing"
+
+
+def _first_event(client: TestClient, headers: dict[str, str]) -> str:
+    return str(client.get("/api/v1/schema-changes", headers=headers).json()["items"][0]["id"])
 
 
 def test_the_strict_check_catches_an_undeclared_key(client: TestClient) -> None:

@@ -84,6 +84,15 @@ ROUTES: dict[str, str] = {
     "POST /api/v1/api-keys": "admin",
     "GET /api/v1/api-keys": "admin",
     "DELETE /api/v1/api-keys/{key_id}": "admin",
+    "GET /api/v1/schema-changes": "viewer",
+    "GET /api/v1/schema-changes/{event_id}": "viewer",
+    "POST /api/v1/schema-changes/{event_id}/acknowledge": "editor",
+    "POST /api/v1/notifications/webhooks": "admin",
+    "GET /api/v1/notifications/webhooks": "admin",
+    "PATCH /api/v1/notifications/webhooks/{webhook_id}": "admin",
+    "DELETE /api/v1/notifications/webhooks/{webhook_id}": "admin",
+    "GET /api/v1/notifications/deliveries": "admin",
+    "POST /api/v1/notifications/deliveries/{delivery_id}/retry": "admin",
 }
 PATH_VALUES = {"import_type": "table_lineage", "dataset_id": "1"}
 

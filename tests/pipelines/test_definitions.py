@@ -31,7 +31,14 @@ def test_definitions_are_loadable() -> None:
         "metadata_embeddings",
         "observed_lineage",
         "lineage_verification",
+        "schema_changes",
+        "schema_change_notifications",
     }
+    assert repo.get_schedule_def("notification_retries").job_name == (
+        "schema_change_notifications_job"
+    )
+    checks = {key.name for key in repo.asset_graph.asset_check_keys}
+    assert "schema_change_alerts" in checks
     assert repo.get_schedule_def("hourly_catalog_summary").cron_schedule == "0 * * * *"
     assert repo.get_sensor_def("observed_lineage_pending").job_name == "observed_lineage_job"
     assert repo.get_schedule_def("daily_lineage_verification").job_name == (

@@ -69,7 +69,7 @@ def connect_to_graph(url: str, source_id: uuid.UUID, table_ids: list[str]) -> No
     rng = random.Random(11)
     with psycopg.connect(url) as conn:
         conn.execute(
-            "UPDATE metadata_tables SET owner = 'team' || (abs(hashtext(id::text)) %% %s) || "
+            "UPDATE metadata_tables SET owner = 'team' || (abs(hashtext(id::text || 'team')) %% %s) || "
             "'@example.com' WHERE abs(hashtext(id::text)) %% 10 = 0",
             (TEAMS,),
         )

@@ -355,3 +355,100 @@ def test_a_sync_tells_downstream_owners_what_a_schema_change_breaks(
     assert closed[("type_changed", "amount")].status == "closed"
     assert "reverted" in (closed[("type_changed", "amount")].closed_reason or "")
     assert closed[("field_dropped", "discount_code")].status == "acknowledged"  # not reopened
+
+
+def test_the_dagster_assets_compute_events_and_the_check_goes_red_for_a_critical_table(
+    dagster_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    catalog_engine: Engine,
+    keyring: Keyring,
+    catalog_db: Any,
+    make_database: Any,
+    receiver: Receiver,
+) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from ariadne_core.config import get_settings
+    from ariadne_pipelines.assets.harvest import PARTITIONS, source_metadata
+    from ariadne_pipelines.assets.schema_changes import (
+        schema_change_notifications,
+        schema_changes,
+    )
+    from ariadne_pipelines.definitions import defs
+    from tests.harvest.conftest import harvest_resources
+
+    graph = defs.get_repository_def().asset_graph
+    assert source_metadata.key in graph.get(schema_changes.key).parent_keys
+    assert schema_changes.key in graph.get(schema_change_notifications.key).parent_keys
+    url = str(make_database("alerts_dagster"))
+    _sql(url, "CREATE TABLE payments (id integer PRIMARY KEY, amount numeric(10,2))")
+    source_id = make_source(catalog_engine, keyring, "pay", SourceType.POSTGRESQL, pg_config(url))
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(PARTITIONS, [str(source_id)])
+    resources = harvest_resources(catalog_db)
+    first = materialize(
+        [source_metadata, schema_changes],
+        instance=instance,
+        partition_key=str(source_id),
+        resources=resources,
+    )
+    assert first.success
+    (check,) = first.get_asset_check_evaluations()
+    assert check.passed  # the first harvest raises nothing
+    with session_scope(catalog_engine) as session:
+        ledger = create_table(
+            session,
+            TableInput(
+                source_id=make_critical_source(session, keyring),
+                schema_name="fin",
+                name="ledger",
+                tags=["critical"],
+            ),
+            "t",
+        )
+        create_field(session, FieldInput(table_id=ledger.id, name="amount"), "t")
+        session.flush()
+        declare_field_edge(
+            session,
+            EdgeInput(
+                Endpoint(name="pay.public.payments.amount"),
+                Endpoint(name="fin_src.fin.ledger.amount"),
+            ),
+            ADMIN,
+        )
+        service.create_webhook(
+            session,
+            keyring,
+            service.WebhookInput(
+                name="dagster", url=receiver.url + "/dagster", source_ids=[source_id]
+            ),
+            actor_email=ADMIN.email,
+            actor_role=UserRole.ADMIN,
+        )
+    _sql(url, "ALTER TABLE payments ALTER COLUMN amount TYPE text")
+    monkeypatch.setenv("ARIADNE_SMTP_HOST", "")
+    get_settings.cache_clear()
+    second = materialize(
+        [source_metadata, schema_changes, schema_change_notifications],
+        instance=instance,
+        partition_key=str(source_id),
+        resources=resources,
+        selection=[source_metadata, schema_changes],
+    )
+    assert second.success
+    (event,) = second.asset_materializations_for_node("schema_changes")
+    assert event.metadata["events_processed"].value == 1
+    (check,) = second.get_asset_check_evaluations()
+    assert not check.passed and check.severity.value == "ERROR"
+    assert check.metadata["changes"].value[0]["critical_tables"] == ["fin_src.fin.ledger"]
+    sent = materialize([schema_change_notifications], instance=instance, resources=resources)
+    (done,) = sent.asset_materializations_for_node("schema_change_notifications")
+    assert done.metadata["sent"].value == 1
+    (body,) = [json.loads(b) for _, b in receiver.bodies("/dagster")]
+    assert body["events"][0]["change_type"] == "type_changed"
+
+
+def make_critical_source(session: Session, keyring: Keyring) -> uuid.UUID:
+    return create_source(
+        session, keyring, SourceInput(name="fin_src", type=SourceType.MANUAL), "t"
+    ).id

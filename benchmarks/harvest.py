@@ -51,6 +51,19 @@ def build_source(url: str) -> None:
         conn.execute("ANALYZE")
 
 
+def source_config(source_url: str) -> dict[str, object]:
+    """The connection config of a PostgreSQL source on the benchmark source database."""
+    parts = urlsplit(source_url)
+    return {
+        "host": parts.hostname,
+        "port": parts.port,
+        "database": parts.path.lstrip("/"),
+        "username": parts.username or "postgres",
+        "password": parts.password,  # the test PostgreSQL asks for it
+        "schemas": [f"s{s}" for s in range(SCHEMAS)],
+    }
+
+
 def main() -> None:
     from sqlalchemy import create_engine
 
@@ -70,15 +83,7 @@ def main() -> None:
         )
         engine = create_engine(sqlalchemy_url(catalog_url))
         keyring = Keyring.parse("bench:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY=")
-        parts = urlsplit(source_url)
-        config = {
-            "host": parts.hostname,
-            "port": parts.port,
-            "database": parts.path.lstrip("/"),
-            "username": parts.username or "postgres",
-            "password": parts.password,  # the test PostgreSQL asks for it
-            "schemas": [f"s{s}" for s in range(SCHEMAS)],
-        }
+        config = source_config(source_url)
         with session_scope(engine) as session:
             source_id = create_source(
                 session,

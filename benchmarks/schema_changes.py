@@ -26,14 +26,13 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import RESULTS, drop_database, fresh_database, vacuum_analyze
-from benchmarks.harvest import COLUMNS, SCHEMAS, TABLES, build_source
+from benchmarks.harvest import COLUMNS, SCHEMAS, TABLES, build_source, source_config
 from benchmarks.lineage import seed
 
 CHANGED_TABLES = 100  # each: one column dropped, one narrowed: 200 columns
@@ -140,15 +139,7 @@ def main() -> None:
         build_source(source_url)
         engine = create_engine(sqlalchemy_url(catalog_url))
         keyring = Keyring.parse("bench:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY=")
-        parts = urlsplit(source_url)
-        config = {
-            "host": parts.hostname,
-            "port": parts.port,
-            "database": parts.path.lstrip("/"),
-            "username": parts.username or "postgres",
-            "password": parts.password,
-            "schemas": [f"s{s}" for s in range(SCHEMAS)],
-        }
+        config = source_config(source_url)
         with session_scope(engine) as session:
             source_id = create_source(
                 session,

@@ -98,7 +98,10 @@ class SchemaChangeEventResponse(BaseModel):
 
     id: str
     source_id: str
-    sync_id: str = Field(description="The sync that saw the change; a digest covers one sync")
+    sync_id: str = Field(
+        description="The sync that saw the change (its sync job when it had one: "
+        "GET /api/v1/sources/sync-jobs/{id}); a digest covers one sync"
+    )
     table_id: str
     table: str
     field_id: str | None

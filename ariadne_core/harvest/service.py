@@ -256,7 +256,9 @@ def run_sync(
             current = session.get(DataSource, source_id)
             if current is None:
                 raise SyncFailed("the source was deleted during the sync", retryable=False)
-            counts = apply_harvest(session, current, objects, full_sync=full_sync, actor=actor)
+            counts = apply_harvest(
+                session, current, objects, full_sync=full_sync, actor=actor, sync_id=job_id
+            )
         timings["apply_s"] = round(time.perf_counter() - t1, 3)
     except (ConnectorError, SyncFailed) as exc:
         retryable = isinstance(exc, SourceTimeout) or (

@@ -211,8 +211,10 @@ def apply_harvest(
     *,
     full_sync: bool = False,
     actor: str = HARVESTER,
+    sync_id: uuid.UUID | None = None,
 ) -> SyncCounts:
-    """Apply a complete harvest of ``source`` inside the caller's transaction."""
+    """Apply a complete harvest of ``source`` inside the caller's transaction; the schema
+    changes it sees are recorded as events of ``sync_id`` (the sync job)."""
     allow_bulk_statements(session)
     # One sync of a source at a time; a second one waits and then applies its own harvest.
     session.execute(
@@ -317,7 +319,7 @@ def apply_harvest(
         )
 
     counts.history_rows = history.flush(session)
-    counts.schema_changes = record_changes(session, source.id, seen_changes)
+    counts.schema_changes = record_changes(session, source.id, seen_changes, sync_id)
     return counts
 
 

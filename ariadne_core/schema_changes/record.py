@@ -51,8 +51,11 @@ class SchemaDiffs:
         return out
 
 
-def record_changes(session: Session, source_id: uuid.UUID, diffs: SchemaDiffs) -> int:
-    """Store the breaking and risky changes as open events; returns how many."""
+def record_changes(
+    session: Session, source_id: uuid.UUID, diffs: SchemaDiffs, sync_id: uuid.UUID | None = None
+) -> int:
+    """Store the breaking and risky changes as open events of the sync ``sync_id`` (its
+    sync job, when there is one: GET /api/v1/sources/sync-jobs/{id}); returns how many."""
     changes = [c for c in diffs.changes() if c.severity != SAFE]
     if not changes and not diffs.restored_tables and not diffs.restored_fields:
         return 0
@@ -87,7 +90,7 @@ def record_changes(session: Session, source_id: uuid.UUID, diffs: SchemaDiffs) -
             close(event, "reverted: the table is back")
         elif event.change_type == "field_dropped" and event.field_id in restored_fields:
             close(event, "reverted: the field is back")
-    sync_id = uuid.uuid4()
+    sync_id = sync_id or uuid.uuid4()
     recorded = 0
     for change in changes:
         undone = next((e for e in open_events if e.status == OPEN and _undoes(change, e)), None)

@@ -438,6 +438,9 @@ def test_the_dagster_assets_compute_events_and_the_check_goes_red_for_a_critical
     assert second.success
     (event,) = second.asset_materializations_for_node("schema_changes")
     assert event.metadata["events_processed"].value == 1
+    (synced,) = second.asset_materializations_for_node("source_metadata")
+    (recorded,) = _events(catalog_engine, source_id)
+    assert str(recorded.sync_id) == synced.metadata["sync_job_id"].value  # the sync job
     (check,) = second.get_asset_check_evaluations()
     assert not check.passed and check.severity.value == "ERROR"
     assert check.metadata["changes"].value[0]["critical_tables"] == ["fin_src.fin.ledger"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -177,7 +177,7 @@ class WebhookCreateRequest(BaseModel):
     payload_format: Literal["json", "slack", "teams"] = "json"
     source_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
     min_severity: Literal["breaking", "risky"] = "risky"
-    owners: list[str] = Field(
+    owners: list[Annotated[str, Field(min_length=1, max_length=320)]] = Field(
         default_factory=list, max_length=50, description="Only these owners' digests"
     )
     is_active: bool = True

@@ -51,6 +51,7 @@ SUFFIXES = (".yml", ".yaml", ".json")
 MAX_BYTES = DOCUMENT_MAX_BYTES["YAML"]
 TABLE_SHEET, FIELD_SHEET = "table_lineage", "field_lineage"
 ROW_WORD = "Line"
+MAX_URN = 4000
 PLATFORMS = {
     "postgres": SourceType.POSTGRESQL,
     "postgresql": SourceType.POSTGRESQL,
@@ -262,6 +263,8 @@ def _read_fine(node: Any, found: LineageFile) -> None:
 def parse_field_urn(urn: str) -> tuple[Dataset, str] | None:
     """(dataset, field) of a schemaField urn; a v2 field path's [version=..] and
     [type=..] parts are dropped."""
+    if len(urn) > MAX_URN:  # the pattern backtracks: never on an unbounded string
+        return None
     match = _FIELD_URN.match(urn.strip())
     if match is None:
         return None

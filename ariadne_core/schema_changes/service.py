@@ -184,8 +184,12 @@ def _check_webhook(session: Session, data: WebhookInput) -> None:
             "secret must be 16 to 200 characters (it signs every payload with HMAC-SHA256).",
             details={"field": "secret"},
         )
-    if len(data.owners or []) > MAX_OWNERS:
-        raise ValidationFailed(f"At most {MAX_OWNERS} owners.", details={"field": "owners"})
+    owners = data.owners or []
+    if len(owners) > MAX_OWNERS or any(not o.strip() or len(o) > 320 for o in owners):
+        raise ValidationFailed(
+            f"owners: at most {MAX_OWNERS}, each 1 to 320 characters (an e-mail or a group).",
+            details={"field": "owners"},
+        )
     wanted = set(data.source_ids or [])
     if wanted:
         found = set(session.scalars(select(DataSource.id).where(DataSource.id.in_(wanted))))

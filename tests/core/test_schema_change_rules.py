@@ -4,6 +4,7 @@ how sure, and what a webhook may show of its URL."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,38 @@ def test_a_webhook_url_is_shown_without_its_token_and_bodies_are_signed() -> Non
     assert formatted(payload, "slack")["text"] == payload["summary"]
     card = formatted(payload, "teams")["attachments"][0]
     assert card["content"]["body"][0]["text"] == payload["summary"]
+
+
+def test_webhook_subscriptions_refuse_bad_input_plainly(db_session: Any, settings: Any) -> None:
+    from ariadne_core.db.models import UserRole
+    from ariadne_core.errors import PermissionDenied, ValidationFailed
+    from ariadne_core.schema_changes import service
+    from ariadne_core.security.secrets import keyring_for
+
+    keyring = keyring_for(settings)
+
+    def create(role: UserRole = UserRole.ADMIN, **changes: Any) -> Any:
+        data = service.WebhookInput(name="n", url="https://hooks.example.com/t0ken")
+        for key, value in changes.items():
+            setattr(data, key, value)
+        return service.create_webhook(
+            db_session, keyring, data, actor_email="a@example.com", actor_role=role
+        )
+
+    with pytest.raises(PermissionDenied):
+        create(UserRole.STEWARD)
+    for changes in (
+        {"url": "ftp://hooks.example.com/x"},
+        {"url": "https:///no-host"},
+        {"payload_format": "xml"},
+        {"min_severity": "bad"},
+        {"secret": "short"},
+        {"owners": ["x" * 400]},
+        {"source_ids": [uuid.uuid4()]},
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            create(**changes)
+        assert "t0ken" not in str(refused.value.details) and "t0ken" not in refused.value.message
+    made = create(secret="s" * 20)
+    assert made["url"] == "https://hooks.example.com/…"
+    assert "t0ken" not in str(made) and "s" * 20 not in str(made)

@@ -199,7 +199,7 @@ def _tags(*values: Any) -> list[str]:
 
 
 def _owner(raw: dict[str, Any]) -> str | None:
-    for holder in (raw.get("meta"), (raw.get("config") or {}).get("meta")):
+    for holder in (raw.get("meta"), _obj(raw.get("config")).get("meta")):
         if isinstance(holder, dict) and _text_of(holder.get("owner")):
             return _text_of(holder.get("owner"))
     return None
@@ -218,7 +218,7 @@ def project_of(manifest: dict[str, Any], catalog: dict[str, Any] | None) -> Proj
     kept: dict[str, dict[str, Any]] = {}
     for uid, item in raw.items():
         kind = str(item.get("resource_type") or "")
-        materialized = str((item.get("config") or {}).get("materialized") or "")
+        materialized = str(_obj(item.get("config")).get("materialized") or "")
         if kind == "model" and materialized == "ephemeral":
             ephemeral[uid] = _depends(item)
         elif kind in (*TABLE_KINDS, "source"):
@@ -269,6 +269,16 @@ def _through_ephemeral(
     return out
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A manifest object, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+def _entries(value: Any) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of a manifest object; anything else has none."""
+    return list(value.items()) if isinstance(value, dict) else []
+
+
 def _node(
     uid: str,
     item: dict[str, Any],
@@ -282,7 +292,7 @@ def _node(
     materialized = str(config.get("materialized") or "")
     table_type = VIEW_MATERIALIZATIONS.get(materialized, "table")
     columns: dict[str, Column] = {}
-    for key, value in (item.get("columns") or {}).items():
+    for key, value in _entries(item.get("columns")):
         if isinstance(value, dict):
             name = _text_of(value.get("name")) or str(key)
             columns[name.lower()] = Column(
@@ -296,7 +306,7 @@ def _node(
         assert isinstance(meta, dict)
         if "view" in str(meta.get("type") or "").lower():
             table_type = "view"
-        for key, value in (described.get("columns") or {}).items():
+        for key, value in _entries(described.get("columns")):
             if not isinstance(value, dict):
                 continue
             name = _text_of(value.get("name")) or str(key)

@@ -172,11 +172,13 @@ def post_webhook(
         headers[TIMESTAMP_HEADER] = stamp
         headers[SIGNATURE_HEADER] = signature(secret, stamp, data)
     try:
-        response = httpx.post(url, content=data, headers=headers, timeout=timeout)
+        # streamed: only the status is read, never a body the receiver might make huge
+        with httpx.stream("POST", url, content=data, headers=headers, timeout=timeout) as answer:
+            status = answer.status_code
     except httpx.HTTPError as exc:
         raise DeliveryError(f"could not reach {shown_url(url)} ({type(exc).__name__})") from None
-    if response.status_code >= 300:
-        raise DeliveryError(f"{shown_url(url)} answered HTTP {response.status_code}")
+    if status >= 300:
+        raise DeliveryError(f"{shown_url(url)} answered HTTP {status}")
 
 
 def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
@@ -233,7 +235,7 @@ def deliver_due(
             if delivery is None:  # another process has it
                 continue
             try:
-                _attempt(session, keyring, settings, delivery)
+                _attempt_recorded(session, keyring, settings, delivery)
                 delivery.status, delivery.sent_at, delivery.last_error = (
                     SENT,
                     datetime.now(UTC),
@@ -253,6 +255,21 @@ def deliver_due(
             delivery.attempts += 1
             session.commit()
     return report
+
+
+def _attempt_recorded(
+    session: Session, keyring: Keyring, settings: Settings, delivery: NotificationDelivery
+) -> None:
+    """One attempt; whatever goes wrong is a DeliveryError to record on the row (a sealed
+    URL no key opens, say), so one bad row never stops the others. Only the error's type
+    is kept: its text may hold the URL."""
+    try:
+        _attempt(session, keyring, settings, delivery)
+    except DeliveryError:
+        raise
+    except Exception as exc:
+        log.warning("delivery %s could not be attempted (%s)", delivery.id, type(exc).__name__)
+        raise DeliveryError(f"the delivery could not be attempted ({type(exc).__name__})") from None
 
 
 def _attempt(

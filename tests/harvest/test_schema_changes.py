@@ -32,6 +32,7 @@ from ariadne_core.db.models import (
     SchemaChangeEvent,
     SourceType,
     UserRole,
+    WebhookSubscription,
 )
 from ariadne_core.harvest.service import run_sync
 from ariadne_core.lineage.edges import (
@@ -455,3 +456,59 @@ def make_critical_source(session: Session, keyring: Keyring) -> uuid.UUID:
     return create_source(
         session, keyring, SourceInput(name="fin_src", type=SourceType.MANUAL), "t"
     ).id
+
+
+def test_a_delivery_that_cannot_be_attempted_is_recorded_and_others_go_on(
+    catalog_engine: Engine, keyring: Keyring, receiver: Receiver, tmp_path: Any
+) -> None:
+    import base64
+    import os
+
+    settings = Settings(_env_file=None, home=tmp_path)  # type: ignore[call-arg]
+    sync = uuid.uuid4()
+    with session_scope(catalog_engine) as session:
+        made = [
+            service.create_webhook(
+                session,
+                keyring,
+                service.WebhookInput(name=f"k{i}", url=f"{receiver.url}/keys{i}"),
+                actor_email=ADMIN.email,
+                actor_role=UserRole.ADMIN,
+            )
+            for i in range(2)
+        ]
+        for hook in made:
+            session.add(
+                NotificationDelivery(
+                    id=uuid.uuid4(),
+                    channel="webhook",
+                    webhook_id=hook["id"],
+                    recipient=str(hook["id"]),
+                    owner="",
+                    sync_id=sync,
+                    event_ids=[],
+                    payload={"summary": "s", "events": []},
+                )
+            )
+    # the first URL sealed with a key this process no longer has
+    other = Keyring.parse("gone:" + base64.b64encode(os.urandom(32)).decode())
+    with session_scope(catalog_engine) as session:
+        first = session.get(WebhookSubscription, made[0]["id"])
+        assert first is not None
+        from ariadne_core.schema_changes.notify import seal
+
+        first.sealed = seal(other, f"{receiver.url}/keys0", None)
+    report = deliver_due(lambda: Session(catalog_engine), keyring, settings)
+    assert report["sent"] >= 1 and report["retrying"] >= 1
+    with session_scope(catalog_engine) as session:
+        rows = {
+            d.webhook_id: d
+            for d in session.scalars(
+                select(NotificationDelivery).where(NotificationDelivery.sync_id == sync)
+            )
+        }
+        broken, fine = rows[made[0]["id"]], rows[made[1]["id"]]
+        assert broken.status == "pending" and broken.attempts == 1
+        assert broken.last_error == "the delivery could not be attempted (ConfigurationError)"
+        assert fine.status == "sent"
+    assert receiver.bodies("/keys1") and not receiver.bodies("/keys0")

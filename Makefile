@@ -9,7 +9,7 @@ ES_JAR := tools/es-launcher/target/es-launcher-1.0.0.jar
 FERRETDB := tools/ferretdb/bin/ferretdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps services stop-services run test lint pytest bench bench-compare clean
+.PHONY: install system-deps services stop-services run test lint pytest bench bench-compare clean frontend
 
 # Python virtualenv with the pinned dependencies (requirements.lock pins the whole tree).
 $(STAMP): pyproject.toml requirements.lock
@@ -23,6 +23,25 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The explorer (frontend/, docs/explorer.md): npm ci from the committed lockfile, types
+# generated from the API's OpenAPI (tsc fails when the page reads what the API no longer
+# sends), then the build the API serves at /. Rebuilt only when its sources or the API
+# changed.
+FRONTEND_MODULES := frontend/node_modules/.package-lock.json
+FRONTEND_BUILD := frontend/dist/index.html
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json -type f -not -name api-types.ts 2>/dev/null)
+API_SRC := $(shell find ariadne_api -name '*.py' 2>/dev/null)
+
+$(FRONTEND_MODULES): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 with npm is required for the explorer"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+$(FRONTEND_BUILD): $(STAMP) $(FRONTEND_MODULES) $(FRONTEND_SRC) $(API_SRC)
+	$(BIN)/python tools/openapi_json.py frontend/openapi.json
+	cd frontend && npm run --silent types && npm run --silent check && npm run --silent build
+
+frontend: $(FRONTEND_BUILD)
 
 # System packages the test services need: redis-server from Debian, Java 17 and Maven, and
 # Chromium for the Dagster UI check (tests/integration/test_dagster_ui.py). Go builds FerretDB.
@@ -50,7 +69,7 @@ stop-services:
 	$(BIN)/ariadne services stop
 
 # The whole platform on the embedded PostgreSQL: API :8000, Dagster UI :3000, daemon.
-run: install
+run: install frontend
 	$(BIN)/ariadne db upgrade
 	$(BIN)/ariadne run
 
@@ -62,7 +81,7 @@ lint: install
 pytest: install
 	$(BIN)/pytest
 
-test: install services lint pytest
+test: install services frontend lint pytest
 
 bench: install services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
@@ -80,4 +99,4 @@ bench-compare: install services
 	$(BIN)/python benchmarks/_compare_revisions.py $(BENCH) --base $(or $(BASE),HEAD~1) --head $(or $(HEAD),HEAD) --rounds $(or $(ROUNDS),1)
 
 clean:
-	rm -rf $(VENV) .venv-compare tools/neo4j-launcher/target tools/es-launcher/target tools/ferretdb/bin
+	rm -rf $(VENV) .venv-compare tools/neo4j-launcher/target tools/es-launcher/target tools/ferretdb/bin frontend/node_modules frontend/dist

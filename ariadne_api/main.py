@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from ariadne_api.errors import install_error_handlers
+from ariadne_api.explorer import mount_explorer
 from ariadne_api.middleware import BodySizeLimit, Metrics, RequestLog, SecurityHeaders
 from ariadne_api.routers import (
     ai,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ai.router)
     app.include_router(api_keys.router)
     app.include_router(schema_changes.router)
+    mount_explorer(app, settings.explorer_dir)  # the web page at / (docs/explorer.md)
 
     app.add_middleware(
         CORSMiddleware,

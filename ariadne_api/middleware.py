@@ -134,6 +134,11 @@ DOCS_CSP = (
     b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# The explorer (ariadne_api/explorer.py): its own scripts and styles, and the API.
+EXPLORER_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 _COMMON_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -141,6 +146,7 @@ _COMMON_HEADERS = (
 )
 API_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", API_CSP))
 DOCS_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", DOCS_CSP))
+EXPLORER_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", EXPLORER_CSP))
 
 
 def _add_headers(message: Message, extra: tuple[tuple[bytes, bytes], ...]) -> Message:
@@ -161,7 +167,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = DOCS_HEADERS if scope.get("path", "").startswith(DOCS_PATHS) else API_HEADERS
+        path = scope.get("path", "")
+        if path.startswith(DOCS_PATHS):
+            extra = DOCS_HEADERS
+        elif path == "/" or path.startswith("/assets/"):
+            extra = EXPLORER_HEADERS
+        else:
+            extra = API_HEADERS
 
         async def with_headers(message: Message) -> None:
             await send(_add_headers(message, extra))

@@ -299,6 +299,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="SMTP login, when the server wants one.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Use STARTTLS on the SMTP connection.")
+    explorer_dir: Path | None = Field(
+        None,
+        description="Where the explorer's build is (index.html and assets/); unset: "
+        "frontend/dist of the source tree, which `make frontend` writes.",
+    )
     verification_window_days: int = Field(
         30,
         ge=1,

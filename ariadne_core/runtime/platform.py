@@ -153,6 +153,7 @@ class Platform:
         )
         self.wait_until_up()
         api = f"http://{host}:{self.settings.api_port}"
+        _say(f"Explorer       {api}/  (the web page; `make frontend` builds it)")
         _say(f"API            {api}  (Swagger UI: {api}/docs)")
         _say(f"Dagster UI     http://{host}:{self.settings.dagster_port}")
         _say(

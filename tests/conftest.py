@@ -7,6 +7,8 @@ is missing the fixture fails (it never skips): run `make services` first.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +63,19 @@ def _service(name: str) -> dict[str, Any]:
             pytrace=False,
         )
     return dict(state[name])
+
+
+@pytest.fixture
+def server_home() -> Iterator[Path]:
+    """A home for an embedded PostgreSQL a test starts itself, outside pytest's temporary
+    root. Run as root, the server runs as another user, who must traverse to its data;
+    pytest makes /tmp/pytest-of-<user> private again whenever any pytest session starts,
+    which would cut a running server off from its data directory."""
+    path = Path(tempfile.mkdtemp(prefix="ariadne-test-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from ariadne_core.runtime.ports import free_port
 from ariadne_core.runtime.postgres import embedded_for, server_options
 
 
-def test_start_reuse_and_stop(tmp_path: Path) -> None:
-    pg = embedded_for(tmp_path / "home", free_port())
+def test_start_reuse_and_stop(server_home: Path) -> None:
+    pg = embedded_for(server_home / "home", free_port())
     assert pg.start() is True
     try:
         with psycopg.connect(pg.url()) as conn:
@@ -49,8 +49,8 @@ def _without_password(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]+@", r"://\1@", url)
 
 
-def test_the_superuser_needs_its_generated_password(tmp_path: Path) -> None:
-    pg = embedded_for(tmp_path / "home", free_port())
+def test_the_superuser_needs_its_generated_password(server_home: Path) -> None:
+    pg = embedded_for(server_home / "home", free_port())
     assert pg.start() is True
     try:
         assert stat.S_IMODE(pg.password_file.stat().st_mode) == 0o600
@@ -65,10 +65,10 @@ def test_the_superuser_needs_its_generated_password(tmp_path: Path) -> None:
         pg.stop()
 
 
-def test_a_trusting_data_directory_is_switched_to_passwords(tmp_path: Path) -> None:
+def test_a_trusting_data_directory_is_switched_to_passwords(server_home: Path) -> None:
     """Data made by an older Ariadne (initdb --auth=trust) asks for the password after
     its next start."""
-    pg = embedded_for(tmp_path / "home", free_port())
+    pg = embedded_for(server_home / "home", free_port())
     pg.start()
     pg.stop()
     hba = pg.pgdata / "pg_hba.conf"
@@ -86,13 +86,13 @@ def test_a_trusting_data_directory_is_switched_to_passwords(tmp_path: Path) -> N
         pg.stop()
 
 
-def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+def test_port_in_use_is_one_clear_line(server_home: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(ConfigurationError) as caught:
-            embedded_for(tmp_path / "home", port).start()
+            embedded_for(server_home / "home", port).start()
     assert f"Port {port} is already in use" in caught.value.message
     assert "ARIADNE_EMBEDDED_PG_PORT" in caught.value.message
 

@@ -61,8 +61,10 @@ def _login_line(lines: list[str]) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def test_run_serves_api_and_dagster_then_stops_everything(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_run_serves_api_and_dagster_then_stops_everything(
+    tmp_path: Path, server_home: Path
+) -> None:
+    home = server_home / "home"
     ports = {"api": free_port(), "dagster": free_port(), "pg": free_port()}
     proc, lines = _start(home, ports)
     try:

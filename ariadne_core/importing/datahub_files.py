@@ -39,6 +39,7 @@ from ariadne_core.importing.formats import (
     FileRejected,
     ParsedFile,
     _text,
+    check_document_size,
     compose_yaml,
     synthetic_sheet,
     yaml_unreadable,
@@ -139,15 +140,7 @@ def read(path: Path, file_name: str) -> LineageFile:
     size = path.stat().st_size
     if size == 0:
         raise FileRejected(problem("FILE_EMPTY"))
-    if size > MAX_BYTES:
-        raise FileRejected(
-            problem(
-                "DOCUMENT_TOO_LARGE",
-                format="YAML",
-                limit=MAX_BYTES // 1024**2,
-                size=size // 1024**2,
-            )
-        )
+    check_document_size(size, MAX_BYTES, "YAML")
     body = _text(path, "YAML")
     if not body.strip():
         raise FileRejected(problem("FILE_EMPTY"))
@@ -401,10 +394,9 @@ def translate(
     unique = list(dict.fromkeys(problems))  # a dataset is told once per line
     for sheet in sheets:  # reported on the sheet, so the line counts as an error row
         sheet.problems.extend(p for p in unique if p.sheet == sheet.name)
-    kept = [s for s in sheets if _has_rows(s, table_rows, field_rows)]
+    kept = [
+        sheet
+        for sheet, rows in zip(sheets, (table_rows, field_rows), strict=True)
+        if rows or sheet.problems
+    ]
     return Translation(ParsedFile("datahub", kept))
-
-
-def _has_rows(sheet: Any, table_rows: list[Any], field_rows: list[Any]) -> bool:
-    rows = table_rows if sheet.name == TABLE_SHEET else field_rows
-    return bool(rows) or bool(sheet.problems)

@@ -42,7 +42,12 @@ from sqlalchemy.orm import Session
 
 from ariadne_core.db.models import SourceType
 from ariadne_core.importing.engine import CREATE, UNCHANGED, Context, SheetResult, Translation
-from ariadne_core.importing.formats import FileRejected, ParsedFile, synthetic_sheet
+from ariadne_core.importing.formats import (
+    FileRejected,
+    ParsedFile,
+    check_document_size,
+    synthetic_sheet,
+)
 from ariadne_core.importing.messages import problem
 from ariadne_core.lineage.bulk import FIELD_EDGES, TABLE_EDGES, existing_edges
 from ariadne_core.observed.namespaces import source_homes
@@ -116,15 +121,7 @@ def read(path: Path, file_name: str) -> Project:
 
 
 def _check_size(size: int) -> None:
-    if size > MAX_BYTES:
-        raise FileRejected(
-            problem(
-                "DOCUMENT_TOO_LARGE",
-                format="JSON",
-                limit=MAX_BYTES // 1024**2,
-                size=size // 1024**2,
-            )
-        )
+    check_document_size(size, MAX_BYTES, "JSON")
 
 
 def _json(data: bytes, name: str) -> dict[str, Any]:

@@ -132,19 +132,21 @@ def preflight(path: Path, filename: str) -> str:
     if size == 0:
         raise FileRejected(problem("FILE_EMPTY"))
     if fmt in ("json", "yaml"):
-        name = fmt.upper()
-        if size > DOCUMENT_MAX_BYTES[name]:
-            raise FileRejected(
-                problem(
-                    "DOCUMENT_TOO_LARGE",
-                    format=name,
-                    limit=DOCUMENT_MAX_BYTES[name] // 1024**2,
-                    size=round(size / 1024**2),
-                )
-            )
+        check_document_size(size, DOCUMENT_MAX_BYTES[fmt.upper()], fmt.upper())
     if fmt == "xlsx":
         _xlsx_preflight(path)
     return fmt
+
+
+def check_document_size(size: int, limit: int, fmt: str) -> None:
+    """FileRejected (DOCUMENT_TOO_LARGE, a 413 from the API) for a document of ``size``
+    bytes over ``limit``: it would be read whole."""
+    if size > limit:
+        raise FileRejected(
+            problem(
+                "DOCUMENT_TOO_LARGE", format=fmt, limit=limit // 1024**2, size=round(size / 1024**2)
+            )
+        )
 
 
 def _xlsx_preflight(path: Path) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ariadne_core.errors import AriadneError
 from ariadne_core.importing.engine import CREATE, SheetResult
-from ariadne_core.importing.formats import FileRejected
+from ariadne_core.importing.formats import FileRejected, check_document_size
 from ariadne_core.importing.messages import problem
 from ariadne_core.lineage.graph_effect import GraphEffect
 from ariadne_core.observed.events import check_event
@@ -50,15 +50,7 @@ def read_event_file(path: Path, file_name: str) -> EventFile:
     if suffix not in SUFFIXES:
         raise FileRejected(problem("OL_WRONG_FILE", value=file_name))
     size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise FileRejected(
-            problem(
-                "DOCUMENT_TOO_LARGE",
-                format="OpenLineage",
-                limit=MAX_BYTES // 1024**2,
-                size=size // 1024**2,
-            )
-        )
+    check_document_size(size, MAX_BYTES, "OpenLineage")
     data = path.read_bytes()
     if not data.strip():
         raise FileRejected(problem("FILE_EMPTY"))

@@ -5,6 +5,7 @@ delivery is visible and retried (docs/schema-changes.md has the format)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -43,15 +44,11 @@ MAX_ERROR = 500
 
 
 def seal(keyring: Keyring, url: str, secret: str | None) -> str:
-    import base64
-
     sealed = keyring.seal({"url": url, "secret": secret})
     return f"{sealed.key_id}:{base64.b64encode(sealed.ciphertext).decode()}"
 
 
 def unseal(keyring: Keyring, text: str) -> dict[str, Any]:
-    import base64
-
     key_id, _, body = text.partition(":")
     return keyring.open(Sealed(key_id, base64.b64decode(body)))
 

@@ -245,8 +245,8 @@ def plan_deliveries(session: Session, settings: Settings, sync_id: uuid.UUID) ->
         webhook: uuid.UUID | None,
         owner: str,
         chosen: list[SchemaChangeEvent],
+        views: dict[uuid.UUID, dict[str, Any]],
     ) -> None:
-        views = [event_view(e, owner=owner or None) for e in chosen]
         rows.append(
             {
                 "id": uuid.uuid4(),
@@ -256,11 +256,14 @@ def plan_deliveries(session: Session, settings: Settings, sync_id: uuid.UUID) ->
                 "owner": owner,
                 "sync_id": sync_id,
                 "event_ids": [e.id for e in chosen],
-                "payload": digest(owner or None, source_name, sync_id, views),
+                "payload": digest(
+                    owner or None, source_name, sync_id, [views[e.id] for e in chosen]
+                ),
             }
         )
 
     for owner, owned in sorted(by_owner.items()):
+        views = {e.id: event_view(e, owner=owner or None) for e in owned}  # once per owner
         for hook in webhooks:
             chosen = [
                 e
@@ -270,9 +273,9 @@ def plan_deliveries(session: Session, settings: Settings, sync_id: uuid.UUID) ->
                 and (not hook.owners or owner in hook.owners)
             ]
             if chosen:
-                add("webhook", str(hook.id), hook.id, owner, chosen)
+                add("webhook", str(hook.id), hook.id, owner, chosen, views)
         if settings.smtp_host and "@" in owner:
-            add("email", owner, None, owner, owned)
+            add("email", owner, None, owner, owned, views)
     if not rows:
         return 0
     result = session.execute(

@@ -35,6 +35,8 @@ _UNDONE_BY = {
     "field_renamed": "field_renamed",
 }
 
+_TABLE_WIDE = ("field_renamed", "primary_key_changed", "table_type_changed")
+
 
 @dataclass
 class SchemaDiffs:
@@ -128,12 +130,8 @@ def _undoes(change: Change, event: SchemaChangeEvent) -> bool:
     """Does ``change`` put back what ``event`` changed?"""
     if _UNDONE_BY.get(event.change_type) != change.kind or event.table_id != change.table_id:
         return False
-    if change.kind == "field_renamed":
-        same_field = True  # the names below say which field
-    elif change.kind in ("primary_key_changed", "table_type_changed"):
-        same_field = True
-    else:
-        same_field = event.field_id == change.field_id
+    # a rename's names, and a table's key or type, say themselves which they are
+    same_field = change.kind in _TABLE_WIDE or event.field_id == change.field_id
     before, after = event.details.get("before"), event.details.get("after")
     return (
         same_field

@@ -21,6 +21,13 @@ export class ApiError extends Error {
   }
 }
 
+/** What to tell a person about a failed call: ``conflict`` for a 409 (someone decided
+ * first), else the API's own message. */
+export function failure(err: unknown, conflict: string): string {
+  if (err instanceof ApiError && err.status === 409) return conflict;
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function token(): string | null {
   return sessionStorage.getItem(TOKEN);
 }

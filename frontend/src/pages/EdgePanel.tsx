@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, ApiError, type Edge, type Me } from "../api";
+import { api, failure, type Edge, type Me } from "../api";
 
 const STEWARD_ROLES = new Set(["steward", "admin"]);
 
@@ -27,13 +27,7 @@ export function EdgePanel({
       await api.decide([edge.id], approved, comment || (approved ? "Approved in the explorer" : "Rejected in the explorer"));
       onDecided();
     } catch (err) {
-      setMessage(
-        err instanceof ApiError && err.status === 409
-          ? "Someone decided on this edge a moment ago; it has been reloaded."
-          : err instanceof Error
-            ? err.message
-            : String(err),
-      );
+      setMessage(failure(err, "Someone decided on this edge a moment ago; it has been reloaded."));
       onDecided();
     }
   }

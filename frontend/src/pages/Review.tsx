@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, ApiError, type Edge, type Me } from "../api";
+import { api, failure, type Edge, type Me } from "../api";
 
 export function Review({ me }: { me: Me }) {
   const [items, setItems] = useState<Edge[]>([]);
@@ -23,13 +23,7 @@ export function Review({ me }: { me: Me }) {
       setMessage(`${chosen.size} edge${chosen.size === 1 ? "" : "s"} ${approved ? "approved" : "rejected"}.`);
       setChosen(new Set());
     } catch (err) {
-      setMessage(
-        err instanceof ApiError && err.status === 409
-          ? "Another steward decided on some of these edges first; the queue is reloaded."
-          : err instanceof Error
-            ? err.message
-            : String(err),
-      );
+      setMessage(failure(err, "Another steward decided on some of these edges first; the queue is reloaded."));
     }
     reload();
   }

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     )
     api_port: int = Field(8000, ge=1, le=65535, description="Port of the API.")
     dagster_port: int = Field(3000, ge=1, le=65535, description="Port of the Dagster webserver.")
+    public_url: str | None = Field(
+        None,
+        description="URL people open Ariadne at (the explorer and the API behind it); the "
+        "Dagster UI links to the explorer's import and source pages with it. Unset: "
+        "http://<ARIADNE_API_HOST>:<ARIADNE_API_PORT>.",
+    )
     dagster_url: str | None = Field(
         None,
         description="URL of the Dagster webserver the API submits import runs to and links "
@@ -433,6 +439,11 @@ class Settings(BaseSettings):
     @property
     def dagster_base_url(self) -> str:
         return (self.dagster_url or f"http://{self.api_host}:{self.dagster_port}").rstrip("/")
+
+    def explorer_url(self, route: str) -> str:
+        """The explorer's page at ``route`` (``/import/<job id>``, ``/sources/<id>``...)."""
+        base = (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+        return f"{base}/#{route}"
 
     @property
     def drop_dir(self) -> Path:

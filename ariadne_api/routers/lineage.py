@@ -147,9 +147,17 @@ async def review_queue(
     paging: Annotated[PageParams, Query()],
     source_id: Annotated[uuid.UUID | None, Query(description="edges touching this source")] = None,
     table_id: Annotated[uuid.UUID | None, Query(description="edges touching this table")] = None,
+    owner: Annotated[
+        str | None,
+        Query(max_length=320, description="edges touching a table this owner owns"),
+    ] = None,
 ) -> Page[LineageResponse]:
     views, total = await reads.review_queue(
-        source_id=source_id, table_id=table_id, offset=paging.offset, limit=paging.size
+        source_id=source_id,
+        table_id=table_id,
+        offset=paging.offset,
+        limit=paging.size,
+        owner=owner,
     )
     return Page[LineageResponse].build(
         [view_response(v) for v in views], total=total, params=paging

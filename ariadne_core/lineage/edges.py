@@ -556,9 +556,11 @@ def review_queue(
     table_id: uuid.UUID | None,
     offset: int,
     limit: int,
+    owner: str | None = None,
 ) -> tuple[list[Edge], int]:
-    """Pending table and field edges, lowest confidence first; ``source_id`` and
-    ``table_id`` keep the edges with an end in that source or table."""
+    """Pending table and field edges, lowest confidence first; ``source_id``, ``table_id``
+    and ``owner`` keep the edges with an end in that source, in that table, or in a table
+    that owner owns (case-insensitive)."""
     queries = []
     for model in (TableLineage, FieldLineage):
         src, dst = aliased(MetadataTable), aliased(MetadataTable)
@@ -581,6 +583,10 @@ def review_queue(
             stmt = stmt.where(or_(src.id == table_id, dst.id == table_id))
         if source_id is not None:
             stmt = stmt.where(or_(src.source_id == source_id, dst.source_id == source_id))
+        if owner:
+            stmt = stmt.where(
+                or_(func.lower(src.owner) == owner.lower(), func.lower(dst.owner) == owner.lower())
+            )
         queries.append(stmt)
     union = queries[0].union_all(queries[1]).subquery()
     total = int(session.scalar(select(func.count()).select_from(union)) or 0)

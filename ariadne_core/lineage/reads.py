@@ -209,13 +209,19 @@ class LineageReads:
         table_id: uuid.UUID | None,
         offset: int,
         limit: int,
+        owner: str | None = None,
     ) -> tuple[list[EdgeView], int]:
         """Pending edges, lowest confidence first, with their end names (one query for
         all names, not one per edge)."""
 
         def read(session: Session) -> tuple[list[EdgeView], int]:
             edges, total = edge_service.review_queue(
-                session, source_id=source_id, table_id=table_id, offset=offset, limit=limit
+                session,
+                source_id=source_id,
+                table_id=table_id,
+                offset=offset,
+                limit=limit,
+                owner=owner,
             )
             names = edge_service.endpoint_names_of(session, edges)
             seen = observations_of(session, edges)

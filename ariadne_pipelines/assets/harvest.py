@@ -116,6 +116,7 @@ def source_metadata(
             **{name: MetadataValue.int(value) for name, value in counts.items()},
             "duration_s": MetadataValue.float(result.duration_s),
             "sync_job_id": MetadataValue.text(str(job_id)),
+            "explorer": MetadataValue.url(get_settings().explorer_url(f"/sources/{source_id}")),
         }
     )
 

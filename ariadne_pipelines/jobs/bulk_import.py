@@ -109,7 +109,13 @@ def validate_import(
         dagster_run_id=context.run_id,
         progress_range=(0.0, 45.0),
     )
-    context.add_output_metadata({"import_job_id": str(job_id), **_metadata(report)})
+    context.add_output_metadata(
+        {
+            "import_job_id": str(job_id),
+            "explorer": MetadataValue.url(get_settings().explorer_url(f"/import/{job_id}")),
+            **_metadata(report),
+        }
+    )
     for found in report.all_problems()[:SHOWN_PROBLEMS]:
         context.log.info(f"{found.code}: {found.message} {found.hint}")
     if not report.can_commit():

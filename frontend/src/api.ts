@@ -9,6 +9,19 @@ export type LineageGraph = Schemas["LineageGraphResponse"];
 export type GraphEdge = Schemas["GraphEdgeOut"];
 export type Edge = Schemas["LineageResponse"];
 export type Me = Schemas["Me"];
+export type Impact = Schemas["ImpactAnalysisResponse"];
+export type Preview = Schemas["ValidationResponse"];
+export type ImportJob = Schemas["ImportJobStatusResponse"];
+export type Source = Schemas["SourceResponse"];
+export type SyncJob = Schemas["SyncJobResponse"];
+export type ChangeType = Impact["change_type"];
+
+const RANK = { viewer: 0, editor: 1, steward: 2, admin: 3 } as const;
+
+/** Whether ``me`` holds ``role`` or a higher one (the page hides what the API refuses). */
+export function can(me: Me, role: keyof typeof RANK): boolean {
+  return (RANK[me.role as keyof typeof RANK] ?? -1) >= RANK[role];
+}
 
 const TOKEN = "ariadne.token";
 
@@ -36,15 +49,18 @@ export function logout(): void {
   sessionStorage.removeItem(TOKEN);
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A fetch of the API with the session's token; a failure becomes an ApiError with the
+ * API's own message. */
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const current = token();
   if (current) headers.Authorization = `Bearer ${current}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const response = await fetch(`/api/v1${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
@@ -56,7 +72,31 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     }
     throw new ApiError(response.status, message);
   }
+  return response;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(method, path, body);
   return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+/** Save ``content`` as a file (the browser's download), named ``name``. */
+export function saveFile(content: Blob, name: string): void {
+  const url = URL.createObjectURL(content);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Download an API file that needs the session's token (a plain link cannot send it). */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const response = await send("GET", path);
+  const named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") ?? "");
+  saveFile(await response.blob(), named ? named[1] : fallbackName);
 }
 
 export async function login(email: string, password: string): Promise<void> {
@@ -69,10 +109,27 @@ export const api = {
   search: (q: string) =>
     call<Schemas["SearchPage"]>("GET", `/search?q=${encodeURIComponent(q)}&size=20`),
   table: (id: string) => call<TableDetail>("GET", `/tables/${id}`),
-  lineage: (kind: "table" | "field", id: string, direction: "upstream" | "downstream", depth: number) =>
-    call<LineageGraph>("GET", `/lineage/${kind}/${id}/${direction}?depth=${depth}`),
+  lineage: (kind: "table" | "field", id: string, direction: "upstream" | "downstream", depth: number, cursor?: string) =>
+    call<LineageGraph>(
+      "GET",
+      `/lineage/${kind}/${id}/${direction}?depth=${depth}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    ),
+  impact: (tableId: string, change: ChangeType, depth: number, fieldId?: string) =>
+    call<Impact>(
+      "GET",
+      `/lineage/impact/${tableId}?change_type=${change}&depth=${depth}${fieldId ? `&field_id=${fieldId}` : ""}`,
+    ),
+  preview: (form: FormData) => call<Preview>("POST", "/import/validate", form),
+  execute: (form: FormData) => call<Schemas["ImportJobResponse"]>("POST", "/import/execute", form),
+  importJob: (id: string) => call<ImportJob>("GET", `/import/jobs/${id}`),
+  sources: () => call<Schemas["Page_SourceResponse_"]>("GET", "/sources?size=100"),
+  syncJobs: (sourceId: string) => call<SyncJob[]>("GET", `/sources/${sourceId}/sync-jobs`),
   edge: (id: string) => call<Edge>("GET", `/lineage/${id}`),
-  review: () => call<Schemas["Page_LineageResponse_"]>("GET", "/lineage/review?size=100"),
+  review: (filters: { source_id?: string; owner?: string }) => {
+    const query = new URLSearchParams({ size: "100" });
+    for (const [k, v] of Object.entries(filters)) if (v) query.set(k, v);
+    return call<Schemas["Page_LineageResponse_"]>("GET", `/lineage/review?${query}`);
+  },
   decide: (ids: string[], approved: boolean, comment: string) =>
     call<unknown>("POST", "/lineage/review/decisions", { ids, approved, comment }),
 };

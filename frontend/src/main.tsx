@@ -1,9 +1,12 @@
 import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { api, logout, token, type Me } from "./api";
+import { ImpactPage } from "./pages/Impact";
+import { ImportJobPage, ImportPage } from "./pages/Import";
 import { Login } from "./pages/Login";
 import { Review } from "./pages/Review";
 import { Search } from "./pages/Search";
+import { SourcesPage } from "./pages/Sources";
 import { TablePage } from "./pages/TablePage";
 import "./styles.css";
 
@@ -45,7 +48,13 @@ function App() {
 
   if (!checked) return <p className="muted">Loading…</p>;
   if (!me) return <Login onDone={refresh} />;
-  const table = route.match(/^\/table\/([0-9a-f-]{36})$/);
+  const [, page = "", id] = route.match(/^\/([a-z]*)(?:\/([0-9a-f-]{36}))?$/) ?? [];
+  const links: [string, string][] = [
+    ["", "Search"],
+    ["review", "Review queue"],
+    ["import", "Import"],
+    ["sources", "Sources"],
+  ];
   return (
     <>
       <header>
@@ -53,12 +62,11 @@ function App() {
           Ariadne
         </a>
         <nav aria-label="Main">
-          <a href="#/" aria-current={route === "/" ? "page" : undefined}>
-            Search
-          </a>
-          <a href="#/review" aria-current={route === "/review" ? "page" : undefined}>
-            Review queue
-          </a>
+          {links.map(([to, label]) => (
+            <a key={to} href={`#/${to}`} aria-current={page === to && !id ? "page" : undefined}>
+              {label}
+            </a>
+          ))}
           <a href="/docs">API</a>
         </nav>
         <span className="who" data-testid="who">
@@ -75,10 +83,16 @@ function App() {
         </button>
       </header>
       <main>
-        {table ? (
-          <TablePage id={table[1]} me={me} go={go} />
-        ) : route === "/review" ? (
+        {page === "table" && id ? (
+          <TablePage id={id} me={me} go={go} />
+        ) : page === "impact" && id ? (
+          <ImpactPage id={id} go={go} />
+        ) : page === "review" ? (
           <Review me={me} />
+        ) : page === "import" ? (
+          id ? <ImportJobPage id={id} /> : <ImportPage me={me} go={go} />
+        ) : page === "sources" ? (
+          <SourcesPage id={id} />
         ) : (
           <Search go={go} />
         )}

@@ -517,6 +517,19 @@ def test_review_queue_filtered_by_a_source_with_several_tables(
         headers=world["viewer"],
     )
     assert by_table.json()["total"] == 2
+    owned = client.put(
+        f"/api/v1/tables/{world['report']['id']}",
+        headers=auth_headers("admin"),
+        json={"owner": "Finance@Example.com"},
+    )
+    assert owned.status_code == 200, owned.text
+    by_owner = client.get(
+        "/api/v1/lineage/review", params={"owner": "finance@example.com"}, headers=world["viewer"]
+    )
+    assert by_owner.status_code == 200 and by_owner.json()["total"] == 2  # into report
+    assert {e["target_name"] for e in by_owner.json()["items"]} >= {
+        world["report"]["qualified_name"]
+    }
     empty = client.get(
         "/api/v1/lineage/review", params={"source_id": other["id"]}, headers=world["viewer"]
     )

@@ -132,6 +132,7 @@ def test_asset_syncs_one_source_and_reports_counts(
     metadata = {k: v.value for k, v in event.metadata.items()}
     assert metadata["added"] >= 5 and metadata["deleted"] == 0 and metadata["unchanged"] == 0
     assert metadata["source"] == "dagster_src" and metadata["duration_s"] > 0
+    assert metadata["explorer"].endswith(f"/#/sources/{source_id}")  # the explorer's page
 
     again = materialize(
         [source_metadata],

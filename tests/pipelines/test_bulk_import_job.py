@@ -102,6 +102,8 @@ def test_job_validates_then_commits_and_reports(catalog_url: str, tmp_path: Path
         if event.event_type_value == "STEP_OUTPUT"
     }
     assert metadata["validate_import"]["rows_create"].value == 1
+    # the Dagster UI links back to the explorer's page of this import
+    assert metadata["validate_import"]["explorer"].value.endswith(f"/#/import/{job.id}")
     assert _edges(catalog_url) == 1
 
 

@@ -1,17 +1,34 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, failure, type Edge, type Me } from "../api";
+import { Choice } from "../Choice";
+import { api, can, failure, type Edge, type Me, type Source } from "../api";
 
 export function Review({ me }: { me: Me }) {
   const [items, setItems] = useState<Edge[]>([]);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [comment, setComment] = useState("");
   const [message, setMessage] = useState<string | null>(null);
-  const steward = me.role === "steward" || me.role === "admin";
+  const [total, setTotal] = useState(0);
+  const [sources, setSources] = useState<Source[]>([]);
+  const [sourceId, setSourceId] = useState("");
+  const [owner, setOwner] = useState("");
+  const steward = can(me, "steward");
 
-  const reload = useCallback(() => {
-    api.review().then((page) => setItems(page.items), (err: Error) => setMessage(err.message));
+  useEffect(() => {
+    api.sources().then((page) => setSources(page.items), () => setSources([]));
   }, []);
-  useEffect(reload, [reload]);
+  const reload = useCallback(() => {
+    api.review({ source_id: sourceId, owner: owner.trim() }).then(
+      (page) => {
+        setItems(page.items);
+        setTotal(page.total);
+      },
+      (err: Error) => setMessage(err.message),
+    );
+  }, [sourceId, owner]);
+  useEffect(() => {
+    const timer = setTimeout(reload, 200); // the owner filter applies as you type
+    return () => clearTimeout(timer);
+  }, [reload]);
 
   async function decide(approved: boolean) {
     if (!comment.trim()) {
@@ -31,7 +48,19 @@ export function Review({ me }: { me: Me }) {
   return (
     <section>
       <h1>Review queue</h1>
-      <p className="muted">Pending edges, lowest confidence first.</p>
+      <p className="muted">Pending edges, lowest confidence first: {total} in all{total > items.length ? `, the first ${items.length} shown` : ""}.</p>
+      <div className="decide">
+        <Choice
+          label="Source"
+          value={sourceId}
+          options={[["", "all sources"], ...sources.map((s): [string, string] => [s.id, s.name])]}
+          onChange={setSourceId}
+        />
+        <label>
+          Owner
+          <input aria-label="Owner" placeholder="anna@example.com" value={owner} onChange={(e) => setOwner(e.target.value)} />
+        </label>
+      </div>
       {message && <p role="status">{message}</p>}
       <table>
         <thead>

@@ -1,5 +1,16 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type KeyboardEvent } from "react";
 import { api, type SearchResult } from "../api";
+
+/** Arrow keys move between results (and up from the first back to the search box). */
+function moveInResults(e: KeyboardEvent<HTMLUListElement>): void {
+  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+  e.preventDefault();
+  const links = [...e.currentTarget.querySelectorAll<HTMLAnchorElement>("a")];
+  const at = links.indexOf(document.activeElement as HTMLAnchorElement);
+  const next = at + (e.key === "ArrowDown" ? 1 : -1);
+  if (next < 0) document.querySelector<HTMLInputElement>('input[type="search"]')?.focus();
+  else links[Math.min(next, links.length - 1)]?.focus();
+}
 
 export function Search({ go }: { go: (to: string) => void }) {
   const [q, setQ] = useState("");
@@ -42,11 +53,17 @@ export function Search({ go }: { go: (to: string) => void }) {
         placeholder="orders, revenue, customer email…"
         value={q}
         onChange={(e) => setQ(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "ArrowDown") {
+            e.preventDefault();
+            document.querySelector<HTMLAnchorElement>(".results a")?.focus();
+          }
+        }}
         autoFocus
       />
       {error && <p className="error">{error}</p>}
       {q.trim().length >= 2 && <p className="muted">{total} found</p>}
-      <ul className="results" aria-label="Results">
+      <ul className="results" aria-label="Results" onKeyDown={moveInResults}>
         {results.map((hit) => {
           const target = hit.type === "table" ? hit.id : hit.table_id;
           return (

@@ -125,6 +125,8 @@ export const api = {
   sources: () => call<Schemas["Page_SourceResponse_"]>("GET", "/sources?size=100"),
   syncJobs: (sourceId: string) => call<SyncJob[]>("GET", `/sources/${sourceId}/sync-jobs`),
   edge: (id: string) => call<Edge>("GET", `/lineage/${id}`),
+  edgeHistory: (id: string) => call<Schemas["LineageAuditEntry"][]>("GET", `/lineage/${id}/history`),
+  tableHistory: (id: string) => call<Schemas["Page_HistoryEntry_"]>("GET", `/tables/${id}/history?size=20`),
   review: (filters: { source_id?: string; owner?: string }) => {
     const query = new URLSearchParams({ size: "100" });
     for (const [k, v] of Object.entries(filters)) if (v) query.set(k, v);

@@ -112,6 +112,9 @@ def test_a_steward_explores_lineage_and_approves_an_inferred_edge(live_api: Live
             page.screenshot(path=str(ARTEFACTS / "search-results.png"))
             result.click()
             page.get_by_role("heading", name="shop.mart.revenue").wait_for()
+            expect(page.get_by_test_id("table-history")).to_contain_text(
+                "create by admin@example.com"
+            )
             page.locator("[data-node]").first.wait_for()
             one_level = _nodes(page)
             assert one_level == 4  # stage.orders, stage.customers, the table, report.daily
@@ -148,6 +151,8 @@ def test_a_steward_explores_lineage_and_approves_an_inferred_edge(live_api: Live
             panel.get_by_label("Comment").fill("Checked the ETL job")
             panel.get_by_role("button", name="Approve").click()
             expect(page.get_by_test_id("edge-source")).to_have_text("approved")
+            # the audit trail names the steward's decision and comment
+            expect(page.get_by_test_id("edge-trail")).to_contain_text("Checked the ETL job")
             page.locator('[data-edge][data-source="approved"]').first.wait_for()
             assert panel.get_by_role("button", name="Approve").count() == 0
 

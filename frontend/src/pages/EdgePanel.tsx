@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { api, failure, type Edge, type Me } from "../api";
+import { useEffect, useState } from "react";
+import { api, failure, type Edge, type Me, type Schemas } from "../api";
 
 const STEWARD_ROLES = new Set(["steward", "admin"]);
 
@@ -19,6 +19,10 @@ export function EdgePanel({
 }) {
   const [comment, setComment] = useState("");
   const [message, setMessage] = useState<string | null>(null);
+  const [trail, setTrail] = useState<Schemas["LineageAuditEntry"][] | null>(null);
+  useEffect(() => {
+    api.edgeHistory(edge.id).then(setTrail, () => setTrail(null));
+  }, [edge.id, edge.version]);
   const canDecide = STEWARD_ROLES.has(me.role) && edge.status === "pending_review";
 
   async function decide(approved: boolean) {
@@ -62,7 +66,30 @@ export function EdgePanel({
       </dl>
       {edge.transformation_logic && <pre>{edge.transformation_logic}</pre>}
       {edge.evidence && edge.evidence.length > 0 && (
-        <p className="muted">Evidence: {edge.evidence.map((e) => e.origin + (e.gone ? " (gone)" : "")).join("; ")}</p>
+        <>
+          <h4>Evidence</h4>
+          <ul data-testid="edge-evidence">
+            {edge.evidence.map((e) => (
+              <li key={e.fingerprint}>
+                {e.origin}
+                {e.gone ? ` (gone since ${e.gone_at ?? "?"})` : ""} · first seen {e.first_seen_at} · last seen {e.last_seen_at}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {trail && trail.length > 0 && (
+        <>
+          <h4>Audit trail</h4>
+          <ol data-testid="edge-trail">
+            {trail.map((t) => (
+              <li key={t.id}>
+                {t.occurred_at} · {t.action} by {t.actor ?? "?"}
+                {t.comment ? `: “${t.comment}”` : ""}
+              </li>
+            ))}
+          </ol>
+        </>
       )}
       {canDecide && (
         <div className="decide">

@@ -1,14 +1,16 @@
 import { useEffect, useState } from "react";
-import { api, type Me, type TableDetail } from "../api";
+import { api, type Me, type Schemas, type TableDetail } from "../api";
 import { Lineage } from "./Lineage";
 
 export function TablePage({ id, me, go }: { id: string; me: Me; go: (to: string) => void }) {
   const [table, setTable] = useState<TableDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [history, setHistory] = useState<Schemas["HistoryEntry"][]>([]);
 
   useEffect(() => {
     setTable(null);
     api.table(id).then(setTable, (err: Error) => setError(err.message));
+    api.tableHistory(id).then((page) => setHistory(page.items), () => setHistory([]));
   }, [id]);
 
   if (error) return <p className="error" role="alert">{error}</p>;
@@ -74,10 +76,18 @@ export function TablePage({ id, me, go }: { id: string; me: Me; go: (to: string)
           ))}
         </ul>
       )}
-      {table.last_change && (
-        <p className="muted">
-          Last change: {table.last_change.action} by {table.last_change.changed_by ?? "?"} at {table.last_change.changed_at}
-        </p>
+      <h2>History</h2>
+      {history.length === 0 ? (
+        <p className="muted">No recorded change.</p>
+      ) : (
+        <ol className="history" data-testid="table-history">
+          {history.map((h) => (
+            <li key={h.id}>
+              {h.changed_at} · {h.action} by {h.changed_by ?? "?"}
+              {Object.keys(h.changes).length > 0 && ` (${Object.keys(h.changes).join(", ")})`}
+            </li>
+          ))}
+        </ol>
       )}
     </section>
   );

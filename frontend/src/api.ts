@@ -106,8 +106,8 @@ export async function login(email: string, password: string): Promise<void> {
 
 export const api = {
   me: () => call<Me>("GET", "/auth/me"),
-  search: (q: string) =>
-    call<Schemas["SearchPage"]>("GET", `/search?q=${encodeURIComponent(q)}&size=20`),
+  search: (q: string, mode: "fts" | "hybrid") =>
+    call<Schemas["SearchPage"]>("GET", `/search?q=${encodeURIComponent(q)}&size=20&mode=${mode}`),
   table: (id: string) => call<TableDetail>("GET", `/tables/${id}`),
   lineage: (kind: "table" | "field", id: string, direction: "upstream" | "downstream", depth: number, cursor?: string) =>
     call<LineageGraph>(

@@ -128,6 +128,13 @@ def test_impact_import_and_sources(live_api: LiveApi, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     _login(page, live_api.base, "steward")
 
+    # Hybrid search from the box: a typo still finds the table (no embeddings are built
+    # here, so this is the lexical half answering through mode=hybrid)
+    page.get_by_label("Also by meaning").check()
+    with page.expect_request(lambda r: "mode=hybrid" in r.url):
+        page.get_by_label("Search tables and fields").fill("revnue")
+    expect(page.get_by_role("link", name="table shop.mart.revenue")).to_be_visible()
+
     # Impact: what breaks if stage.orders is dropped, with a CSV a spreadsheet opens
     page.goto(f"{live_api.base}/#/table/{ids['stage.orders']}")
     page.get_by_role("link", name="What breaks if I change this table?").click()

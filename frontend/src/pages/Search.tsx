@@ -17,6 +17,7 @@ export function Search({ go }: { go: (to: string) => void }) {
   const [results, setResults] = useState<SearchResult[]>([]);
   const [total, setTotal] = useState(0);
   const [error, setError] = useState<string | null>(null);
+  const [hybrid, setHybrid] = useState(sessionStorage.getItem("ariadne.hybrid") === "1");
 
   useEffect(() => {
     const text = q.trim();
@@ -28,7 +29,7 @@ export function Search({ go }: { go: (to: string) => void }) {
     let stale = false;
     const timer = setTimeout(() => {
       api
-        .search(text)
+        .search(text, hybrid ? "hybrid" : "fts")
         .then((page) => {
           if (!stale) {
             setResults(page.items);
@@ -42,7 +43,7 @@ export function Search({ go }: { go: (to: string) => void }) {
       stale = true;
       clearTimeout(timer);
     };
-  }, [q]);
+  }, [q, hybrid]);
 
   return (
     <section>
@@ -61,6 +62,17 @@ export function Search({ go }: { go: (to: string) => void }) {
         }}
         autoFocus
       />
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={hybrid}
+          onChange={(e) => {
+            setHybrid(e.target.checked);
+            sessionStorage.setItem("ariadne.hybrid", e.target.checked ? "1" : "0");
+          }}
+        />{" "}
+        Also by meaning (hybrid: names and descriptions fused with their embeddings, docs/ai.md)
+      </label>
       {error && <p className="error">{error}</p>}
       {q.trim().length >= 2 && <p className="muted">{total} found</p>}
       <ul className="results" aria-label="Results" onKeyDown={moveInResults}>

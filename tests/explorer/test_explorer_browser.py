@@ -113,7 +113,7 @@ def test_a_steward_explores_lineage_and_approves_an_inferred_edge(live_api: Live
             result.click()
             page.get_by_role("heading", name="shop.mart.revenue").wait_for()
             expect(page.get_by_test_id("table-history")).to_contain_text(
-                "create by admin@example.com"
+                "table created by admin@example.com"
             )
             page.locator("[data-node]").first.wait_for()
             one_level = _nodes(page)

@@ -81,12 +81,17 @@ export function TablePage({ id, me, go }: { id: string; me: Me; go: (to: string)
         <p className="muted">No recorded change.</p>
       ) : (
         <ol className="history" data-testid="table-history">
-          {history.map((h) => (
-            <li key={h.id}>
-              {h.changed_at} · {h.action} by {h.changed_by ?? "?"}
-              {Object.keys(h.changes).length > 0 && ` (${Object.keys(h.changes).join(", ")})`}
-            </li>
-          ))}
+          {history.map((h) => {
+            const field = h.entity_type === "field" ? table.fields.find((f) => f.id === h.entity_id) : undefined;
+            const changed = h.action === "update" ? Object.keys(h.changes) : [];
+            return (
+              <li key={h.id}>
+                {h.changed_at.slice(0, 19).replace("T", " ")} · {h.entity_type === "field" ? `column ${field?.name ?? "(dropped)"}` : h.entity_type}{" "}
+                {h.action === "delete" ? "deleted" : `${h.action}d`} by {h.changed_by ?? "?"}
+                {changed.length > 0 && `: ${changed.join(", ")}`}
+              </li>
+            );
+          })}
         </ol>
       )}
     </section>

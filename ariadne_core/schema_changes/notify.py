@@ -100,7 +100,8 @@ def _line(event: dict[str, Any]) -> str:
     hits = event.get("affected") or []
     reached = f"; affects {len(hits)}: " + ", ".join(a["name"] for a in hits[:5]) if hits else ""
     only = " (only through inferred lineage)" if event.get("only_inferred") else ""
-    return f"[{event['severity']}] {where}: {change}{reached}{only}"
+    page = f" {event['explorer_url']}" if event.get("explorer_url") else ""
+    return f"[{event['severity']}] {where}: {change}{reached}{only}{page}"
 
 
 def as_text(payload: dict[str, Any]) -> str:

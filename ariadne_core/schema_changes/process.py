@@ -263,7 +263,13 @@ def plan_deliveries(session: Session, settings: Settings, sync_id: uuid.UUID) ->
         )
 
     for owner, owned in sorted(by_owner.items()):
-        views = {e.id: event_view(e, owner=owner or None) for e in owned}  # once per owner
+        views = {  # once per owner, each with the explorer's page of its table
+            e.id: {
+                **event_view(e, owner=owner or None),
+                "explorer_url": settings.explorer_url(f"/table/{e.table_id}"),
+            }
+            for e in owned
+        }
         for hook in webhooks:
             chosen = [
                 e

@@ -450,6 +450,8 @@ def test_the_dagster_assets_compute_events_and_the_check_goes_red_for_a_critical
     assert done.metadata["sent"].value == 1
     (body,) = [json.loads(b) for _, b in receiver.bodies("/dagster")]
     assert body["events"][0]["change_type"] == "type_changed"
+    # each event links to the explorer's page of its table (ARIADNE_PUBLIC_URL)
+    assert body["events"][0]["explorer_url"].endswith(f"/#/table/{recorded.table_id}")
 
 
 def make_critical_source(session: Session, keyring: Keyring) -> uuid.UUID:

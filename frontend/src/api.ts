@@ -15,6 +15,7 @@ export type ImportJob = Schemas["ImportJobStatusResponse"];
 export type Source = Schemas["SourceResponse"];
 export type SyncJob = Schemas["SyncJobResponse"];
 export type ChangeType = Impact["change_type"];
+export type SchemaChange = Schemas["SchemaChangeEventResponse"];
 
 const RANK = { viewer: 0, editor: 1, steward: 2, admin: 3 } as const;
 
@@ -122,6 +123,13 @@ export const api = {
   preview: (form: FormData) => call<Preview>("POST", "/import/validate", form),
   execute: (form: FormData) => call<Schemas["ImportJobResponse"]>("POST", "/import/execute", form),
   importJob: (id: string) => call<ImportJob>("GET", `/import/jobs/${id}`),
+  schemaChanges: (filters: Record<string, string>) => {
+    const query = new URLSearchParams({ limit: "200" });
+    for (const [k, v] of Object.entries(filters)) if (v) query.set(k, v);
+    return call<Schemas["SchemaChangePage"]>("GET", `/schema-changes?${query}`);
+  },
+  acknowledge: (id: string, comment: string) =>
+    call<SchemaChange>("POST", `/schema-changes/${id}/acknowledge`, { comment }),
   sources: () => call<Schemas["Page_SourceResponse_"]>("GET", "/sources?size=100"),
   syncJobs: (sourceId: string) => call<SyncJob[]>("GET", `/sources/${sourceId}/sync-jobs`),
   edge: (id: string) => call<Edge>("GET", `/lineage/${id}`),

@@ -5,6 +5,7 @@ import { ImpactPage } from "./pages/Impact";
 import { ImportJobPage, ImportPage } from "./pages/Import";
 import { Login } from "./pages/Login";
 import { Review } from "./pages/Review";
+import { SchemaChangesPage } from "./pages/SchemaChanges";
 import { Search } from "./pages/Search";
 import { SourcesPage } from "./pages/Sources";
 import { TablePage } from "./pages/TablePage";
@@ -52,6 +53,7 @@ function App() {
   const links: [string, string][] = [
     ["", "Search"],
     ["review", "Review queue"],
+    ["changes", "Schema changes"],
     ["import", "Import"],
     ["sources", "Sources"],
   ];
@@ -91,6 +93,8 @@ function App() {
           <Review me={me} />
         ) : page === "import" ? (
           id ? <ImportJobPage id={id} /> : <ImportPage me={me} go={go} />
+        ) : page === "changes" ? (
+          <SchemaChangesPage me={me} />
         ) : page === "sources" ? (
           <SourcesPage id={id} />
         ) : (

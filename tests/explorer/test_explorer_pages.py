@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,40 @@ def _seed_big(api: LiveApi) -> dict[str, str]:
         ).json()
         found[name] = next(t["id"] for t in page["items"] if t["qualified_name"] == f"wide.{name}")
     return found
+
+
+def _seed_schema_change(api: LiveApi, ids: dict[str, str]) -> None:
+    """A sync saw stage.orders.amount dropped: the event as a harvest records it, its impact
+    computed by the same processing the pipeline runs."""
+    from sqlalchemy.orm import Session
+
+    from ariadne_core.db.engine import engine_for
+    from ariadne_core.db.models import SchemaChangeEvent
+    from ariadne_core.schema_changes.process import process_pending
+
+    engine = engine_for(api.url)
+    try:
+        with Session(engine) as session:
+            table = httpx.get(
+                api.api(f"/tables/{ids['stage.orders']}"), headers=api.headers("viewer")
+            ).json()
+            session.add(
+                SchemaChangeEvent(
+                    source_id=uuid.UUID(table["source_id"]),
+                    sync_id=uuid.uuid4(),
+                    table_id=uuid.UUID(ids["stage.orders"]),
+                    field_id=uuid.UUID(ids["stage.orders.amount"]),
+                    table_name=table["qualified_name"],
+                    field_name="amount",
+                    change_type="field_dropped",
+                    severity="breaking",
+                )
+            )
+            session.flush()
+            assert process_pending(session, api.settings).events == 1
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def _axe(page: Any, where: str) -> list[str]:
@@ -209,6 +244,40 @@ def test_impact_import_and_sources(live_api: LiveApi, browser: Any) -> None:
     assert page.get_by_label("File", exact=True).count() == 0
 
 
+def test_schema_changes_are_listed_with_their_impact_and_acknowledged(
+    live_api: LiveApi, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    ids = _seed(live_api)
+    _seed_schema_change(live_api, ids)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _login(page, live_api.base, "viewer")
+    page.get_by_role("link", name="Schema changes", exact=True).click()
+    changes = page.get_by_role("table", name="Schema changes")
+    row = changes.locator("tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("shop.stage.orders.amount")
+    expect(row).to_contain_text("field dropped")
+    expect(row).to_contain_text("finance@example.com")  # the owners it reaches
+    breaks = int(row.locator("td").nth(4).inner_text().split()[0])
+    assert breaks >= 2, breaks  # mart.revenue.amount, report.daily.amount
+    assert page.get_by_role("button", name="Acknowledge").count() == 0  # a viewer
+
+    page.get_by_role("button", name="Log out").click()
+    _login(page, live_api.base, "editor")
+    page.goto(f"{live_api.base}/#/changes")
+    expect(row).to_have_count(1)
+    page.screenshot(path=str(ARTEFACTS / "schema-changes.png"))
+    page.get_by_label("Comment on shop.stage.orders.amount").fill("Report moved to net_amount")
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_role("status")).to_contain_text("Acknowledged")
+    expect(row).to_have_count(0)  # no longer open
+    page.get_by_label("Status").select_option("acknowledged")
+    expect(row).to_contain_text("by editor@example.com")
+    expect(row).to_contain_text("Report moved to net_amount")
+
+
 def test_a_500_node_graph_pages_groups_hubs_and_stays_quick(
     live_api: LiveApi, browser: Any
 ) -> None:
@@ -323,6 +392,7 @@ def test_keyboard_only_and_no_serious_accessibility_violations(
         ("/review", "Review queue"),
         ("/import", "Import"),
         ("/sources", "Sources and syncs"),
+        ("/changes", "Schema changes"),
     ):
         page.goto(f"{live_api.base}/#{route}")
         page.get_by_role("heading", name=heading).wait_for()

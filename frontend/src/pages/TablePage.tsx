@@ -63,7 +63,9 @@ export function TablePage({ id, me, go }: { id: string; me: Me; go: (to: string)
         </tbody>
       </table>
 
-      <h2>Recent schema changes</h2>
+      <h2>
+        Recent schema changes <a href="#/changes" className="small">all changes</a>
+      </h2>
       {table.recent_schema_changes.length === 0 ? (
         <p className="muted">None seen by a sync.</p>
       ) : (

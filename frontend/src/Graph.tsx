@@ -1,5 +1,5 @@
 import dagre from "@dagrejs/dagre";
-import { useMemo, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
 
 /** A node drawn: a table or field, or a group standing for a hub's many leaf neighbours. */
 export type Node = { id: string; name: string; root?: boolean; expanded?: boolean; group?: number };
@@ -81,9 +81,40 @@ export function Graph({
     const d = drag.current;
     if (d) setView((v) => ({ ...v, x: e.clientX * d.ratio - d.x, y: e.clientY * d.ratio - d.y }));
   };
-  const wheel = (e: WheelEvent<SVGSVGElement>) => {
-    const k = Math.min(2.5, Math.max(0.05, view.k * (e.deltaY < 0 ? 1.1 : 0.9)));
-    setView((v) => ({ ...v, k }));
+  const svg = useRef<SVGSVGElement>(null);
+  const size = useRef(layout.width);
+  size.current = layout.width;
+  useEffect(() => {
+    // Zoom about the pointer (the point under it stays under it). Listened to natively,
+    // not passively, so the wheel zooms the graph instead of also scrolling the page.
+    const element = svg.current;
+    if (!element) return;
+    const wheel = (e: globalThis.WheelEvent) => {
+      e.preventDefault();
+      const box = element.getBoundingClientRect();
+      const ratio = size.current / Math.max(1, box.width);
+      const px = (e.clientX - box.left) * ratio;
+      const py = (e.clientY - box.top) * ratio;
+      setView((v) => {
+        const k = Math.min(2.5, Math.max(0.05, v.k * (e.deltaY < 0 ? 1.1 : 0.9)));
+        return { k, x: px - ((px - v.x) * k) / v.k, y: py - ((py - v.y) * k) / v.k };
+      });
+    };
+    element.addEventListener("wheel", wheel, { passive: false });
+    return () => element.removeEventListener("wheel", wheel);
+  }, []);
+  /** Pan so the node at ``id`` is in view (for keyboard moves past the edge). */
+  const reveal = (id: string) => {
+    const at = layout.at.get(id);
+    if (!at) return;
+    setView((v) => {
+      const s = v.k * layout.k0;
+      const x = v.x + v.k * layout.x0 + s * at.x;
+      const y = v.y + v.k * layout.y0 + s * at.y;
+      const margin = 40;
+      const inside = x > margin && x < layout.width - margin && y > margin && y < layout.height - margin;
+      return inside ? v : { ...v, x: v.x + layout.width / 2 - x, y: v.y + layout.height / 2 - y };
+    });
   };
   const fit = () => {
     const { width, height, graphWidth, fullHeight, k0, x0, y0 } = layout;
@@ -106,10 +137,16 @@ export function Graph({
         const dy = at.y - here.y;
         const along = dx * dir[0] + dy * dir[1];
         if (id === from || along <= 0) continue;
-        const score = along + 3 * Math.abs(dx * dir[1] + dy * dir[0]);
+        const across = Math.abs(dx * dir[1] + dy * dir[0]);
+        // up and down stay in the layer (same x) while it has a node that way; left and
+        // right go to the next layer's node nearest in height
+        const score = dir[1] !== 0 ? (across < 1 ? along : 1e9 + along + across) : Math.round(along) * 1e6 + across;
         if (score < bestScore) [best, bestScore] = [id, score];
       }
-      if (best) focusNode(best);
+      if (best) {
+        reveal(best);
+        focusNode(best);
+      }
     };
     return (
       <>
@@ -185,12 +222,12 @@ export function Graph({
         className="graph"
         role="group"
         aria-label={`Lineage graph: ${nodes.length} nodes, ${edges.length} edges. Arrow keys move between nodes, Enter expands or collapses one.`}
+        ref={svg}
         data-testid="graph"
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         onPointerDown={down}
         onPointerMove={move}
         onPointerUp={() => (drag.current = null)}
-        onWheel={wheel}
       >
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">

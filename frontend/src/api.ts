@@ -25,6 +25,8 @@ export function can(me: Me, role: keyof typeof RANK): boolean {
 }
 
 const TOKEN = "ariadne.token";
+/** Dispatched on window when the API refuses the session's token (expired or revoked). */
+export const SESSION_ENDED = "ariadne:session-ended";
 
 export class ApiError extends Error {
   constructor(
@@ -70,6 +72,10 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
       message = problem?.error?.message ?? problem?.detail ?? message;
     } catch {
       // not JSON: keep the status line
+    }
+    if (response.status === 401 && current) {
+      logout();
+      window.dispatchEvent(new Event(SESSION_ENDED));
     }
     throw new ApiError(response.status, message);
   }

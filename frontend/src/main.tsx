@@ -1,6 +1,6 @@
 import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { api, logout, token, type Me } from "./api";
+import { api, logout, SESSION_ENDED, token, type Me } from "./api";
 import { ImpactPage } from "./pages/Impact";
 import { ImportJobPage, ImportPage } from "./pages/Import";
 import { Login } from "./pages/Login";
@@ -46,9 +46,27 @@ function App() {
       .finally(() => setChecked(true));
   }, []);
   useEffect(refresh, [refresh]);
+  const [ended, setEnded] = useState(false);
+  useEffect(() => {
+    const end = () => {
+      setEnded(true);
+      setMe(null);
+    };
+    window.addEventListener(SESSION_ENDED, end);
+    return () => window.removeEventListener(SESSION_ENDED, end);
+  }, []);
 
   if (!checked) return <p className="muted">Loading…</p>;
-  if (!me) return <Login onDone={refresh} />;
+  if (!me)
+    return (
+      <Login
+        notice={ended ? "Your session ended: log in again to go on where you were." : null}
+        onDone={() => {
+          setEnded(false);
+          refresh();
+        }}
+      />
+    );
   const [, page = "", id] = route.match(/^\/([a-z]*)(?:\/([0-9a-f-]{36}))?$/) ?? [];
   const links: [string, string][] = [
     ["", "Search"],

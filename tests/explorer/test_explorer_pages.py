@@ -236,6 +236,13 @@ def test_impact_import_and_sources(live_api: LiveApi, browser: Any) -> None:
     expect(rows.first).to_contain_text("shop.stage.customers")
     page.screenshot(path=str(ARTEFACTS / "review-queue.png"))
 
+    # A token the API no longer accepts ends the session plainly
+    page.evaluate("sessionStorage.setItem('ariadne.token', 'not.a.token')")
+    page.get_by_role("link", name="Search", exact=True).click()
+    page.get_by_label("Search tables and fields").fill("revenue")
+    expect(page.get_by_text("Your session ended")).to_be_visible()
+    _login(page, live_api.base, "steward")
+
     # A viewer may not import, and is told so
     page.get_by_role("button", name="Log out").click()
     _login(page, live_api.base, "viewer")
@@ -345,6 +352,30 @@ def test_a_500_node_graph_pages_groups_hubs_and_stays_quick(
     (ARTEFACTS / "graph-500.json").write_text(json.dumps(figures))
     page.get_by_test_id("graph").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTEFACTS / "graph-500.png"))
+
+    # the wheel zooms about the pointer and does not scroll the page
+    viewport = page.get_by_test_id("viewport")
+    before, scrolled = viewport.get_attribute("transform"), page.evaluate("window.scrollY")
+    box = page.get_by_test_id("graph").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 300)
+    expect(viewport).not_to_have_attribute("transform", before or "")
+    assert "scale(0.9)" in (viewport.get_attribute("transform") or "")
+    assert page.evaluate("window.scrollY") == scrolled
+
+    # arrow keys past the visible part pan the graph to the focused node
+    page.locator('[data-node][aria-label^="wide.big.root:"]').focus()
+    page.keyboard.press("ArrowRight")
+    for _ in range(4):
+        page.keyboard.press("ArrowUp")
+    focused = page.evaluate(
+        """() => { const n = document.activeElement.getBoundingClientRect();
+                   const g = document.querySelector('[data-testid="graph"]').getBoundingClientRect();
+                   return [document.activeElement.getAttribute('aria-label'),
+                           n.top >= g.top && n.bottom <= g.bottom]; }"""
+    )
+    assert focused[0].startswith("wide.big.a") and focused[1], focused
     fitted = page.get_by_test_id("viewport").get_attribute("transform")
     page.get_by_role("button", name="Fit").click()  # all 501 at once, small
     expect(page.get_by_test_id("viewport")).not_to_have_attribute("transform", fitted or "")

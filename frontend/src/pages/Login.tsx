@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { login } from "../api";
 
-export function Login({ onDone }: { onDone: () => void }) {
+export function Login({ onDone, notice }: { onDone: () => void; notice: string | null }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -25,6 +25,7 @@ export function Login({ onDone }: { onDone: () => void }) {
     <main className="login">
       <h1>Ariadne</h1>
       <p className="muted">Log in with your Ariadne account.</p>
+      {notice && <p role="status">{notice}</p>}
       <form onSubmit={submit}>
         <label>
           E-mail

@@ -236,6 +236,24 @@ def test_impact_import_and_sources(live_api: LiveApi, browser: Any) -> None:
     expect(rows.first).to_contain_text("shop.stage.customers")
     page.screenshot(path=str(ARTEFACTS / "review-queue.png"))
 
+    # Another steward decides first: the 409 is said in plain words, the queue reloads
+    page.get_by_role("checkbox").first.check()
+    first_id = httpx.get(
+        live_api.api("/lineage/review"),
+        headers=live_api.headers("viewer"),
+        params={"owner": "finance@example.com"},
+    ).json()["items"][0]["id"]
+    taken = httpx.post(
+        live_api.api("/lineage/review/decisions"),
+        headers=live_api.headers("admin"),
+        json={"ids": [first_id], "approved": True, "comment": "Checked first"},
+    )
+    assert taken.status_code == 200, taken.text
+    page.get_by_label("Comment").fill("Looks right")
+    page.get_by_role("button", name="Approve 1").click()
+    expect(page.get_by_role("status")).to_contain_text("Another steward decided")
+    expect(rows).to_have_count(1)  # the one decided by the other steward is gone
+
     # A token the API no longer accepts ends the session plainly
     page.evaluate("sessionStorage.setItem('ariadne.token', 'not.a.token')")
     page.get_by_role("link", name="Search", exact=True).click()

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ariadne_core.db.models import FieldLineage, LineageSource, LineageStatus, TableLineage
-from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, Kind, Walk
+from ariadne_core.db.models import FieldLineage, LineageSource, TableLineage
+from ariadne_core.graph.store import Direction, EdgeFilter, EdgeRow, Kind, Walk
 
 LABEL = {"table": "Table", "field": "Field"}
 
@@ -84,33 +84,28 @@ class Neo4jGraphStore:
                 return
 
     @staticmethod
-    def _edges(rows: Any) -> list[GraphEdge]:
-        return [
-            GraphEdge(
-                id=uuid.UUID(r[0]),
-                source=uuid.UUID(r[1]),
-                target=uuid.UUID(r[2]),
-                lineage_source=LineageSource(r[3]),
-                confidence=float(r[4]),
-                status=LineageStatus(r[5]),
-                transformation_type=r[6],
-            )
-            for r in rows
-        ]
-
-    @staticmethod
     def _walk_query(kind: Kind, direction: Direction, depth: int, conditions: str) -> str:
         """The whole walk in one query: level by level, each level expanding the distinct
         nodes the one before reached (like the PostgreSQL CTE), and every level's edges
         returned as one list each. One round trip, where a query per level took one each."""
         label = LABEL[kind]
-        query = f"MATCH (root:{label} {{id: $root}}) WITH [root] AS f0 "
+        query = f"MATCH (root:{label} {{id: $root}}) WITH [root] AS f0, [root] AS s0 "
         for level in range(1, depth + 1):
+            before = level - 1
             query += (
-                f"CALL (f{level - 1}) {{ UNWIND f{level - 1} AS n "
+                f"CALL (f{before}) {{ UNWIND f{before} AS n "
                 f"MATCH {_hop(direction, 'n', label)} WHERE {conditions} "
-                f"RETURN {_edge_list(direction)} AS e{level}, collect(DISTINCT m) AS f{level} }} "
+                f"RETURN {_edge_list(direction)} AS e{level}, collect(DISTINCT m) AS r{level} }} "
             )
+            if level < depth:
+                # Only nodes first reached at this level go on: a node reached again (a
+                # cycle, or a shorter and a longer path) has had its edges read already.
+                # Without this, a walk through a hub re-read its thousands of edges at
+                # every later level. (`IN` on the same list is checked through a set.)
+                query += (
+                    f"WITH *, [x IN r{level} WHERE NOT x IN s{before}] AS f{level} "
+                    f"WITH *, s{before} + f{level} AS s{level} "
+                )
         return query + "RETURN [" + ", ".join(f"e{i}" for i in range(1, depth + 1)) + "] AS levels"
 
     def walk(
@@ -156,16 +151,19 @@ class Neo4jGraphStore:
 
     def _assemble(self, root: uuid.UUID, direction: Direction, record: Any) -> Walk:
         """Each node at the first level that reached it; the edges once each, all of them
-        between nodes found (as the PostgreSQL backend reports them)."""
-        result = Walk(depths={root: 0})
-        seen: dict[uuid.UUID, GraphEdge] = {}
-        for level, rows in enumerate(record["levels"] if record else [], start=1):
-            for edge in self._edges(rows):
-                reached = edge.source if direction == "upstream" else edge.target
-                result.depths.setdefault(reached, level)
-                seen.setdefault(edge.id, edge)
-        result.edges = list(seen.values())
-        return result
+        between nodes found (as the PostgreSQL backend reports them), kept as text until
+        a page asks for them (`Walk.edges_within`)."""
+        end = 1 if direction == "upstream" else 2
+        levels: dict[str, int] = {}
+        rows: dict[str, EdgeRow] = {}
+        for level, found in enumerate(record["levels"] if record else [], start=1):
+            for row in found:
+                levels.setdefault(row[end], level)
+                rows.setdefault(row[0], row)
+        depths = {root: 0}
+        for node, level in levels.items():
+            depths.setdefault(uuid.UUID(node), level)
+        return Walk(depths=depths, rows=list(rows.values()))
 
 
 def edge_rows(

@@ -147,6 +147,48 @@ def traverse(
     return run(driver_connection(session), traversal_plan(settings, query, walk))
 
 
+def _levels(walk: Walk) -> list[list[uuid.UUID]]:
+    """The walk's nodes by depth (index 0 holds the root)."""
+    levels: list[list[uuid.UUID]] = [[] for _ in range(max(walk.depths.values(), default=0) + 1)]
+    for node, depth in walk.depths.items():
+        levels[depth].append(node)
+    return levels
+
+
+def _overlapping(levels: list[list[uuid.UUID]], start: int, end: int) -> list[bool]:
+    """For each level, whether the page [start, end) of the order (depth, name) takes
+    nodes from it."""
+    overlaps, at = [], 0
+    for level in levels:
+        overlaps.append(at < end and at + len(level) > start)
+        at += len(level)
+    return overlaps
+
+
+def _to_name(levels: list[list[uuid.UUID]], start: int, end: int) -> list[uuid.UUID]:
+    """The nodes whose names place the page in the order (depth, name): those of the
+    levels it overlaps. A level wholly before the page only counts; one after it is never
+    read. A walk into 12,000 tables then names about a thousand, not all of them."""
+    overlaps = _overlapping(levels, start, end)
+    return [node for level, take in zip(levels, overlaps, strict=True) if take for node in level]
+
+
+def _ordered(
+    levels: list[list[uuid.UUID]], names: dict[uuid.UUID, str], start: int, end: int
+) -> list[tuple[uuid.UUID, int]]:
+    """The first ``end`` nodes (or all) as (node, depth), by depth then name within the
+    levels the page overlaps; a level wholly before the page keeps any order, as only its
+    size and its members matter (they are `shown`, not on the page)."""
+    ordered: list[tuple[uuid.UUID, int]] = []
+    overlaps = _overlapping(levels, start, end)
+    for depth, (level, take) in enumerate(zip(levels, overlaps, strict=True)):
+        if len(ordered) >= end:
+            break
+        ranked = sorted(level, key=lambda node: names.get(node, "")) if take else level
+        ordered.extend((node, depth) for node in ranked)
+    return ordered
+
+
 def traversal_plan(
     settings: Settings, query: TraversalQuery, walk: Walk | None = None
 ) -> Plan[Traversal]:
@@ -159,28 +201,24 @@ def traversal_plan(
         walk = yield from walk_plan(
             root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter
         )
+    budget = settings.lineage_node_budget
+    levels = _levels(walk)
     # The walk always holds the root (depth 0), so the names query also tells whether the
     # root exists: one round trip fewer than checking it first.
-    names = yield from _names_plan(kind, list(walk.depths.keys() | {root}))
+    names = yield from _names_plan(kind, [root, *_to_name(levels, offset, offset + budget)])
     if root not in names:
         raise _not_found(kind, root)
-    ordered = sorted(walk.depths.items(), key=lambda item: (item[1], names.get(item[0], "")))
-    budget = settings.lineage_node_budget
+    ordered = _ordered(levels, names, offset, offset + budget)
     page = ordered[offset : offset + budget]
     shown = {node for node, _ in ordered[: offset + budget]}
-    result = Traversal(root_id=root, direction=direction, depth=depth, total_nodes=len(ordered))
+    total = len(walk.depths)
+    result = Traversal(root_id=root, direction=direction, depth=depth, total_nodes=total)
     result.nodes = [
         Node(id=n, qualified_name=names.get(n, "?"), type=kind, depth=d) for n, d in page
     ]
     page_ids = {n for n, _ in page}
-    result.edges = [
-        e
-        for e in walk.edges
-        if e.source in shown
-        and e.target in shown
-        and (e.source in page_ids or e.target in page_ids)
-    ]
-    if offset + budget < len(ordered):
+    result.edges = walk.edges_within(shown, page_ids)
+    if offset + budget < total:
         result.truncated, result.next_cursor = True, _cursor(offset + budget)
     if query.include_fields and kind == "table":
         yield from _field_level_plan(result, edge_filter)

@@ -237,3 +237,60 @@ def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
                 assert edge.source in frontier and key == best[edge.target]
             if got:  # nothing left out is more trusted than what came
                 assert all(k >= keys[-1] for t, k in best.items() if t not in targets)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_pages_follow_depth_then_name_on_both_backends(
+    db_session: Session, make_store: Callable[[], GraphStore], seed: int
+) -> None:
+    """Paged with a small budget, a traversal's pages put together are every node of the
+    walk in the order (depth, name), and each page's edges are those between nodes shown
+    so far with an end on the page: whichever levels the page boundaries cut (only the
+    levels a page overlaps are named and sorted)."""
+    from ariadne_core.config import Settings
+    from ariadne_core.lineage.traversal import TraversalQuery, traverse
+
+    ids, edges = _random_graph(db_session, seed)
+    store = make_store()
+    settings = Settings(_env_file=None, lineage_node_budget=11)  # type: ignore[call-arg]
+    name = {i: f"g{seed}.t{n}" for n, i in enumerate(ids)}
+    rng = random.Random(seed)
+    for _ in range(6):
+        root, depth = rng.choice(ids), rng.randint(2, 5)
+        upstream = rng.random() < 0.5
+        expected = _bfs(edges, root, depth, upstream, EdgeFilter())
+        order = sorted(expected, key=lambda n: (expected[n], name[n]))
+        followed = {
+            (a, b)
+            for a, b, status, _ in edges
+            if status in EdgeFilter().statuses
+            and a in expected
+            and b in expected
+            and expected[b if upstream else a] < depth
+        }
+        got: list[uuid.UUID] = []
+        cursor = None
+        while True:
+            query = TraversalQuery(
+                root=root,
+                kind="table",
+                direction="upstream" if upstream else "downstream",
+                depth=depth,
+                edge_filter=EdgeFilter(),
+                cursor=cursor,
+            )
+            page = traverse(db_session, store, settings, query)
+            assert page.total_nodes == len(expected)
+            on_page = {n.id for n in page.nodes}
+            got.extend(n.id for n in page.nodes)
+            assert all(n.qualified_name == name[n.id] for n in page.nodes)
+            shown = set(got)
+            assert {(e.source, e.target) for e in page.edges} == {
+                (a, b)
+                for a, b in followed
+                if a in shown and b in shown and (a in on_page or b in on_page)
+            }
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert got == order

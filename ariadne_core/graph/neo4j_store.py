@@ -150,20 +150,21 @@ class Neo4jGraphStore:
         return self._walk_query(kind, direction, depth, conditions), {"root": str(root), **params}
 
     def _assemble(self, root: uuid.UUID, direction: Direction, record: Any) -> Walk:
-        """Each node at the first level that reached it; the edges once each, all of them
-        between nodes found (as the PostgreSQL backend reports them), kept as text until
-        a page asks for them (`Walk.edges_within`)."""
+        """Each node at the first level that reached it, and the edges: all of them
+        between nodes found (as the PostgreSQL backend reports them), each once since the
+        walk expands each node once, kept as text until a page asks for them
+        (`Walk.edges_within`)."""
         end = 1 if direction == "upstream" else 2
         levels: dict[str, int] = {}
-        rows: dict[str, EdgeRow] = {}
+        rows: list[EdgeRow] = []
         for level, found in enumerate(record["levels"] if record else [], start=1):
             for row in found:
                 levels.setdefault(row[end], level)
-                rows.setdefault(row[0], row)
+            rows.extend(found)
         depths = {root: 0}
         for node, level in levels.items():
             depths.setdefault(uuid.UUID(node), level)
-        return Walk(depths=depths, rows=list(rows.values()))
+        return Walk(depths=depths, rows=rows)
 
 
 def edge_rows(

@@ -73,7 +73,7 @@ class Walk:
         rows: list[EdgeRow] | None = None,
     ) -> None:
         self.depths = depths if depths is not None else {}
-        self._edges = edges if edges is not None or rows is not None else []
+        self._edges = (edges or []) if rows is None else None
         self.rows = rows
 
     def __repr__(self) -> str:

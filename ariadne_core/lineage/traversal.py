@@ -165,22 +165,20 @@ def _overlapping(levels: list[list[uuid.UUID]], start: int, end: int) -> list[bo
     return overlaps
 
 
-def _to_name(levels: list[list[uuid.UUID]], start: int, end: int) -> list[uuid.UUID]:
+def _to_name(levels: list[list[uuid.UUID]], overlaps: list[bool]) -> list[uuid.UUID]:
     """The nodes whose names place the page in the order (depth, name): those of the
     levels it overlaps. A level wholly before the page only counts; one after it is never
     read. A walk into 12,000 tables then names about a thousand, not all of them."""
-    overlaps = _overlapping(levels, start, end)
     return [node for level, take in zip(levels, overlaps, strict=True) if take for node in level]
 
 
 def _ordered(
-    levels: list[list[uuid.UUID]], names: dict[uuid.UUID, str], start: int, end: int
+    levels: list[list[uuid.UUID]], overlaps: list[bool], names: dict[uuid.UUID, str], end: int
 ) -> list[tuple[uuid.UUID, int]]:
     """The first ``end`` nodes (or all) as (node, depth), by depth then name within the
     levels the page overlaps; a level wholly before the page keeps any order, as only its
     size and its members matter (they are `shown`, not on the page)."""
     ordered: list[tuple[uuid.UUID, int]] = []
-    overlaps = _overlapping(levels, start, end)
     for depth, (level, take) in enumerate(zip(levels, overlaps, strict=True)):
         if len(ordered) >= end:
             break
@@ -203,12 +201,13 @@ def traversal_plan(
         )
     budget = settings.lineage_node_budget
     levels = _levels(walk)
+    overlaps = _overlapping(levels, offset, offset + budget)
     # The walk always holds the root (depth 0), so the names query also tells whether the
     # root exists: one round trip fewer than checking it first.
-    names = yield from _names_plan(kind, [root, *_to_name(levels, offset, offset + budget)])
+    names = yield from _names_plan(kind, [root, *_to_name(levels, overlaps)])
     if root not in names:
         raise _not_found(kind, root)
-    ordered = _ordered(levels, names, offset, offset + budget)
+    ordered = _ordered(levels, overlaps, names, offset + budget)
     page = ordered[offset : offset + budget]
     shown = {node for node, _ in ordered[: offset + budget]}
     total = len(walk.depths)

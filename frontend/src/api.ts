@@ -111,6 +111,13 @@ export async function login(email: string, password: string): Promise<void> {
   sessionStorage.setItem(TOKEN, answer.access_token);
 }
 
+/** A query string of the parameters that have a value (an empty filter is no filter). */
+function query(params: Record<string, string | undefined>): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) out.set(k, v);
+  return out;
+}
+
 export const api = {
   me: () => call<Me>("GET", "/auth/me"),
   search: (q: string, mode: "fts" | "hybrid") =>
@@ -129,11 +136,8 @@ export const api = {
   preview: (form: FormData) => call<Preview>("POST", "/import/validate", form),
   execute: (form: FormData) => call<Schemas["ImportJobResponse"]>("POST", "/import/execute", form),
   importJob: (id: string) => call<ImportJob>("GET", `/import/jobs/${id}`),
-  schemaChanges: (filters: Record<string, string>) => {
-    const query = new URLSearchParams({ limit: "200" });
-    for (const [k, v] of Object.entries(filters)) if (v) query.set(k, v);
-    return call<Schemas["SchemaChangePage"]>("GET", `/schema-changes?${query}`);
-  },
+  schemaChanges: (filters: Record<string, string>) =>
+    call<Schemas["SchemaChangePage"]>("GET", `/schema-changes?${query({ limit: "200", ...filters })}`),
   acknowledge: (id: string, comment: string) =>
     call<SchemaChange>("POST", `/schema-changes/${id}/acknowledge`, { comment }),
   sources: () => call<Schemas["Page_SourceResponse_"]>("GET", "/sources?size=100"),
@@ -141,11 +145,8 @@ export const api = {
   edge: (id: string) => call<Edge>("GET", `/lineage/${id}`),
   edgeHistory: (id: string) => call<Schemas["LineageAuditEntry"][]>("GET", `/lineage/${id}/history`),
   tableHistory: (id: string) => call<Schemas["Page_HistoryEntry_"]>("GET", `/tables/${id}/history?size=20`),
-  review: (filters: { source_id?: string; owner?: string }) => {
-    const query = new URLSearchParams({ size: "100" });
-    for (const [k, v] of Object.entries(filters)) if (v) query.set(k, v);
-    return call<Schemas["Page_LineageResponse_"]>("GET", `/lineage/review?${query}`);
-  },
+  review: (filters: { source_id?: string; owner?: string }) =>
+    call<Schemas["Page_LineageResponse_"]>("GET", `/lineage/review?${query({ size: "100", ...filters })}`),
   decide: (ids: string[], approved: boolean, comment: string) =>
     call<unknown>("POST", "/lineage/review/decisions", { ids, approved, comment }),
 };

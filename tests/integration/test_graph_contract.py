@@ -150,6 +150,7 @@ def test_walk_equals_plain_bfs(
         )
         expected = _bfs(edges, root, depth, upstream, edge_filter)
         assert walk.depths == expected
+        assert len({e.id for e in walk.edges}) == len(walk.edges)  # each edge once
         for edge in walk.edges:  # only followed-filter edges between nodes found
             assert edge.source in expected and edge.target in expected
             assert edge.status in edge_filter.statuses

@@ -1,13 +1,11 @@
 import { useCallback, useEffect, useState } from "react";
 import { Choice } from "../Choice";
+import { counted, OwnerFilter, useFiltered } from "../Filtered";
 import { api, can, failure, type Edge, type Me, type Source } from "../api";
 
 export function Review({ me }: { me: Me }) {
-  const [items, setItems] = useState<Edge[]>([]);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [comment, setComment] = useState("");
-  const [message, setMessage] = useState<string | null>(null);
-  const [total, setTotal] = useState(0);
   const [sources, setSources] = useState<Source[]>([]);
   const [sourceId, setSourceId] = useState("");
   const [owner, setOwner] = useState("");
@@ -16,19 +14,8 @@ export function Review({ me }: { me: Me }) {
   useEffect(() => {
     api.sources().then((page) => setSources(page.items), () => setSources([]));
   }, []);
-  const reload = useCallback(() => {
-    api.review({ source_id: sourceId, owner: owner.trim() }).then(
-      (page) => {
-        setItems(page.items);
-        setTotal(page.total);
-      },
-      (err: Error) => setMessage(err.message),
-    );
-  }, [sourceId, owner]);
-  useEffect(() => {
-    const timer = setTimeout(reload, 200); // the owner filter applies as you type
-    return () => clearTimeout(timer);
-  }, [reload]);
+  const fetch = useCallback(() => api.review({ source_id: sourceId, owner: owner.trim() }), [sourceId, owner]);
+  const { items, total, message, setMessage, reload } = useFiltered<Edge>(fetch);
 
   async function decide(approved: boolean) {
     if (!comment.trim()) {
@@ -48,7 +35,7 @@ export function Review({ me }: { me: Me }) {
   return (
     <section>
       <h1>Review queue</h1>
-      <p className="muted">Pending edges, lowest confidence first: {total} in all{total > items.length ? `, the first ${items.length} shown` : ""}.</p>
+      <p className="muted">Pending edges, lowest confidence first: {counted(total, items.length)}.</p>
       <div className="decide">
         <Choice
           label="Source"
@@ -56,10 +43,7 @@ export function Review({ me }: { me: Me }) {
           options={[["", "all sources"], ...sources.map((s): [string, string] => [s.id, s.name])]}
           onChange={setSourceId}
         />
-        <label>
-          Owner
-          <input aria-label="Owner" placeholder="anna@example.com" value={owner} onChange={(e) => setOwner(e.target.value)} />
-        </label>
+        <OwnerFilter value={owner} onChange={setOwner} />
       </div>
       {message && <p role="status">{message}</p>}
       <table>

@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { Choice } from "../Choice";
+import { counted, OwnerFilter, useFiltered } from "../Filtered";
 import { api, can, failure, type Me, type SchemaChange } from "../api";
 
 const STATUSES: [string, string][] = [
@@ -48,38 +49,21 @@ export function SchemaChangesPage({ me }: { me: Me }) {
   const [status, setStatus] = useState("open");
   const [severity, setSeverity] = useState("");
   const [owner, setOwner] = useState("");
-  const [items, setItems] = useState<SchemaChange[]>([]);
-  const [total, setTotal] = useState(0);
-  const [message, setMessage] = useState<string | null>(null);
   const editor = can(me, "editor");
 
-  const reload = useCallback(() => {
-    api.schemaChanges({ status, severity, owner: owner.trim() }).then(
-      (page) => {
-        setItems(page.items);
-        setTotal(page.total);
-      },
-      (err: Error) => setMessage(err.message),
-    );
-  }, [status, severity, owner]);
-  useEffect(() => {
-    const timer = setTimeout(reload, 200);
-    return () => clearTimeout(timer);
-  }, [reload]);
+  const fetch = useCallback(() => api.schemaChanges({ status, severity, owner: owner.trim() }), [status, severity, owner]);
+  const { items, total, message, setMessage, reload } = useFiltered<SchemaChange>(fetch);
 
   return (
     <section>
       <h1>Schema changes</h1>
       <p className="muted">
-        What syncs saw change, newest first: {total} in all{total > items.length ? `, the first ${items.length} shown` : ""}.
+        What syncs saw change, newest first: {counted(total, items.length)}.
       </p>
       <div className="decide">
         <Choice label="Status" value={status} options={STATUSES} onChange={setStatus} />
         <Choice label="Severity" value={severity} options={SEVERITIES} onChange={setSeverity} />
-        <label>
-          Owner
-          <input aria-label="Owner" placeholder="anna@example.com" value={owner} onChange={(e) => setOwner(e.target.value)} />
-        </label>
+        <OwnerFilter value={owner} onChange={setOwner} />
       </div>
       {message && <p role="status">{message}</p>}
       <table aria-label="Schema changes">

@@ -530,6 +530,11 @@ def test_review_queue_filtered_by_a_source_with_several_tables(
     assert {e["target_name"] for e in by_owner.json()["items"]} >= {
         world["report"]["qualified_name"]
     }
+    for hostile in ("x" * 321, "a\x00b"):  # too long; a character PostgreSQL refuses
+        refused = client.get(
+            "/api/v1/lineage/review", params={"owner": hostile}, headers=world["viewer"]
+        )
+        assert refused.status_code == 422, (hostile[:10], refused.text)
     empty = client.get(
         "/api/v1/lineage/review", params={"source_id": other["id"]}, headers=world["viewer"]
     )

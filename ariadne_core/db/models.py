@@ -779,3 +779,20 @@ class NotificationDelivery(Base):
     )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created_at()
+
+
+class SearchWord(Base):
+    """A word of some table or field name (migration 0016 keeps the list by triggers):
+    typo search compares a question's words with these, not with every name."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index(
+            "ix_search_words_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ),
+    )
+
+    word: Mapped[str] = mapped_column(String(64), primary_key=True)

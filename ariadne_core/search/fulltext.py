@@ -1,8 +1,11 @@
 """Full-text search over table and field names, descriptions and tags.
 
 Names are indexed with `_` and `.` turned into spaces, and each query word is a prefix,
-so `cust` finds `dim_customer`. When no word matches, trigram word similarity (pg_trgm)
-catches typos such as `custmer`. Both conditions are served by GIN indexes.
+so `cust` finds `dim_customer`. When no word matches, typos such as `custmer` are
+corrected against the vocabulary of name words (`search_words`, migration 0016): each
+query word is replaced by its closest words by trigram similarity (pg_trgm), and the
+names holding them are found by the full-text index. Every condition is served by a GIN
+index.
 """
 
 from __future__ import annotations
@@ -33,9 +36,14 @@ MAX_QUERY_LENGTH = 200
 MAX_MATCHES = 200
 
 
+def query_words(q: str) -> list[str]:
+    """The words a search looks for: letters and digits, lower case, at most 16."""
+    return [w.lower() for w in _WORD.findall(q)][:16]
+
+
 def prefix_query(q: str, join: str = " & ") -> str | None:
     """Every query word as a prefix, all required (or, with ``join=" | "``, any)."""
-    words = [w.lower() for w in _WORD.findall(q)][:16]
+    words = query_words(q)
     return join.join(f"{w}:*" for w in words) if words else None
 
 
@@ -60,11 +68,19 @@ def _branch(kind: EntityKind, how: str, filter_sources: bool) -> str:
            order (so a popular name such as `email` costs its first rows, not all);
     words  every query word, each a prefix, in names, descriptions and tags (GIN);
     some   any of the query words, ranked by how many and where (GIN);
-    typos  trigram similarity of the name (GIN), ranked by word similarity.
+    typos  every query word's closest vocabulary words (`fixes`), by the full-text
+           index, ranked by word similarity of the name to the query;
+    names  trigram similarity of the whole name (GIN), for a query with no word at all
+           (only punctuation or letters outside A-Z), ranked by word similarity.
     """
-    if how == "typos":
+    tables = "query, fixes" if how == "typos" else "query"
+    if how == "names":
         match = "(e.name %% %(q)s OR %(q)s <%% e.name)"
         score, order = "word_similarity(%(q)s, e.name)", ""
+    elif how == "typos":
+        match = "e.search_vector @@ fixes.tsq"
+        score = "ts_rank(e.search_vector, fixes.tsq) + word_similarity(%(q)s, e.name)"
+        order = ""
     else:
         words = "query.tsq_any" if how == "some" else "query.tsq"
         score = f"ts_rank(e.search_vector, {words}) + {_NAME_BONUS}"
@@ -76,14 +92,14 @@ def _branch(kind: EntityKind, how: str, filter_sources: bool) -> str:
         sql = (
             "SELECT 'table' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
             f"e.source_id, NULL::uuid AS table_id, {score} AS score "
-            f"FROM metadata_tables e, query WHERE NOT e.is_deleted AND {match}"
+            f"FROM metadata_tables e, {tables} WHERE NOT e.is_deleted AND {match}"
             + (" AND e.source_id = ANY(%(source_ids)s)" if filter_sources else "")
         )
     else:
         sql = (
             "SELECT 'field' AS kind, e.id, e.name, e.qualified_name, e.description, e.tags, "
             f"t.source_id, e.table_id, {score} AS score "
-            "FROM metadata_fields e JOIN metadata_tables t ON t.id = e.table_id, query "
+            f"FROM metadata_fields e JOIN metadata_tables t ON t.id = e.table_id, {tables} "
             f"WHERE NOT e.is_deleted AND NOT t.is_deleted AND {match}"
             + (" AND t.source_id = ANY(%(source_ids)s)" if filter_sources else "")
         )
@@ -138,11 +154,12 @@ def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> s
         return " UNION ALL ".join(_branch(k, how, filter_sources) for how in ways for k in kinds)
 
     if prefix_query(q) is None:  # no words to match (only punctuation, say)
-        return union("typos")
+        return union("names")
     # Whole-name matches outrank word matches (score + 1), so when more than
     # `MAX_MATCHES` names are the query the word matches cannot reach the ranking.
     sql = (
-        f"WITH exact AS MATERIALIZED ({union('exact')}), "
+        f"WITH fixes AS MATERIALIZED ({FIXES}), "
+        f"exact AS MATERIALIZED ({union('exact')}), "
         f"words AS MATERIALIZED (SELECT * FROM exact UNION ALL SELECT * FROM "
         f"({union('words')}) w WHERE (SELECT count(*) FROM exact) <= {MAX_MATCHES})"
     )
@@ -160,8 +177,29 @@ def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> s
     )
 
 
+# Up to this many vocabulary words stand in for each query word a typo search corrects.
+FIXES_PER_WORD = 5
+# The corrected question: for each query word, its closest vocabulary words (trigram
+# similarity at least pg_trgm's threshold, 0.3), any of them as a prefix; every query
+# word that has one. Read only when a typo search runs (a CTE is computed when scanned);
+# NULL when no word has a close one, which matches nothing.
+FIXES = (
+    "SELECT to_tsquery('simple', string_agg(alternatives, ' & ')) AS tsq FROM ("
+    "SELECT '(' || string_agg(close.word || ':*', ' | ') || ')' AS alternatives "
+    "FROM unnest(%(words)s::text[]) AS typed(word) CROSS JOIN LATERAL ("
+    "SELECT v.word FROM search_words v WHERE v.word %% typed.word "
+    f"ORDER BY similarity(v.word, typed.word) DESC, v.word LIMIT {FIXES_PER_WORD}) close "
+    "GROUP BY typed.word) corrected"
+)
+
+
 def lexical_params(q: str) -> dict[str, Any]:
-    return {"q": q, "tsq": prefix_query(q), "tsq_any": prefix_query(q, " | ")}
+    return {
+        "q": q,
+        "tsq": prefix_query(q),
+        "tsq_any": prefix_query(q, " | "),
+        "words": query_words(q),
+    }
 
 
 def search_key(

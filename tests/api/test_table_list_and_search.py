@@ -246,6 +246,39 @@ def test_typos_are_tried_only_when_no_word_matches(
         assert "invoic" in said, hit
 
 
+def test_typos_find_names_added_or_renamed_since(
+    client: TestClient, catalog: dict[str, Any], auth_headers: Any
+) -> None:
+    """Typos are corrected against the words of names (search_words, kept by triggers),
+    so a table created, a field added and a table renamed after the catalog was loaded
+    are each found by a misspelling; a word close to nothing finds nothing."""
+    admin = auth_headers("admin")
+    dwh = catalog["tables"]["dim_customer"]["source_id"]
+
+    def found(q: str, **params: Any) -> list[str]:
+        return [h["name"] for h in _search(client, catalog, q=q, **params)["items"]]
+
+    assert found("quartrly") == []
+    table = make_table(client, admin, dwh, "quarterly_forecast", schema="plan")
+    assert found("quartrly") == ["quarterly_forecast"]
+    field = {"table_id": table["id"], "name": "headcount_budget", "data_type": "INTEGER"}
+    assert client.post("/api/v1/fields", json=field, headers=admin).status_code == 201
+    assert found("headcont", type="field") == ["headcount_budget"]
+    renamed = client.put(
+        f"/api/v1/tables/{table['id']}", json={"name": "annual_outlook"}, headers=admin
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert found("outlok") == ["annual_outlook"]
+    # Two misspelt words: both corrected, and a name must hold both.
+    assert found("anual outlok") == ["annual_outlook"]
+    assert found("zqxjkv") == []
+    # A question with no word at all is still answered (by name similarity).
+    assert (
+        client.get("/api/v1/search", params={"q": "__"}, headers=catalog["headers"]).status_code
+        == 200
+    )
+
+
 def test_a_question_with_no_entity_having_every_word_finds_those_with_some(
     client: TestClient, catalog: dict[str, Any]
 ) -> None:

@@ -26,11 +26,11 @@ from ariadne_core.catalog.reads import CatalogReads
 from ariadne_core.config import Settings
 from ariadne_core.db import vectors
 from ariadne_core.db.engine import (
+    connection_options,
     driver_connection,
     libpq_url,
     read_session_factory,
     session_factory,
-    statement_timeout_options,
 )
 from ariadne_core.db.plans import AsyncReader
 from ariadne_core.graph.routing import GraphRouter
@@ -51,6 +51,7 @@ class AppServices:
     engine: Engine
     sessions: sessionmaker[Session]  # one per writing request
     reader: AsyncReader  # asyncio pool for read plans
+    search_reader: AsyncReader  # the same for search, with plans made once (generic)
     generation: CatalogGeneration  # moves on every committed catalog change
     accounts: GenerationCache  # who holds which role, until the users table changes
     keyring: Keyring
@@ -73,7 +74,16 @@ class AppServices:
         reader = AsyncReader(
             conninfo,
             max_size=settings.db_read_pool_size,
-            options=statement_timeout_options(settings.db_statement_timeout_ms),
+            options=connection_options(settings.db_statement_timeout_ms),
+        )
+        # A search's statement (a dozen bounded branches) takes PostgreSQL longer to plan
+        # for each question than to run: its own pool plans each statement once.
+        search_reader = AsyncReader(
+            conninfo,
+            max_size=settings.db_read_pool_size,
+            options=connection_options(settings.db_statement_timeout_ms),
+            generic_plans=True,
+            name="ariadne-search",
         )
         generation = CatalogGeneration(conninfo)
         catalog_cache = GenerationCache(generation, max_bytes=settings.catalog_cache_mb << 20)
@@ -90,6 +100,7 @@ class AppServices:
             engine=engine,
             sessions=sessions,
             reader=reader,
+            search_reader=search_reader,
             generation=generation,
             # Kept even with the catalog cache off, so checking a token never costs a
             # query on the read path.
@@ -102,7 +113,9 @@ class AppServices:
             graph=graph,
             metrics=CollectorRegistry(),
             catalog=CatalogReads(reader=reader, read_sessions=read_sessions, cache=catalog_cache),
-            search=SearchReads(reader=reader, cache=catalog_cache, vectors=ai.query_vectors),
+            search=SearchReads(
+                reader=search_reader, cache=catalog_cache, vectors=ai.query_vectors_async
+            ),
             lineage=LineageReads(
                 settings,
                 reader=reader,
@@ -121,6 +134,7 @@ class AppServices:
         self.graph.start()
         await anyio.to_thread.run_sync(self.generation.start)
         await self.reader.open()
+        await self.search_reader.open()
         if self.drainer is not None:
             self.drainer.start()
             self.drainer.poke()  # what an earlier process stored and did not process
@@ -138,6 +152,7 @@ class AppServices:
         if self.drainer is not None:
             await anyio.to_thread.run_sync(self.drainer.stop)
         await self.reader.close()
+        await self.search_reader.close()
         self.generation.close()
         await self.graph.aclose()
         self.graph.close()

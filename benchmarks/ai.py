@@ -33,10 +33,11 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ariadne_core.ai.semantic import vector_literal
 from ariadne_core.config import Settings
+from ariadne_core.db.engine import connection_options
 from ariadne_core.embedding.index import embed_catalog
 from ariadne_core.embedding.providers import embedding_provider
+from ariadne_core.embedding.query import vector_literal
 from benchmarks import api_reads
 from benchmarks._common import (
     RESULTS,
@@ -67,9 +68,8 @@ QUESTIONS = [
 def _recall_at_10(url: str, model: str, vectors: list[str]) -> float:
     """The share of the exact ten nearest that the HNSW index returns, averaged."""
     hits = 0
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SET hnsw.ef_search = 100")
-        conn.execute("SET hnsw.iterative_scan = relaxed_order")
+    # The API's connection settings: the HNSW walk as wide as every search's.
+    with psycopg.connect(url, autocommit=True, options=connection_options(0)) as conn:
         query = (
             "SELECT entity_id FROM embeddings WHERE model = %s "
             "ORDER BY embedding <#> %s::vector LIMIT 10"

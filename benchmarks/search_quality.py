@@ -34,10 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ariadne_core.ai.semantic import SemanticQuery, nearest_plan
 from ariadne_core.config import Settings
+from ariadne_core.db.engine import connection_options
 from ariadne_core.db.plans import run
 from ariadne_core.demo import load_demo
 from ariadne_core.embedding.index import embed_catalog
 from ariadne_core.embedding.providers import embedding_provider
+from ariadne_core.embedding.query import vector_literal
 from ariadne_core.search.fulltext import search_catalog
 from ariadne_core.search.hybrid import hybrid_plan
 from benchmarks._common import RESULTS, ROOT, drop_database, fresh_database
@@ -76,7 +78,7 @@ def _rag(
     hits, missed = 0, []
     with Session(engine_for(url)) as session:
         for item in questions:
-            vector = provider.embed([item["q"]])[0]
+            vector = vector_literal(provider.embed([item["q"]])[0])
             context = Context(session, settings, vector, provider.model, None, None)
             answer = answer_by_retrieval(item["q"], context)
             cited = {t.qualified_name for t in answer.tables}
@@ -102,7 +104,8 @@ def main() -> None:
         load_demo(url, settings)
         provider = embedding_provider(settings)
         questions = yaml.safe_load(QUESTIONS.read_text())
-        with psycopg.connect(url, autocommit=True) as conn:
+        # The API's connection settings (the HNSW walk's width among them).
+        with psycopg.connect(url, autocommit=True, options=connection_options()) as conn:
             report = embed_catalog(conn, provider)
             print(f"embedded {report.embedded} texts ({report.texts_per_s:.0f}/s)")
             table_names = {
@@ -113,7 +116,7 @@ def main() -> None:
             missed: dict[str, list[str]] = {mode: [] for mode in MODES}
             for item in questions:
                 q, expected = item["q"], item["expect"]
-                vector = provider.embed([q])[0]
+                vector = vector_literal(provider.embed([q])[0])
                 body = run(conn, search_catalog(q, limit=DEPTH)).items
                 fts = json.loads(body)
                 semantic = [

@@ -28,7 +28,6 @@ from ariadne_core.config import Settings
 from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.models import FieldLineage, TableLineage
 from ariadne_core.db.plans import run
-from ariadne_core.embedding.providers import Vectors
 from ariadne_core.errors import ValidationFailed
 from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge
 from ariadne_core.lineage import edges as edge_service
@@ -167,7 +166,7 @@ def _search(
     session: Session,
     settings: Settings,
     text: str,
-    vector: Vectors | None,
+    vector: str | None,
     model: str,
     source_ids: list[uuid.UUID] | None,
     limit: int = 10,
@@ -293,7 +292,7 @@ class Context:
 
     session: Session
     settings: Settings
-    vector: Vectors | None
+    vector: str | None  # pgvector's text form (QueryVectors.literal)
     model: str
     source_ids: list[uuid.UUID] | None
     last_table: Cited | None  # what the conversation was last about

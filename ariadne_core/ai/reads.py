@@ -45,7 +45,7 @@ from ariadne_core.cache import LineageCache
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.plans import PlanRunner
-from ariadne_core.embedding.providers import EmbeddingProvider, Vectors, embedding_provider
+from ariadne_core.embedding.providers import EmbeddingProvider, embedding_provider
 from ariadne_core.embedding.query import QueryVectors
 from ariadne_core.errors import ConfigurationError, NotFound, ServiceUnavailable
 from ariadne_core.graph.store import Direction
@@ -83,10 +83,17 @@ class AIReads:
                 self._vectors = QueryVectors(provider)
             return self._vectors
 
+    async def query_vectors_async(self) -> QueryVectors:
+        """`query_vectors` for the event loop: loading the provider the first time runs
+        in a worker thread, and every later call returns in place."""
+        if self._vectors is not None:
+            return self._vectors
+        return await anyio.to_thread.run_sync(self.query_vectors)
+
     async def semantic_search(self, query: SemanticQuery) -> SemanticResult:
         query.check()
-        vectors = await anyio.to_thread.run_sync(self.query_vectors)
-        vector = await anyio.to_thread.run_sync(vectors.vector, query.query)
+        vectors = await self.query_vectors_async()
+        vector = await vectors.literal_async(query.query)
         model = vectors.provider.model
         hits = await self.reader.run(lambda: nearest_plan(vector, model, query))
         return SemanticResult(query.query, model, hits, await self.coverage(model))
@@ -162,8 +169,9 @@ class AIReads:
         }
         return self.answers.key(f"ai-answer:{model}", params)
 
-    def _vector_if_embedded(self, session: Session, text: str) -> tuple[Vectors | None, str]:
-        """The question's vector when the catalog has vectors of the model; else (None, "")
+    def _vector_if_embedded(self, session: Session, text: str) -> tuple[str | None, str]:
+        """The question's vector (pgvector's text form) when the catalog has vectors of the
+        model; else (None, "")
         and the assistant finds by name only (also when no provider is usable)."""
         try:
             vectors = self.query_vectors()
@@ -177,7 +185,7 @@ class AIReads:
         )
         if not row or not row[0]:
             return None, model
-        return vectors.vector(text), model
+        return vectors.literal(text), model
 
     def explain(
         self,

@@ -2,14 +2,15 @@
 
 The question is embedded by the configured provider (in a worker thread: the model runs
 on the CPU, outside the GIL), and its vector is kept by text in a small LRU (the
-query-side embedding cache). The search is a read plan (ariadne_core.db.plans) on the
+query-side embedding cache, `ariadne_core.embedding.query.QueryVectors`). The search is a read plan (ariadne_core.db.plans) on the
 API's asyncio pool: the nearest vectors of the current model, filtered by kind and
 source, named from the catalog, answered as one row of arrays.
 
 Scores are cosine similarities (every vector is unit length; the index orders by inner
-product, which is the same order). HNSW is approximate; `hnsw.ef_search` is set per
-connection so that recall@10 stays at or above 0.95 (benchmarks/ai.py measures it), and
-pgvector's iterative scan keeps looking when filters drop candidates.
+product, which is the same order). HNSW is approximate; `hnsw.ef_search` is set for every
+connection (`ariadne_core.db.engine.HNSW_EF_SEARCH`) so that recall@10 stays at or above
+0.95 (benchmarks/ai.py measures it), and pgvector's iterative scan keeps looking when
+filters drop candidates.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from typing import Any, Literal
 
 from ariadne_core.db.plans import Plan
 from ariadne_core.embedding.index import LIVE_FIELDS
-from ariadne_core.embedding.providers import Vectors
-from ariadne_core.embedding.query import hnsw_settings, vector_literal
 from ariadne_core.errors import ValidationFailed
 
 EntityKind = Literal["table", "field"]
@@ -95,13 +94,13 @@ class SemanticResult:
     index: Coverage
 
 
-def nearest_plan(vector: Vectors, model: str, query: SemanticQuery) -> Plan[list[SemanticHit]]:
-    """The ``query.limit`` nearest tables and fields at or above the threshold."""
-    yield hnsw_settings(query.limit)
+def nearest_plan(vector: str, model: str, query: SemanticQuery) -> Plan[list[SemanticHit]]:
+    """The ``query.limit`` nearest tables and fields at or above the threshold, to
+    ``vector`` (pgvector's text form, `QueryVectors.literal`)."""
     conditions = ["e.model = %(model)s"]
     params: dict[str, Any] = {
         "model": model,
-        "q": vector_literal(vector),
+        "q": vector,
         "k": query.limit,
         "threshold": query.threshold,
     }

@@ -60,12 +60,23 @@ def check_database(url: str) -> None:
         ) from None
 
 
-def statement_timeout_options(timeout_ms: int | None = None) -> str:
-    """libpq `options` that cap every statement of a connection (ARIADNE_DB_STATEMENT_TIMEOUT_MS):
-    a runaway query cannot hold a connection and a worker for ever."""
+# How wide pgvector's HNSW walk looks (candidates kept; more is slower and finds more),
+# and that it keeps looking when filters drop candidates. Set for every connection, so a
+# semantic or hybrid search costs no extra round trip; benchmarks/ai.py measures recall@10
+# against an exact scan at this width. At least the largest `limit` of a semantic search.
+HNSW_EF_SEARCH = 100
+
+
+def connection_options(timeout_ms: int | None = None) -> str:
+    """libpq `options` for every connection of Ariadne's own database: a cap on each
+    statement (ARIADNE_DB_STATEMENT_TIMEOUT_MS), so that a runaway query cannot hold a
+    connection and a worker for ever, and the HNSW walk's width (`HNSW_EF_SEARCH`)."""
     if timeout_ms is None:
         timeout_ms = get_settings().db_statement_timeout_ms
-    return f"-c statement_timeout={int(timeout_ms)}"
+    return (
+        f"-c statement_timeout={int(timeout_ms)} -c hnsw.ef_search={HNSW_EF_SEARCH} "
+        "-c hnsw.iterative_scan=relaxed_order"
+    )
 
 
 BULK_TIMEOUT_FACTOR = 10  # imports and harvests write in bulk: SET LOCAL ten times longer
@@ -86,7 +97,7 @@ def engine_for(url: str, pool_size: int = 40) -> Engine:
         pool_size=pool_size,
         max_overflow=10,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 10, "options": statement_timeout_options()},
+        connect_args={"connect_timeout": 10, "options": connection_options()},
     )
 
 

@@ -60,11 +60,23 @@ class AsyncReader:
     """
 
     def __init__(
-        self, conninfo: str, *, max_size: int = 20, timeout: float = 10, options: str = ""
+        self,
+        conninfo: str,
+        *,
+        max_size: int = 20,
+        timeout: float = 10,
+        options: str = "",
+        generic_plans: bool = False,
+        name: str = "ariadne-reads",
     ) -> None:
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 5}
+        if generic_plans:
+            # Every statement prepared at its first run and planned once for any
+            # parameters: for reads whose planning costs more than their execution.
+            kwargs["prepare_threshold"] = 0
+            options = f"{options} -c plan_cache_mode=force_generic_plan".strip()
         if options:
-            kwargs["options"] = options  # the statement timeout
+            kwargs["options"] = options  # the statement timeout, the HNSW walk's width
         self.pool = AsyncConnectionPool(
             conninfo,
             min_size=1,
@@ -72,7 +84,7 @@ class AsyncReader:
             kwargs=kwargs,
             timeout=timeout,  # to wait for a connection; then the read fails (a 503)
             open=False,
-            name="ariadne-reads",
+            name=name,
         )
 
     async def open(self) -> None:

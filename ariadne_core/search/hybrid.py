@@ -20,8 +20,6 @@ from typing import Any
 
 from ariadne_core.db.jsonsql import json_array
 from ariadne_core.db.plans import Plan
-from ariadne_core.embedding.providers import Vectors
-from ariadne_core.embedding.query import hnsw_settings, vector_literal
 from ariadne_core.search.fulltext import (
     HIT_JSON,
     HIT_ORDER,
@@ -40,7 +38,7 @@ RRF_K = 60
 
 def hybrid_plan(
     q: str,
-    vector: Vectors | None,
+    vector: str | None,
     model: str,
     *,
     kind: EntityKind | None = None,
@@ -48,7 +46,8 @@ def hybrid_plan(
     offset: int = 0,
     limit: int = 20,
 ) -> Plan[SearchPage]:
-    """One page of fused hits as a JSON array (text), and the number of fused hits."""
+    """One page of fused hits as a JSON array (text), and the number of fused hits.
+    ``vector`` is the question's in pgvector's text form (`QueryVectors.literal`)."""
     q = checked_query(q)
     ids = sorted(set(source_ids or ()))
     tsq = prefix_query(q)
@@ -63,14 +62,13 @@ def hybrid_plan(
     if ids:
         params["source_ids"] = ids
     if vector is not None:
-        yield hnsw_settings(CANDIDATES)
         conditions = ["e.model = %(model)s"]
         if kind:
             conditions.append("e.entity_type = %(kind)s")
             params["kind"] = kind
         if ids:
             conditions.append("e.source_id = ANY(%(source_ids)s)")
-        params.update(model=model, vec=vector_literal(vector))
+        params.update(model=model, vec=vector)
         ctes.append(
             "semantic AS (SELECT entity_type AS kind, entity_id AS id, "
             "row_number() OVER (ORDER BY d) AS r FROM (SELECT e.entity_type, e.entity_id, "

@@ -7,10 +7,8 @@ vectors change without the catalog generation moving)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
-
-import anyio
 
 from ariadne_core.catalog.generation import GenerationCache
 from ariadne_core.db.plans import PlanRunner
@@ -35,7 +33,7 @@ class SearchReads:
         *,
         reader: PlanRunner,
         cache: GenerationCache,
-        vectors: Callable[[], QueryVectors] | None = None,
+        vectors: Callable[[], Awaitable[QueryVectors]] | None = None,
     ) -> None:
         self.reader, self.cache, self.vectors = reader, cache, vectors
         self.single_flight = SingleFlight()
@@ -79,8 +77,8 @@ class SearchReads:
         checked_query(q)  # a bad query is a 422 before any model runs
         if self.vectors is None:
             raise ServiceUnavailable("Hybrid search needs the embedding provider.")
-        vectors = await anyio.to_thread.run_sync(self.vectors)
-        vector = await anyio.to_thread.run_sync(vectors.vector, q)
+        vectors = await self.vectors()
+        vector = await vectors.literal_async(q)
         model = vectors.provider.model
         return await self.single_flight.run(
             ("hybrid", *search_key(q, kind, source_ids, offset, limit)),

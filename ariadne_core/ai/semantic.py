@@ -7,10 +7,10 @@ API's asyncio pool: the nearest vectors of the current model, filtered by kind a
 source, named from the catalog, answered as one row of arrays.
 
 Scores are cosine similarities (every vector is unit length; the index orders by inner
-product, which is the same order). HNSW is approximate; `hnsw.ef_search` is set for every
-connection (`ariadne_core.db.engine.HNSW_EF_SEARCH`) so that recall@10 stays at or above
-0.95 (benchmarks/ai.py measures it), and pgvector's iterative scan keeps looking when
-filters drop candidates.
+product, which is the same order). HNSW is approximate: how wide its walk looks,
+`hnsw.ef_search`, is set for every connection (`ariadne_core.db.engine.HNSW_EF_SEARCH`),
+and benchmarks/ai.py measures the recall@10 it gives against an exact scan (docs/ai.md);
+pgvector's iterative scan keeps looking when filters drop candidates.
 """
 
 from __future__ import annotations

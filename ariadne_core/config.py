@@ -74,9 +74,10 @@ class Settings(BaseSettings):
         default_factory=lambda: (os.cpu_count() or 1) + 1,
         ge=1,
         le=500,
-        description="Connections each API process's asyncio read pool (table list and "
-        "detail, search, traversal and impact with the cache off) uses at once: the CPU "
-        "cores plus one by default. More run side by side inside PostgreSQL and stretch "
+        description="Connections each of an API process's two asyncio read pools (one "
+        "for table list and detail, traversal and impact with the cache off; one for "
+        "search, whose statements are planned once) uses at once: the CPU cores plus one "
+        "by default. More run side by side inside PostgreSQL and stretch "
         "the slowest reads (32 clients on 2 cores: p95 147 ms at 40, 47 ms at 3); reads "
         "beyond it wait for a connection, in order.",
     )

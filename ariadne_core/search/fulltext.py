@@ -70,16 +70,18 @@ def _branch(kind: EntityKind, how: str, filter_sources: bool) -> str:
     some   any of the query words, ranked by how many and where (GIN);
     typos  every query word's closest vocabulary words (`fixes`), by the full-text
            index, ranked by word similarity of the name to the query;
+    some_typos  the same with any of the query words' closest words;
     names  trigram similarity of the whole name (GIN), for a query with no word at all
            (only punctuation or letters outside A-Z), ranked by word similarity.
     """
-    tables = "query, fixes" if how == "typos" else "query"
+    tables = "query, fixes" if how in ("typos", "some_typos") else "query"
     if how == "names":
         match = "(e.name %% %(q)s OR %(q)s <%% e.name)"
         score, order = "word_similarity(%(q)s, e.name)", ""
-    elif how == "typos":
-        match = "e.search_vector @@ fixes.tsq"
-        score = "ts_rank(e.search_vector, fixes.tsq) + word_similarity(%(q)s, e.name)"
+    elif how in ("typos", "some_typos"):
+        fixed = "fixes.tsq" if how == "typos" else "fixes.tsq_any"
+        match = f"e.search_vector @@ {fixed}"
+        score = f"ts_rank(e.search_vector, {fixed}) + word_similarity(%(q)s, e.name)"
         order = ""
     else:
         words = "query.tsq_any" if how == "some" else "query.tsq"
@@ -170,21 +172,28 @@ def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> s
             f"({union('some')}) s WHERE NOT EXISTS (SELECT 1 FROM words))"
         )
         found = "any_words"
-    return (
-        f"{sql} SELECT DISTINCT ON (kind, id) * FROM {found} "
-        f"UNION ALL SELECT * FROM ({union('typos')}) typos "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {found})"
+    sql += (
+        f", typos AS MATERIALIZED (SELECT * FROM ({union('typos')}) t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {found}))"
     )
+    last = ""
+    if _many_words(q):  # as with words: when nothing has every corrected word, any
+        last = (
+            f" UNION ALL SELECT * FROM ({union('some_typos')}) st "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {found}) AND NOT EXISTS (SELECT 1 FROM typos)"
+        )
+    return f"{sql} SELECT DISTINCT ON (kind, id) * FROM {found} UNION ALL SELECT * FROM typos{last}"
 
 
 # Up to this many vocabulary words stand in for each query word a typo search corrects.
 FIXES_PER_WORD = 5
 # The corrected question: for each query word, its closest vocabulary words (trigram
 # similarity at least pg_trgm's threshold, 0.3), any of them as a prefix; every query
-# word that has one. Read only when a typo search runs (a CTE is computed when scanned);
+# word that has one (`tsq`), or any of them (`tsq_any`). Read only when a typo search runs (a CTE is computed when scanned);
 # NULL when no word has a close one, which matches nothing.
 FIXES = (
-    "SELECT to_tsquery('simple', string_agg(alternatives, ' & ')) AS tsq FROM ("
+    "SELECT to_tsquery('simple', string_agg(alternatives, ' & ')) AS tsq, "
+    "to_tsquery('simple', string_agg(alternatives, ' | ')) AS tsq_any FROM ("
     "SELECT '(' || string_agg(close.word || ':*', ' | ') || ')' AS alternatives "
     "FROM unnest(%(words)s::text[]) AS typed(word) CROSS JOIN LATERAL ("
     "SELECT v.word FROM search_words v WHERE v.word %% typed.word "

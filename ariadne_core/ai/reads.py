@@ -171,8 +171,8 @@ class AIReads:
 
     def _vector_if_embedded(self, session: Session, text: str) -> tuple[str | None, str]:
         """The question's vector (pgvector's text form) when the catalog has vectors of the
-        model; else (None, "")
-        and the assistant finds by name only (also when no provider is usable)."""
+        model; else (None, "") and the assistant finds by name only (also when no
+        provider is usable)."""
         try:
             vectors = self.query_vectors()
         except ServiceUnavailable:

@@ -2,9 +2,10 @@
 
 The question is embedded by the configured provider (in a worker thread: the model runs
 on the CPU, outside the GIL), and its vector is kept by text in a small LRU (the
-query-side embedding cache, `ariadne_core.embedding.query.QueryVectors`). The search is a read plan (ariadne_core.db.plans) on the
-API's asyncio pool: the nearest vectors of the current model, filtered by kind and
-source, named from the catalog, answered as one row of arrays.
+query-side embedding cache, `ariadne_core.embedding.query.QueryVectors`). The search is
+a read plan (ariadne_core.db.plans) on the API's asyncio pool: the nearest vectors of
+the current model, filtered by kind and source, named from the catalog, answered as one
+row of arrays.
 
 Scores are cosine similarities (every vector is unit length; the index orders by inner
 product, which is the same order). HNSW is approximate: how wide its walk looks,

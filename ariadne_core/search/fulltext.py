@@ -166,7 +166,8 @@ def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> s
         f"({union('words')}) w WHERE (SELECT count(*) FROM exact) <= {MAX_MATCHES})"
     )
     found = "words"
-    if _many_words(q):
+    many_words = _many_words(q)
+    if many_words:
         sql += (
             f", any_words AS MATERIALIZED (SELECT * FROM words UNION ALL SELECT * FROM "
             f"({union('some')}) s WHERE NOT EXISTS (SELECT 1 FROM words))"
@@ -177,7 +178,7 @@ def lexical_branches(kind: EntityKind | None, q: str, filter_sources: bool) -> s
         f"WHERE NOT EXISTS (SELECT 1 FROM {found}))"
     )
     last = ""
-    if _many_words(q):  # as with words: when nothing has every corrected word, any
+    if many_words:  # as with words: when nothing has every corrected word, any
         last = (
             f" UNION ALL SELECT * FROM ({union('some_typos')}) st "
             f"WHERE NOT EXISTS (SELECT 1 FROM {found}) AND NOT EXISTS (SELECT 1 FROM typos)"

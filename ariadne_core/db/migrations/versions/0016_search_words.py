@@ -22,8 +22,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("metadata_tables", "metadata_fields")
-# The words of a name: lower case, split on anything but letters and digits (as
-# ariadne_core.search.fulltext splits a question). Longer words are not typed.
+# The words of a name: lower case, split on anything but letters and digits (letters of
+# any alphabet; a question's words are its runs of A-Z and 0-9, ariadne_core.search.
+# fulltext.query_words, and a typed word is compared with these by trigram similarity).
+# Longer words are not typed.
 WORDS = (
     "SELECT DISTINCT w FROM {rows} r, regexp_split_to_table(lower(r.name), "
     "'[^[:alnum:]]+') w WHERE w <> '' AND length(w) <= 64"

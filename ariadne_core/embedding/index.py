@@ -247,6 +247,9 @@ def _delete_gone(conn: psycopg.Connection[Any]) -> int:
     return deleted
 
 
+_BATCH_TYPES = ["uuid", "text", "uuid", "uuid", "text", "text", "text", "text", "vector"]
+
+
 def _write_batch(
     conn: psycopg.Connection[Any],
     provider: EmbeddingProvider,
@@ -274,10 +277,13 @@ def _write_batch(
             "CREATE TEMP TABLE IF NOT EXISTS embeddings_batch "
             "(LIKE embeddings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
+        # Binary: a vector goes as its 1,536 bytes. As text, formatting its 384 floats
+        # in Python cost more than the server's whole insert (0.7 ms a row).
         with conn.cursor().copy(
             "COPY embeddings_batch (id, entity_type, entity_id, source_id, model, "
-            "model_version, content_hash, content, embedding) FROM STDIN"
+            "model_version, content_hash, content, embedding) FROM STDIN (FORMAT BINARY)"
         ) as copy:
+            copy.set_types(_BATCH_TYPES)
             for item in items:
                 copy.write_row(
                     (

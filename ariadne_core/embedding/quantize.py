@@ -4,8 +4,10 @@
 back into floats and multiplies in float32, so it runs no faster than the float model
 (about 200 texts a second on two cores). This module rewrites it once, with
 onnxruntime's own tools, into a graph whose matrix products run in int8 (dynamic
-quantization, per channel): twice as fast, and its vectors are within cosine 0.99 of
-the package's (tests/ai/test_index.py checks both).
+quantization, per channel), after fusing each layer's bias and GELU, and residual add
+and layer normalization, into one operator each (onnxruntime's transformer optimizer):
+two and a half times as fast, and its vectors are within cosine 0.99 of the
+package's (tests/ai/test_index.py checks both).
 
     python -m ariadne_core.embedding.quantize     (make install runs it)
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from ariadne_core.config import LOCAL_EMBEDDING_MODEL
 
 SHARE = Path(sys.prefix) / "share" / "ariadne" / LOCAL_EMBEDDING_MODEL
-RECIPE = "dynamic-int8-per-channel"  # part of the model's version: vectors follow it
+RECIPE = "fused-dynamic-int8-per-channel"  # part of the model's version: vectors follow it
 
 
 def quantized_model() -> Path:
@@ -46,6 +48,7 @@ def quantized_model() -> Path:
 def _quantize(source: Path, target: Path) -> None:
     import onnxruntime
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
 
     with tempfile.TemporaryDirectory(prefix="ariadne-model-", dir=target.parent) as tmp:
         folded = Path(tmp) / "folded.onnx"
@@ -55,9 +58,15 @@ def _quantize(source: Path, target: Path) -> None:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.optimized_model_filepath = str(folded)
         onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        # BiasGelu and SkipLayerNormalization: a fifth faster, the same vectors. (Its
+        # attention fusion does not match this graph, and the model is unchanged.)
+        fused = Path(tmp) / "fused.onnx"
+        optimize_model(
+            str(folded), model_type="bert", num_heads=12, hidden_size=384, opt_level=0
+        ).save_model_to_file(str(fused))
         out = Path(tmp) / target.name
         quantize_dynamic(
-            folded,
+            fused,
             out,
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul"],

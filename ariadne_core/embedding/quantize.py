@@ -6,7 +6,7 @@ back into floats and multiplies in float32, so it runs no faster than the float 
 onnxruntime's own tools, into a graph whose matrix products run in int8 (dynamic
 quantization, per channel), after fusing each layer's bias and GELU, and residual add
 and layer normalization, into one operator each (onnxruntime's transformer optimizer):
-two and a half times as fast, and its vectors are within cosine 0.99 of the
+more than twice as fast, and its vectors are within cosine 0.99 of the
 package's (tests/ai/test_index.py checks both).
 
     python -m ariadne_core.embedding.quantize     (make install runs it)
@@ -59,7 +59,7 @@ def _quantize(source: Path, target: Path) -> None:
         options.optimized_model_filepath = str(folded)
         onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
         # BiasGelu and SkipLayerNormalization: a fifth faster, the same vectors. (Its
-        # attention fusion does not match this graph, and the model is unchanged.)
+        # attention fusion finds no match in this graph.)
         fused = Path(tmp) / "fused.onnx"
         optimize_model(
             str(folded), model_type="bert", num_heads=12, hidden_size=384, opt_level=0

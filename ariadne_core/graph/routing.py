@@ -20,11 +20,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
-from ariadne_core.db.plans import PlanRunner
 from ariadne_core.graph import sync
 from ariadne_core.graph.neo4j_store import Neo4jGraphStore
 from ariadne_core.graph.postgres import PostgresGraphStore
-from ariadne_core.graph.store import Direction, EdgeFilter, GraphStore, Kind, Walk
+from ariadne_core.graph.store import (
+    Currency,
+    Direction,
+    EdgeFilter,
+    GraphStore,
+    Kind,
+    Walk,
+)
 
 log = logging.getLogger("ariadne.graph")
 
@@ -162,22 +168,21 @@ class GraphRouter:
             )
         return self._async[1]
 
-    async def current_walk(self, reader: PlanRunner, query: WalkQuery) -> Walk | None:
-        """The walk from Neo4j, in the event loop, when Neo4j is known to be current: the
-        outbox has not moved past the cursor this process saw in Neo4j less than
-        MEMO_SECONDS ago (one PostgreSQL query, on ``reader``). None otherwise, and after
-        a Neo4j failure: the caller then takes the blocking path (`store`), which
-        brings Neo4j up to date or answers from PostgreSQL."""
+    async def current_walk(self, query: WalkQuery) -> tuple[Walk, Currency] | None:
+        """The walk from Neo4j, in the event loop, when Neo4j was seen holding every
+        committed change less than MEMO_SECONDS ago; with the proof of currency the
+        statement naming its nodes must check (`sync.unmoved_since`: the outbox has not
+        moved since). The check rides on that statement, so a Neo4j read costs one
+        PostgreSQL round trip, not two. None when there is no fresh memo, and after a
+        Neo4j failure: the caller then takes the blocking path (`store`), which brings
+        Neo4j up to date or answers from PostgreSQL."""
         memo = self._memo
         if not self.neo4j_available() or memo is None:
             return None
         if time.monotonic() - memo[0] >= MEMO_SECONDS:
             return None
-        position = await reader.run(lambda: sync.outbox_position_plan(memo[1]))
-        if position != (memo[1], memo[2]):
-            return None
         try:
-            return await Neo4jGraphStore(self._async_driver()).walk_async(
+            walk = await Neo4jGraphStore(self._async_driver()).walk_async(
                 query.root,
                 kind=query.kind,
                 direction=query.direction,
@@ -188,6 +193,7 @@ class GraphRouter:
             log.warning("Neo4j failed during a lineage read (%s); using PostgreSQL", exc)
             self.state.failed()
             return None
+        return walk, sync.unmoved_since(memo[1], memo[2])
 
     def poke(self) -> None:
         if self.relay is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from ariadne_core.db.models import LineageSource, LineageStatus
 
@@ -35,6 +35,23 @@ class GraphEdge:
     confidence: float
     status: LineageStatus
     transformation_type: str | None
+
+
+@dataclass(frozen=True)
+class Currency:
+    """How a walk read from a projection (Neo4j) proves it was current, checked by the
+    PostgreSQL statement that names the walk's nodes rather than by a query of its own:
+    ``columns`` (select-list items, with ``params``) must read ``expected`` there. They
+    are read after the walk, so if nothing was committed since the projection was known
+    to hold everything, nothing was at walk time either."""
+
+    columns: str
+    params: dict[str, Any]
+    expected: tuple[Any, ...]
+
+
+class StaleWalk(Exception):
+    """The projection a walk came from has fallen behind PostgreSQL: walk again."""
 
 
 # An edge as text, in GraphEdge's field order: how Neo4j hands edges over.
@@ -75,6 +92,10 @@ class Walk:
         self.depths = depths if depths is not None else {}
         self._edges = (edges or []) if rows is None else None
         self.rows = rows
+        # Every node's qualified name, when the walk's own statement read them (a walk
+        # within the node budget, in PostgreSQL); a node missing here is not in the
+        # catalog. None: the caller names the nodes it shows.
+        self.names: dict[uuid.UUID, str] | None = None
 
     def __repr__(self) -> str:
         return f"Walk({len(self.depths)} nodes)"

@@ -24,6 +24,7 @@ from ariadne_core.db.engine import driver_connection, session_scope
 from ariadne_core.db.models import FieldLineage, TableLineage
 from ariadne_core.db.plans import Plan, run
 from ariadne_core.graph.neo4j_store import LABEL, Neo4jGraphStore, edge_rows
+from ariadne_core.graph.store import Currency
 
 CURSOR_ID = "lineage_audit"
 WINDOW = 1_000
@@ -35,14 +36,28 @@ def outbox_position(session: Session, last: int) -> tuple[int, int]:
     return run(driver_connection(session), outbox_position_plan(last))
 
 
+# (newest event id, events in the WINDOW ids up to a cursor), both from indexes
+_POSITION = (
+    "(SELECT coalesce(max(id), 0) FROM lineage_audit_events), "
+    "(SELECT count(*) FROM lineage_audit_events "
+    "WHERE id > %(outbox_low)s AND id <= %(outbox_last)s)"
+)
+
+
+def _position_params(last: int) -> dict[str, Any]:
+    return {"outbox_low": last - WINDOW, "outbox_last": last}
+
+
 def outbox_position_plan(last: int) -> Plan[tuple[int, int]]:
-    row = yield (
-        "SELECT (SELECT coalesce(max(id), 0) FROM lineage_audit_events), "
-        "(SELECT count(*) FROM lineage_audit_events WHERE id > %(low)s AND id <= %(last)s)",
-        {"low": last - WINDOW, "last": last},
-    )
+    row = yield ("SELECT " + _POSITION, _position_params(last))
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def unmoved_since(last: int, window: int) -> Currency:
+    """A walk's proof of currency: the outbox still stands where it stood (newest event
+    ``last``, ``window`` events in the window below it) when Neo4j was seen to hold it."""
+    return Currency(_POSITION, _position_params(last), (last, window))
 
 
 def read_cursor(store: Neo4jGraphStore) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from ariadne_core.db.engine import driver_connection
 from ariadne_core.db.plans import Plan, PlanRunner, in_read_session, run
 from ariadne_core.graph.postgres import PostgresGraphStore
 from ariadne_core.graph.routing import GraphRouter, backend_name
-from ariadne_core.graph.store import EdgeFilter, GraphStore
+from ariadne_core.graph.store import EdgeFilter, GraphStore, StaleWalk
 from ariadne_core.lineage import edges as edge_service
 from ariadne_core.lineage.audit import Edge, edge_kind
 from ariadne_core.lineage.evidence import evidence_of
@@ -93,14 +93,23 @@ class LineageReads:
         query.check(self.settings)
         if self.cache is None:
             # Nothing is cached: the read runs in the event loop, with no thread and no
-            # ORM. PostgreSQL walks in the same plan that names the nodes; Neo4j walks
-            # first when it is known to be current (else the blocking path below).
-            walk, backend = None, "postgres"
-            if self.graph.neo4j_available() and query.edge_filter.observed_within_days is None:
-                walk, backend = await self.graph.current_walk(self.reader, query), "neo4j"
-            if walk is not None or backend == "postgres":
-                result = await self.reader.run(lambda: traversal_plan(self.settings, query, walk))
-                return Answer(render(result), backend)
+            # ORM. PostgreSQL walks in the same plan that names the nodes. Neo4j walks
+            # first when it was recently seen current, and the naming statement checks
+            # it still was; else (or if it was not) the blocking path below.
+            if (
+                not self.graph.neo4j_available()
+                or query.edge_filter.observed_within_days is not None
+            ):
+                result = await self.reader.run(lambda: traversal_plan(self.settings, query))
+                return Answer(render(result), "postgres")
+            if (current := await self.graph.current_walk(query)) is not None:
+                try:
+                    result = await self.reader.run(
+                        lambda: traversal_plan(self.settings, query, *current)
+                    )
+                    return Answer(render(result), "neo4j")
+                except StaleWalk:
+                    pass
         params = {
             "root": query.root,
             "depth": query.depth,

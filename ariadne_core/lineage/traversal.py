@@ -6,6 +6,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,12 +17,22 @@ from ariadne_core.db.plans import Plan, run
 from ariadne_core.errors import NotFound, ValidationFailed
 from ariadne_core.graph.postgres import (
     EDGE_FILTER,
+    NODE_TABLES,
     edge_arrays,
     filter_params,
     unpack_edges,
     walk_plan,
 )
-from ariadne_core.graph.store import Direction, EdgeFilter, GraphEdge, GraphStore, Kind, Walk
+from ariadne_core.graph.store import (
+    Currency,
+    Direction,
+    EdgeFilter,
+    GraphEdge,
+    GraphStore,
+    Kind,
+    StaleWalk,
+    Walk,
+)
 
 
 @dataclass
@@ -91,16 +102,23 @@ def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
-_NAME_TABLES = {"table": "metadata_tables", "field": "metadata_fields"}
-
-
-def _names_plan(kind: Kind, ids: list[uuid.UUID]) -> Plan[dict[uuid.UUID, str]]:
-    """Qualified names by id, in one statement and one row whatever the number of ids."""
+def _names_plan(
+    kind: Kind, ids: list[uuid.UUID], currency: Currency | None = None
+) -> Plan[dict[uuid.UUID, str]]:
+    """Qualified names by id, in one statement and one row whatever the number of ids;
+    with ``currency``, the same statement checks the walk was current (`StaleWalk`)."""
+    params: dict[str, Any] = {"ids": ids}
+    extra = ""
+    if currency is not None:
+        extra = ", " + currency.columns
+        params.update(currency.params)
     row = yield (
-        f"SELECT array_agg(id), array_agg(qualified_name) FROM {_NAME_TABLES[kind]} "
+        f"SELECT array_agg(id), array_agg(qualified_name){extra} FROM {NODE_TABLES[kind]} "
         "WHERE id = ANY(%(ids)s)",
-        {"ids": ids},
+        params,
     )
+    if currency is not None and (row is None or tuple(row[2:]) != currency.expected):
+        raise StaleWalk(f"the walk of {kind} {ids[0]} came from a projection behind PostgreSQL")
     if row is None or not row[0]:
         return {}
     return dict(zip(row[0], row[1], strict=True))
@@ -188,23 +206,36 @@ def _ordered(
 
 
 def traversal_plan(
-    settings: Settings, query: TraversalQuery, walk: Walk | None = None
+    settings: Settings,
+    query: TraversalQuery,
+    walk: Walk | None = None,
+    currency: Currency | None = None,
 ) -> Plan[Traversal]:
     """The traversal as a read plan. Without ``walk`` the walk is PostgreSQL's, in the same
-    plan: the API then answers with no thread and no ORM (see ariadne_core.db.plans)."""
+    plan: the API then answers with no thread and no ORM (see ariadne_core.db.plans). A
+    ``walk`` from a projection comes with its ``currency``, checked when its nodes are
+    named: `StaleWalk` if the projection has fallen behind."""
     offset = query.check(settings)
     root, kind, direction, depth = query.root, query.kind, query.direction, query.depth
     edge_filter = query.edge_filter
+    budget = settings.lineage_node_budget
     if walk is None:
         walk = yield from walk_plan(
-            root, kind=kind, direction=direction, depth=depth, edge_filter=edge_filter
+            root,
+            kind=kind,
+            direction=direction,
+            depth=depth,
+            edge_filter=edge_filter,
+            name_up_to=budget,
         )
-    budget = settings.lineage_node_budget
     levels = _levels(walk)
     overlaps = _overlapping(levels, offset, offset + budget)
-    # The walk always holds the root (depth 0), so the names query also tells whether the
-    # root exists: one round trip fewer than checking it first.
-    names = yield from _names_plan(kind, [root, *_to_name(levels, overlaps)])
+    # The walk always holds the root (depth 0), so its names also tell whether the root
+    # exists: one round trip fewer than checking it first. A PostgreSQL walk within the
+    # budget has named its nodes already; others are named here.
+    names = walk.names
+    if names is None:
+        names = yield from _names_plan(kind, [root, *_to_name(levels, overlaps)], currency)
     if root not in names:
         raise _not_found(kind, root)
     ordered = _ordered(levels, overlaps, names, offset + budget)

@@ -218,3 +218,43 @@ def test_impact_stops_walking_at_the_node_budget(
     assert cut["truncated"] is True
     assert [a["qualified_name"] for a in cut["tables"]] == ["w.stg", "w.fact"]
     assert len(cut["fields"]) == 2
+
+
+def test_a_walk_within_the_budget_is_named_by_its_own_statement(
+    client: TestClient, chain: dict[str, Any], settings: Settings, db_session: Any
+) -> None:
+    """In PostgreSQL, a traversal within the node budget is one statement: the walk names
+    its nodes. Past the budget, the page is named by a second statement, as before; both
+    give the same nodes at the same depths."""
+    import uuid
+
+    from ariadne_core.db.engine import driver_connection
+    from ariadne_core.db.plans import run
+    from ariadne_core.errors import NotFound
+    from ariadne_core.graph.store import EdgeFilter
+    from ariadne_core.lineage.traversal import TraversalQuery, traversal_plan
+
+    conn = driver_connection(db_session)
+    root = uuid.UUID(chain["t"]["raw"]["id"])
+
+    def traverse(budget: int) -> tuple[dict[str, int], int]:
+        settings.lineage_node_budget = budget
+        query = TraversalQuery(root, "table", "downstream", 3, EdgeFilter())
+        plan, statements = traversal_plan(settings, query), 0
+        try:
+            sql = next(plan)
+            while True:
+                statements += 1
+                sql = plan.send(conn.execute(*sql).fetchone())
+        except StopIteration as done:
+            return {n.qualified_name: n.depth for n in done.value.nodes}, statements
+
+    within, one = traverse(500)
+    assert one == 1
+    assert within == {"w.raw": 0, "w.stg": 1, "w.fact": 2, "w.report": 3, "w.mart": 3}
+    past, two = traverse(4)
+    assert two == 2 and past == {k: v for k, v in within.items() if k != "w.report"}  # by name
+    settings.lineage_node_budget = 500
+    missing = TraversalQuery(uuid.uuid4(), "table", "downstream", 3, EdgeFilter())
+    with pytest.raises(NotFound, match="not in the catalog"):
+        run(conn, traversal_plan(settings, missing))

@@ -188,3 +188,49 @@ def test_a_late_commit_below_the_cursor_is_noticed(
     assert not sync.is_fresh(neo4j_store, db_session)
     sync.relay(neo4j_store, db_session)
     assert sync.is_fresh(neo4j_store, db_session)
+
+
+def test_a_walk_from_neo4j_behind_postgresql_is_never_served(
+    configured: Settings,
+    engine: Any,
+    db_session: Session,
+    users: Any,
+    auth_headers: Any,
+    neo4j_store: Neo4jGraphStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The event-loop read walks Neo4j before PostgreSQL says whether Neo4j is current
+    (the statement naming the nodes checks it). With the relay held back after a change,
+    that walk is stale: it is thrown away and the blocking path brings Neo4j up to date."""
+    headers = auth_headers("editor")
+    with _client(configured, engine, db_session) as client:
+        tables = _chain(client, auth_headers)
+        last = tables[-1]["id"]
+        path = f"/api/v1/lineage/table/{last}/upstream"
+        first = client.get(path, headers=headers)  # Neo4j seen current: the memo is fresh
+        assert first.headers["X-Graph-Backend"] == "neo4j"
+        router = client.app.state.services.graph  # type: ignore[attr-defined]
+        monkeypatch.setattr(router.relay, "poke", lambda: None)  # Neo4j stays behind
+        walked: list[int] = []
+        walk_async = Neo4jGraphStore.walk_async
+
+        async def counted(self: Neo4jGraphStore, *args: Any, **kwargs: Any) -> Any:
+            walked.append(1)
+            return await walk_async(self, *args, **kwargs)
+
+        monkeypatch.setattr(Neo4jGraphStore, "walk_async", counted)
+        blocking: list[int] = []
+        store = router.store
+
+        def spied(session: Session) -> Any:
+            blocking.append(1)
+            return store(session)
+
+        monkeypatch.setattr(router, "store", spied)
+        middle = next(e for e in first.json()["edges"] if e["target"] == tables[2]["id"])
+        assert client.delete(f"/api/v1/lineage/{middle['id']}", headers=headers).status_code == 200
+        second = client.get(path, headers=headers)
+        assert second.status_code == 200, second.text
+        assert walked == [1] and blocking == [1]  # walked stale, refused, walked again
+        assert second.headers["X-Graph-Backend"] == "neo4j"
+        assert {n["id"] for n in second.json()["nodes"]} == {last, tables[2]["id"]}

@@ -195,12 +195,11 @@ def walk_plan(
     )
     assert row is not None  # aggregates always give a row
     nodes, depths = row[0] or [], row[1] or []
-    walk = Walk(depths=dict(zip(nodes, depths, strict=True)))
-    if name_up_to > 0:
-        if len(nodes) <= name_up_to:  # all named (none, if the root is not in the catalog)
-            walk.names = dict(zip(row[2] or [], row[3] or [], strict=True))
-        row = row[2:]
-    walk.edges = unpack_edges(row[2:])
+    edges_from = 4 if name_up_to > 0 else 2  # the names' two arrays come before the edges
+    walk = Walk(depths=dict(zip(nodes, depths, strict=True)), edges=unpack_edges(row[edges_from:]))
+    if name_up_to > 0 and len(nodes) <= name_up_to:
+        # all named (none, if the root is not in the catalog)
+        walk.names = dict(zip(row[2] or [], row[3] or [], strict=True))
     return walk
 
 

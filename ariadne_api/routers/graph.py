@@ -12,8 +12,6 @@ from pydantic import TypeAdapter
 from ariadne_api.deps import CurrentUser, LineageReadsDep
 from ariadne_api.schemas.common import error_responses
 from ariadne_api.schemas.lineage import (
-    GraphEdgeOut,
-    GraphNode,
     ImpactAnalysisResponse,
     LineageGraphResponse,
 )
@@ -109,35 +107,14 @@ def _answer(answer: Answer) -> Response:
     )
 
 
+# The core's dataclasses serialized as they are (their fields are the response's): at the
+# node budget, building and validating hundreds of response models again cost a read more
+# than its walk. tests/api/test_read_schemas.py holds these bytes to LineageGraphResponse.
+_TRAVERSAL_JSON = TypeAdapter(Traversal)
+
+
 def _render_graph(result: Traversal) -> bytes:
-    return _graph(result).model_dump_json().encode()
-
-
-def _graph(result: Traversal) -> LineageGraphResponse:
-    return LineageGraphResponse(
-        root_id=result.root_id,
-        direction=result.direction,
-        depth=result.depth,
-        nodes=[
-            GraphNode(id=n.id, qualified_name=n.qualified_name, type=n.type, depth=n.depth)
-            for n in result.nodes
-        ],
-        edges=[
-            GraphEdgeOut(
-                id=e.id,
-                source=e.source,
-                target=e.target,
-                lineage_source=e.lineage_source,
-                confidence=e.confidence,
-                status=e.status,
-                transformation_type=e.transformation_type,
-            )
-            for e in result.edges
-        ],
-        truncated=result.truncated,
-        next_cursor=result.next_cursor,
-        total_nodes=result.total_nodes,
-    )
+    return _TRAVERSAL_JSON.dump_json(result)
 
 
 @router.get(

@@ -94,6 +94,23 @@ def unpack_edges(columns: Sequence[list[Any] | None]) -> list[GraphEdge]:
     ]
 
 
+# What an expansion says of each node it keeps: its qualified name, its table (a table is
+# its own) with that table's qualified name and owner. Read by a join on the kept rows
+# (at most the node budget), not by a statement of their own.
+Described = tuple[str, uuid.UUID, str, str | None]
+
+_DESCRIBE = {
+    "table": (
+        "JOIN metadata_tables n ON n.id = kept.dst",
+        ("n.qualified_name", "n.id", "n.qualified_name", "n.owner"),
+    ),
+    "field": (
+        "JOIN metadata_fields n ON n.id = kept.dst JOIN metadata_tables nt ON nt.id = n.table_id",
+        ("n.qualified_name", "n.table_id", "nt.qualified_name", "nt.owner"),
+    ),
+}
+
+
 def expand_plan(
     frontier: list[uuid.UUID],
     *,
@@ -102,17 +119,24 @@ def expand_plan(
     untrusted: list[uuid.UUID],
     seen: list[uuid.UUID],
     limit: int,
-) -> Plan[list[GraphEdge]]:
+) -> Plan[tuple[list[GraphEdge], dict[uuid.UUID, Described]]]:
     """`GraphStore.expand` as a read plan: each new node once, by its best edge (DISTINCT
     ON), then the best nodes first, so a hub's thousands of edges cost the client only the
-    ``limit`` it keeps; the answer is one row of arrays in that order."""
+    ``limit`` it keeps; the answer is one row of arrays in that order. Each kept node comes
+    described (`Described`), so whoever expands needs no statement to name what it found."""
     if not frontier or limit <= 0:
-        return []
+        return [], {}
     table, source, target = _TABLES[kind]
-    order = "via, inferred, id"  # the same order in every array: they must line up
+    join, described = _DESCRIBE[kind]
+    order = "kept.via, kept.inferred, kept.id"  # the same order in every array: they line up
     columns = ", ".join(
         f"array_agg({c} ORDER BY {order})"
-        for c in ("id", "src", "dst", "lineage_source", "confidence", "status", "tt")
+        for c in (
+            *(f"kept.{c}" for c in ("id", "src", "dst", "lineage_source", "confidence")),
+            "kept.status",
+            "kept.tt",
+            *described,
+        )
     )
     row = yield (
         f"SELECT {columns} FROM (SELECT * FROM (SELECT DISTINCT ON (e.{target}) e.id, "
@@ -122,7 +146,7 @@ def expand_plan(
         f"FROM {table} e WHERE e.{source} = ANY(%(frontier)s) AND {EDGE_FILTER} "
         f"AND NOT e.{target} = ANY(%(seen)s) "
         f"ORDER BY e.{target}, via, inferred, e.id) best "
-        f"ORDER BY {order} LIMIT %(limit)s) kept",
+        f"ORDER BY via, inferred, id LIMIT %(limit)s) kept {join}",
         {
             "frontier": frontier,
             "untrusted": untrusted,
@@ -132,7 +156,13 @@ def expand_plan(
         },
     )
     assert row is not None
-    return unpack_edges(row)
+    edges = unpack_edges(row[:7])
+    if not edges:
+        return [], {}
+    return edges, {
+        edge.target: (name, table_id, table_name, owner)
+        for edge, name, table_id, table_name, owner in zip(edges, *row[7:], strict=True)
+    }
 
 
 def walk_plan(

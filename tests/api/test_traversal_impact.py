@@ -192,6 +192,12 @@ def test_column_level_impact(client: TestClient, chain: dict[str, Any]) -> None:
         "w.mart.amount": "medium",
     }
     assert {x["qualified_name"] for x in body["tables"]} == {"w.report", "w.mart"}
+    # the tables and owners come from the fields reached (their tables named with them)
+    assert {x["qualified_name"]: x["path"] for x in body["tables"]} == {
+        "w.report": ["w.fact.amount", "w.report.amount"],
+        "w.mart": ["w.fact.amount", "w.mart.amount"],
+    }
+    assert body["owners_to_notify"] == ["mart-team@example.com", "report-team@example.com"]
     wrong = client.get(
         f"/api/v1/lineage/impact/{t['fact']['id']}",
         headers=h,

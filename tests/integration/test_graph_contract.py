@@ -219,7 +219,7 @@ def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
                 key = (a in untrusted, (a, b) in inferred)
                 best[b] = min(best.get(b, key), key)
         for limit in (3, 1000):
-            got = run(
+            got, described = run(
                 driver_connection(db_session),
                 expand_plan(
                     frontier,
@@ -232,6 +232,9 @@ def test_expand_keeps_each_new_node_by_its_most_trusted_edge(
             )
             targets = [e.target for e in got]
             assert len(targets) == len(set(targets)) == min(limit, len(best))
+            # each node kept comes named: a table is its own table, with no owner here
+            name = {i: f"g{seed}.t{n}" for n, i in enumerate(ids)}
+            assert described == {t: (name[t], t, name[t], None) for t in targets}
             keys = [(e.source in untrusted, (e.source, e.target) in inferred) for e in got]
             assert keys == sorted(keys), "the most trusted first"
             for edge, key in zip(got, keys, strict=True):

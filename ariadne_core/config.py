@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     )
     neo4j_user: str = Field("neo4j", description="Neo4j user name.")
     neo4j_password: str = Field("", description="Neo4j password.")
+    neo4j_read_timeout_ms: int = Field(
+        5_000,
+        ge=100,
+        le=600_000,
+        description="Longest a lineage read may wait for Neo4j, in milliseconds. Past it the "
+        "read is answered from PostgreSQL and Neo4j is left alone for a while, as after any "
+        "Neo4j failure (the limit is also sent to Neo4j as the transaction's timeout).",
+    )
     redis_url: str | None = Field(
         None, description="Redis URL (redis://host:6379/0). Unset: in-process cache, no broker."
     )

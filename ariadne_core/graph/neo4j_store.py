@@ -9,6 +9,7 @@ PostgreSQL stays the source of truth: `rebuild` reloads the projection from it.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -56,9 +57,14 @@ def _edge_list(direction: Direction) -> str:
 
 
 class Neo4jGraphStore:
-    def __init__(self, driver: Any, database: str | None = None) -> None:
+    def __init__(
+        self, driver: Any, database: str | None = None, read_timeout: float | None = None
+    ) -> None:
         self.driver = driver
         self.database = database
+        # Seconds a walk may take, sent to Neo4j as its transaction timeout (None: the
+        # server's own setting); `walk_async` also stops waiting for it then.
+        self.read_timeout = read_timeout
 
     def _run(self, query: str, **params: Any) -> list[Any]:
         records, _, _ = self.driver.execute_query(query, params, database_=self.database)
@@ -121,7 +127,7 @@ class Neo4jGraphStore:
         Neo4j transaction reads committed data statement by statement anyway)."""
         query, params = self._walk(root, kind, direction, depth, edge_filter)
         with self.driver.session(database=self.database, default_access_mode="READ") as session:
-            record = session.run(query, params).single()
+            record = session.run(self._bounded(query), params).single()
         return self._assemble(root, direction, record)
 
     async def walk_async(
@@ -136,12 +142,23 @@ class Neo4jGraphStore:
         """`walk` for the API's event loop, on a store built over the asyncio driver
         (`neo4j.AsyncDriver`)."""
         query, params = self._walk(root, kind, direction, depth, edge_filter)
-        async with self.driver.session(
-            database=self.database, default_access_mode="READ"
-        ) as session:
-            result = await session.run(query, params)
-            record = await result.single()
+
+        async def read() -> Any:
+            async with self.driver.session(
+                database=self.database, default_access_mode="READ"
+            ) as session:
+                result = await session.run(self._bounded(query), params)
+                return await result.single()
+
+        # A Neo4j that has stopped answering (a long pause) cannot end the transaction
+        # itself: the read stops waiting after the same time (TimeoutError).
+        record = await asyncio.wait_for(read(), self.read_timeout)
         return self._assemble(root, direction, record)
+
+    def _bounded(self, query: str) -> Any:
+        from neo4j import Query
+
+        return Query(query, timeout=self.read_timeout)
 
     def _walk(
         self, root: uuid.UUID, kind: Kind, direction: Direction, depth: int, edge_filter: EdgeFilter

@@ -119,6 +119,7 @@ class GraphRouter:
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings, self.engine = settings, engine
+        self.read_timeout = settings.neo4j_read_timeout_ms / 1000
         self.state = BackendState()
         self.driver: Any = None
         self.relay: sync.Relay | None = None
@@ -182,13 +183,23 @@ class GraphRouter:
         if time.monotonic() - memo[0] >= MEMO_SECONDS:
             return None
         try:
-            walk = await Neo4jGraphStore(self._async_driver()).walk_async(
+            walk = await Neo4jGraphStore(
+                self._async_driver(), read_timeout=self.read_timeout
+            ).walk_async(
                 query.root,
                 kind=query.kind,
                 direction=query.direction,
                 depth=query.depth,
                 edge_filter=query.edge_filter,
             )
+        except TimeoutError:
+            log.warning(
+                "Neo4j did not answer a lineage read within %d ms "
+                "(ARIADNE_NEO4J_READ_TIMEOUT_MS); using PostgreSQL",
+                self.settings.neo4j_read_timeout_ms,
+            )
+            self.state.failed()
+            return None
         except _neo4j_errors() as exc:
             log.warning("Neo4j failed during a lineage read (%s); using PostgreSQL", exc)
             self.state.failed()
@@ -224,7 +235,7 @@ class GraphRouter:
         postgres = PostgresGraphStore(session)
         if not self.neo4j_available():
             return postgres
-        neo4j = Neo4jGraphStore(self.driver)
+        neo4j = Neo4jGraphStore(self.driver, read_timeout=self.read_timeout)
         try:
             self._ensure_current(neo4j, session)
         except _neo4j_errors() as exc:

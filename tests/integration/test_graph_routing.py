@@ -139,6 +139,59 @@ def test_while_neo4j_is_current_reads_skip_the_blocking_path(
         assert router.state.resting  # Neo4j is left alone for a while
 
 
+def test_a_neo4j_that_stops_answering_holds_a_read_no_longer_than_the_read_timeout(
+    configured: Settings,
+    engine: Any,
+    db_session: Session,
+    users: Any,
+    auth_headers: Any,
+    neo4j_store: Neo4jGraphStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Neo4j that accepts a read and never answers (a long pause) cannot end the
+    transaction itself: after ARIADNE_NEO4J_READ_TIMEOUT_MS the read is answered from
+    PostgreSQL, and Neo4j is left alone for a while, as after a failure."""
+    import asyncio
+    import contextlib
+    import time
+
+    bounded = configured.model_copy(update={"neo4j_read_timeout_ms": 300})
+    headers = auth_headers("editor")
+    with _client(bounded, engine, db_session) as client:
+        tables = _chain(client, auth_headers)
+        path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
+        first = client.get(path, headers=headers)  # brings Neo4j up to date
+        assert first.headers["X-Graph-Backend"] == "neo4j"
+        router = client.app.state.services.graph  # type: ignore[attr-defined]
+        waited: list[float] = []
+
+        class Silent:  # a session whose query is sent and never answered
+            async def run(self, *args: Any, **kwargs: Any) -> Any:
+                started = time.monotonic()
+                try:
+                    await asyncio.sleep(120)
+                finally:
+                    waited.append(time.monotonic() - started)
+
+        class Driver:
+            @contextlib.asynccontextmanager
+            async def session(self, **kwargs: Any) -> Any:
+                yield Silent()
+
+        monkeypatch.setattr(router, "_async_driver", lambda: Driver())
+        started = time.monotonic()
+        second = client.get(path, headers=headers)
+        elapsed = time.monotonic() - started
+        assert second.status_code == 200, second.text
+        assert second.headers["X-Graph-Backend"] == "postgres"
+        assert second.json()["nodes"] == first.json()["nodes"]
+        assert len(waited) == 1 and waited[0] < 10, waited  # stopped waiting, not 120 s
+        assert elapsed < 30
+        assert router.state.resting
+        assert "did not answer a lineage read within 300 ms" in caplog.text
+
+
 def test_neo4j_down_falls_back_to_postgres_and_readyz_says_degraded(
     settings: Settings, engine: Any, db_session: Session, users: Any, auth_headers: Any
 ) -> None:

@@ -63,6 +63,16 @@ def _chain(client: TestClient, auth_headers: Any) -> list[dict[str, Any]]:
     return tables
 
 
+def _read_through_neo4j(client: TestClient, auth_headers: Any) -> tuple[str, Any, Any]:
+    """A chain of four tables, read once upstream (which brings Neo4j up to date): the
+    read's path, its response and the app's graph router."""
+    tables = _chain(client, auth_headers)
+    path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
+    first = client.get(path, headers=auth_headers("editor"))
+    assert first.headers["X-Graph-Backend"] == "neo4j"
+    return path, first, client.app.state.services.graph  # type: ignore[attr-defined]
+
+
 def test_reads_use_neo4j_and_see_every_committed_change(
     settings: Settings,
     configured: Settings,
@@ -110,11 +120,7 @@ def test_while_neo4j_is_current_reads_skip_the_blocking_path(
 
     headers = auth_headers("editor")
     with _client(configured, engine, db_session) as client:
-        tables = _chain(client, auth_headers)
-        path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
-        first = client.get(path, headers=headers)  # brings Neo4j up to date
-        assert first.headers["X-Graph-Backend"] == "neo4j"
-        router = client.app.state.services.graph  # type: ignore[attr-defined]
+        path, first, router = _read_through_neo4j(client, auth_headers)
         blocking: list[str] = []
 
         def no_blocking_path(*args: Any) -> Any:
@@ -159,11 +165,7 @@ def test_a_neo4j_that_stops_answering_holds_a_read_no_longer_than_the_read_timeo
     bounded = configured.model_copy(update={"neo4j_read_timeout_ms": 300})
     headers = auth_headers("editor")
     with _client(bounded, engine, db_session) as client:
-        tables = _chain(client, auth_headers)
-        path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
-        first = client.get(path, headers=headers)  # brings Neo4j up to date
-        assert first.headers["X-Graph-Backend"] == "neo4j"
-        router = client.app.state.services.graph  # type: ignore[attr-defined]
+        path, first, router = _read_through_neo4j(client, auth_headers)
         waited: list[float] = []
 
         class Silent:  # a session whose query is sent and never answered

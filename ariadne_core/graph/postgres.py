@@ -99,13 +99,11 @@ def unpack_edges(columns: Sequence[list[Any] | None]) -> list[GraphEdge]:
 # (at most the node budget), not by a statement of their own.
 Described = tuple[str, uuid.UUID, str, str | None]
 
+# Per kind: the join past the node itself (`n`, in NODE_TABLES) and the columns read.
 _DESCRIBE = {
-    "table": (
-        "JOIN metadata_tables n ON n.id = kept.dst",
-        ("n.qualified_name", "n.id", "n.qualified_name", "n.owner"),
-    ),
+    "table": ("", ("n.qualified_name", "n.id", "n.qualified_name", "n.owner")),
     "field": (
-        "JOIN metadata_fields n ON n.id = kept.dst JOIN metadata_tables nt ON nt.id = n.table_id",
+        " JOIN metadata_tables nt ON nt.id = n.table_id",
         ("n.qualified_name", "n.table_id", "nt.qualified_name", "nt.owner"),
     ),
 }
@@ -127,16 +125,13 @@ def expand_plan(
     if not frontier or limit <= 0:
         return [], {}
     table, source, target = _TABLES[kind]
-    join, described = _DESCRIBE[kind]
+    table_join, described = _DESCRIBE[kind]
+    join = f"JOIN {NODE_TABLES[kind]} n ON n.id = kept.dst{table_join}"
     order = "kept.via, kept.inferred, kept.id"  # the same order in every array: they line up
+    edge_columns = ("id", "src", "dst", "lineage_source", "confidence", "status", "tt")
     columns = ", ".join(
         f"array_agg({c} ORDER BY {order})"
-        for c in (
-            *(f"kept.{c}" for c in ("id", "src", "dst", "lineage_source", "confidence")),
-            "kept.status",
-            "kept.tt",
-            *described,
-        )
+        for c in (*(f"kept.{c}" for c in edge_columns), *described)
     )
     row = yield (
         f"SELECT {columns} FROM (SELECT * FROM (SELECT DISTINCT ON (e.{target}) e.id, "
@@ -156,12 +151,14 @@ def expand_plan(
         },
     )
     assert row is not None
-    edges = unpack_edges(row[:7])
+    edges = unpack_edges(row[: len(edge_columns)])
     if not edges:
         return [], {}
     return edges, {
         edge.target: (name, table_id, table_name, owner)
-        for edge, name, table_id, table_name, owner in zip(edges, *row[7:], strict=True)
+        for edge, name, table_id, table_name, owner in zip(
+            edges, *row[len(edge_columns) :], strict=True
+        )
     }
 
 

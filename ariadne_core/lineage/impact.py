@@ -11,9 +11,10 @@ It always walks in PostgreSQL, with Neo4j configured or not. The walk is bounded
 node budget, so it never needs Neo4j's deep traversal, and naming what it reached needs
 PostgreSQL anyway: walking there too keeps the whole analysis in one plan on one
 connection, and each step names the nodes it keeps in the same statement (a join on at
-most the budget's rows), so nothing reached is sent back to be named. Measured from a hub on the 100,000-table benchmark graph, one level's
-expansion took 4.0 / 4.5 ms (tables / fields) in PostgreSQL, from the pair index alone,
-against 4.1 / 6.8 ms in Neo4j, and the Neo4j path cost a worker thread besides.
+most the budget's rows), so nothing reached is sent back to be named. Measured from a
+hub on the 100,000-table benchmark graph, one level's expansion took 4.0 / 4.5 ms
+(tables / fields) in PostgreSQL, from the pair index alone, against 4.1 / 6.8 ms in
+Neo4j, and the Neo4j path cost a worker thread besides.
 """
 
 from __future__ import annotations

@@ -63,14 +63,17 @@ def _chain(client: TestClient, auth_headers: Any) -> list[dict[str, Any]]:
     return tables
 
 
-def _read_through_neo4j(client: TestClient, auth_headers: Any) -> tuple[str, Any, Any]:
-    """A chain of four tables, read once upstream (which brings Neo4j up to date): the
-    read's path, its response and the app's graph router."""
+def _read_through_neo4j(
+    client: TestClient, auth_headers: Any
+) -> tuple[list[dict[str, Any]], str, Any, Any]:
+    """A chain of four tables, read once upstream from the last (which brings Neo4j up to
+    date and leaves its memo fresh): the tables, the read's path, its response and the
+    app's graph router."""
     tables = _chain(client, auth_headers)
     path = f"/api/v1/lineage/table/{tables[-1]['id']}/upstream"
     first = client.get(path, headers=auth_headers("editor"))
     assert first.headers["X-Graph-Backend"] == "neo4j"
-    return path, first, client.app.state.services.graph  # type: ignore[attr-defined]
+    return tables, path, first, client.app.state.services.graph  # type: ignore[attr-defined]
 
 
 def test_reads_use_neo4j_and_see_every_committed_change(
@@ -120,7 +123,7 @@ def test_while_neo4j_is_current_reads_skip_the_blocking_path(
 
     headers = auth_headers("editor")
     with _client(configured, engine, db_session) as client:
-        path, first, router = _read_through_neo4j(client, auth_headers)
+        _, path, first, router = _read_through_neo4j(client, auth_headers)
         blocking: list[str] = []
 
         def no_blocking_path(*args: Any) -> Any:
@@ -165,7 +168,7 @@ def test_a_neo4j_that_stops_answering_holds_a_read_no_longer_than_the_read_timeo
     bounded = configured.model_copy(update={"neo4j_read_timeout_ms": 300})
     headers = auth_headers("editor")
     with _client(bounded, engine, db_session) as client:
-        path, first, router = _read_through_neo4j(client, auth_headers)
+        _, path, first, router = _read_through_neo4j(client, auth_headers)
         waited: list[float] = []
 
         class Silent:  # a session whose query is sent and never answered
@@ -259,12 +262,8 @@ def test_a_walk_from_neo4j_behind_postgresql_is_never_served(
     that walk is stale: it is thrown away and the blocking path brings Neo4j up to date."""
     headers = auth_headers("editor")
     with _client(configured, engine, db_session) as client:
-        tables = _chain(client, auth_headers)
+        tables, path, first, router = _read_through_neo4j(client, auth_headers)
         last = tables[-1]["id"]
-        path = f"/api/v1/lineage/table/{last}/upstream"
-        first = client.get(path, headers=headers)  # Neo4j seen current: the memo is fresh
-        assert first.headers["X-Graph-Backend"] == "neo4j"
-        router = client.app.state.services.graph  # type: ignore[attr-defined]
         monkeypatch.setattr(router.relay, "poke", lambda: None)  # Neo4j stays behind
         walked: list[int] = []
         walk_async = Neo4jGraphStore.walk_async

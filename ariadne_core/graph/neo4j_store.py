@@ -142,17 +142,14 @@ class Neo4jGraphStore:
         """`walk` for the API's event loop, on a store built over the asyncio driver
         (`neo4j.AsyncDriver`)."""
         query, params = self._walk(root, kind, direction, depth, edge_filter)
-
-        async def read() -> Any:
-            async with self.driver.session(
-                database=self.database, default_access_mode="READ"
-            ) as session:
-                result = await session.run(self._bounded(query), params)
-                return await result.single()
-
         # A Neo4j that has stopped answering (a long pause) cannot end the transaction
         # itself: the read stops waiting after the same time (TimeoutError).
-        record = await asyncio.wait_for(read(), self.read_timeout)
+        async with (
+            asyncio.timeout(self.read_timeout),
+            self.driver.session(database=self.database, default_access_mode="READ") as session,
+        ):
+            result = await session.run(self._bounded(query), params)
+            record = await result.single()
         return self._assemble(root, direction, record)
 
     def _bounded(self, query: str) -> Any:

@@ -71,17 +71,18 @@ class AppServices:
     @classmethod
     def build(cls, settings: Settings, engine: Engine) -> AppServices:
         conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
+        options = connection_options(settings.db_statement_timeout_ms, settings.hnsw_ef_search)
         reader = AsyncReader(
             conninfo,
             max_size=settings.db_read_pool_size,
-            options=connection_options(settings.db_statement_timeout_ms),
+            options=options,
         )
         # A search's statement (a dozen bounded branches) takes PostgreSQL longer to plan
         # for each question than to run: its own pool plans each statement once.
         search_reader = AsyncReader(
             conninfo,
             max_size=settings.db_read_pool_size,
-            options=connection_options(settings.db_statement_timeout_ms),
+            options=options,
             generic_plans=True,
             name="ariadne-search",
         )

@@ -9,7 +9,7 @@ row of arrays.
 
 Scores are cosine similarities (every vector is unit length; the index orders by inner
 product, which is the same order). HNSW is approximate: how wide its walk looks,
-`hnsw.ef_search`, is set for every connection (`ariadne_core.db.engine.HNSW_EF_SEARCH`),
+`hnsw.ef_search`, is set for every connection (ARIADNE_HNSW_EF_SEARCH),
 and benchmarks/ai.py measures the recall@10 it gives against an exact scan (docs/ai.md);
 pgvector's iterative scan keeps looking when filters drop candidates.
 """

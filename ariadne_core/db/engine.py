@@ -60,21 +60,20 @@ def check_database(url: str) -> None:
         ) from None
 
 
-# How wide pgvector's HNSW walk looks (candidates kept; more is slower and finds more),
-# and that it keeps looking when filters drop candidates. Set for every connection, so a
-# semantic or hybrid search costs no extra round trip; benchmarks/ai.py measures recall@10
-# against an exact scan at this width. At least the largest `limit` of a semantic search.
-HNSW_EF_SEARCH = 100
-
-
-def connection_options(timeout_ms: int | None = None) -> str:
+def connection_options(timeout_ms: int | None = None, ef_search: int | None = None) -> str:
     """libpq `options` for every connection of Ariadne's own database: a cap on each
     statement (ARIADNE_DB_STATEMENT_TIMEOUT_MS), so that a runaway query cannot hold a
-    connection and a worker for ever, and the HNSW walk's width (`HNSW_EF_SEARCH`)."""
-    if timeout_ms is None:
-        timeout_ms = get_settings().db_statement_timeout_ms
+    connection and a worker for ever, and how wide pgvector's HNSW walk looks
+    (ARIADNE_HNSW_EF_SEARCH: candidates kept; wider is slower and finds more), which keeps
+    looking when filters drop candidates. Set per connection, so a semantic or hybrid
+    search costs no extra round trip; benchmarks/ai.py measures the recall@10 it gives
+    against an exact scan."""
+    if timeout_ms is None or ef_search is None:
+        settings = get_settings()
+        timeout_ms = settings.db_statement_timeout_ms if timeout_ms is None else timeout_ms
+        ef_search = settings.hnsw_ef_search if ef_search is None else ef_search
     return (
-        f"-c statement_timeout={int(timeout_ms)} -c hnsw.ef_search={HNSW_EF_SEARCH} "
+        f"-c statement_timeout={int(timeout_ms)} -c hnsw.ef_search={int(ef_search)} "
         "-c hnsw.iterative_scan=relaxed_order"
     )
 

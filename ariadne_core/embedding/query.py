@@ -2,7 +2,7 @@
 by question, so a repeated question costs neither a model run nor the formatting.
 
 How wide the HNSW walk looks is a setting of every connection
-(`ariadne_core.db.engine.HNSW_EF_SEARCH`), not a statement of each search.
+(ARIADNE_HNSW_EF_SEARCH), not a statement of each search.
 """
 
 from __future__ import annotations

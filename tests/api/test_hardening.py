@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ariadne_core.config import Settings
+from ariadne_core.errors import ConfigurationError
 
 
 def test_every_answer_carries_the_security_headers(client: TestClient, auth_headers: Any) -> None:
@@ -68,6 +69,52 @@ def test_our_connections_have_a_statement_timeout(database_url: str, monkeypatch
             with pytest.raises(OperationalError, match="statement timeout"):
                 conn.execute(text("SELECT pg_sleep(2)"))
         engine.dispose()
+    finally:
+        get_settings.cache_clear()
+        engine_for.cache_clear()
+
+
+def test_the_hnsw_walk_width_reaches_every_connection(
+    settings: Settings, engine: Any, database_url: str, monkeypatch: Any
+) -> None:
+    """ARIADNE_HNSW_EF_SEARCH is set on the API's read pools and on the engines' pools."""
+    import asyncio
+
+    from ariadne_api.services import AppServices
+    from ariadne_core.config import get_settings
+    from ariadne_core.db.engine import engine_for
+    from ariadne_core.db.plans import Plan
+
+    def width() -> Plan[str]:
+        row = yield ("SHOW hnsw.ef_search", {})
+        return str(row[0])
+
+    services = AppServices.build(settings.model_copy(update={"hnsw_ef_search": 333}), engine)
+
+    async def read_both() -> list[str]:
+        shown = []
+        for reader in (services.reader, services.search.reader):
+            await reader.open()
+            try:
+                shown.append(await reader.run(width))
+            finally:
+                await reader.close()
+        return shown
+
+    assert asyncio.run(read_both()) == ["333", "333"]
+
+    monkeypatch.setenv("ARIADNE_HNSW_EF_SEARCH", "250")
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+    try:
+        pooled = engine_for(database_url, 2)
+        with pooled.connect() as conn:
+            assert conn.execute(text("SHOW hnsw.ef_search")).scalar() == "250"
+        pooled.dispose()
+        monkeypatch.setenv("ARIADNE_HNSW_EF_SEARCH", "5")  # below 10: refused, not clamped
+        get_settings.cache_clear()
+        with pytest.raises(ConfigurationError, match="ARIADNE_HNSW_EF_SEARCH is invalid"):
+            get_settings()
     finally:
         get_settings.cache_clear()
         engine_for.cache_clear()

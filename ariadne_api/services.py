@@ -93,6 +93,8 @@ class AppServices:
         jobs = ApiThreadRunner(settings.api_job_threads, settings.api_job_queue)
         graph = GraphRouter(settings, engine)
         lineage_cache = LineageCache(settings.redis_url) if settings.lineage_cache else None
+        # The assistant's nearest-vector statement stays on custom plans: generically
+        # planned, with its LIMIT a parameter, it walks no index (29 ms against 2).
         ai = AIReads(settings, reader=reader, answers=lineage_cache)
         sessions = session_factory(engine)
         drainer = Drainer(sessions, keyring) if settings.openlineage_drain_in_api else None

@@ -180,6 +180,7 @@ def walk_plan(
     kept (node, depth) pairs instead, and a node reached at several depths was expanded
     at each: five hops down from a table fed by hubs (12,340 tables reached) took 2 s,
     now 70-120 ms.
+
     With ``name_up_to``, a walk that finds at most that many nodes also names them all
     (`Walk.names`), so a traversal needs no second statement to name its page.
 

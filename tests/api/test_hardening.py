@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,23 +57,33 @@ def test_metrics_can_be_restricted_by_a_token(metrics_client: Any, client: TestC
     assert ok.status_code == 200 and "ariadne_http_requests" in ok.text
 
 
-def test_our_connections_have_a_statement_timeout(database_url: str, monkeypatch: Any) -> None:
+@contextmanager
+def _engine_under(monkeypatch: Any, database_url: str, **env: str) -> Iterator[Any]:
+    """A fresh pooled engine built with ``env`` set (settings and engines read again)."""
     from ariadne_core.config import get_settings
     from ariadne_core.db.engine import engine_for
 
-    monkeypatch.setenv("ARIADNE_DB_STATEMENT_TIMEOUT_MS", "300")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     engine_for.cache_clear()
     try:
         engine = engine_for(database_url, 2)
-        with engine.connect() as conn:
-            assert conn.execute(text("SHOW statement_timeout")).scalar() == "300ms"
-            with pytest.raises(OperationalError, match="statement timeout"):
-                conn.execute(text("SELECT pg_sleep(2)"))
+        yield engine
         engine.dispose()
     finally:
         get_settings.cache_clear()
         engine_for.cache_clear()
+
+
+def test_our_connections_have_a_statement_timeout(database_url: str, monkeypatch: Any) -> None:
+    with (
+        _engine_under(monkeypatch, database_url, ARIADNE_DB_STATEMENT_TIMEOUT_MS="300") as engine,
+        engine.connect() as conn,
+    ):
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "300ms"
+        with pytest.raises(OperationalError, match="statement timeout"):
+            conn.execute(text("SELECT pg_sleep(2)"))
 
 
 def test_the_hnsw_walk_width_reaches_every_connection(
@@ -82,7 +94,6 @@ def test_the_hnsw_walk_width_reaches_every_connection(
 
     from ariadne_api.services import AppServices
     from ariadne_core.config import get_settings
-    from ariadne_core.db.engine import engine_for
     from ariadne_core.db.plans import Plan
 
     def width() -> Plan[str]:
@@ -103,21 +114,13 @@ def test_the_hnsw_walk_width_reaches_every_connection(
 
     assert asyncio.run(read_both()) == ["333", "333"]
 
-    monkeypatch.setenv("ARIADNE_HNSW_EF_SEARCH", "250")
-    get_settings.cache_clear()
-    engine_for.cache_clear()
-    try:
-        pooled = engine_for(database_url, 2)
+    with _engine_under(monkeypatch, database_url, ARIADNE_HNSW_EF_SEARCH="250") as pooled:
         with pooled.connect() as conn:
             assert conn.execute(text("SHOW hnsw.ef_search")).scalar() == "250"
-        pooled.dispose()
         monkeypatch.setenv("ARIADNE_HNSW_EF_SEARCH", "5")  # below 10: refused, not clamped
         get_settings.cache_clear()
         with pytest.raises(ConfigurationError, match="ARIADNE_HNSW_EF_SEARCH is invalid"):
             get_settings()
-    finally:
-        get_settings.cache_clear()
-        engine_for.cache_clear()
 
 
 def test_bulk_work_gets_ten_times_the_limit(db_session: Session, monkeypatch: Any) -> None:

@@ -71,7 +71,7 @@ class AppServices:
     @classmethod
     def build(cls, settings: Settings, engine: Engine) -> AppServices:
         conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
-        options = connection_options(settings.db_statement_timeout_ms, settings.hnsw_ef_search)
+        options = connection_options(settings.db_statement_timeout_ms, settings.ivfflat_probes)
         reader = AsyncReader(
             conninfo,
             max_size=settings.db_read_pool_size,

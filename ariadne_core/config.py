@@ -216,13 +216,14 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(
         64, ge=1, le=2048, description="Texts embedded per model call or API request."
     )
-    hnsw_ef_search: int = Field(
-        100,
-        ge=10,
+    ivfflat_probes: int = Field(
+        20,
+        ge=1,
         le=1000,
-        description="How many candidates pgvector's HNSW walk keeps for a semantic or hybrid "
-        "search (hnsw.ef_search, set on every connection). Wider finds more of the exact "
-        "nearest and costs more per search: docs/ai.md gives recall and time per width.",
+        description="How many lists of pgvector's IVFFlat index a semantic or hybrid search "
+        "reads (ivfflat.probes, set on every connection; the index has one list per ~200 "
+        "vectors). More finds more of the exact nearest and costs more per search: "
+        "docs/ai.md gives recall and time per value.",
     )
     openai_api_key: str | None = Field(
         None,

@@ -8,11 +8,13 @@ On a fresh database with 10,000 tables x 20 fields (the api_reads catalog):
    by default) through `embed_catalog`, as the Dagster asset runs it: embed_full_210k_s and
    embed_texts_per_s; then the no-op re-run: embed_noop_s;
 2. semantic search (`POST /ai/search`) at 32 connections over those ~210,000 vectors,
-   after a warm-up: semantic_p95_ms; and recall@10 of the HNSW index against an exact
-   scan for 100 questions at the API's walk width (ARIADNE_HNSW_EF_SEARCH, default 100):
-   semantic_recall_at_10, with semantic_ef_search; and, to choose that width, the recall
-   and the time of one search alone at 40 to 800: semantic_recall_at_10_ef<width> and
-   semantic_one_search_ef<width>_ms;
+   after a warm-up: semantic_p95_ms; and recall@10 of the IVFFlat index against an exact
+   scan for 100 questions at the API's probes (ARIADNE_IVFFLAT_PROBES, default 20):
+   semantic_recall_at_10, with semantic_ivfflat_probes and semantic_ivfflat_lists; to
+   choose the probes, the recall and the time of one search alone at 5 to 40:
+   semantic_recall_at_10_probes<n> and semantic_one_search_probes<n>_ms; and the same
+   questions on an HNSW index built in its place (then rolled back), for comparison:
+   hnsw_build_s, hnsw_recall_at_10_ef<width>, hnsw_one_search_ef<width>_ms;
 3. hybrid search (`GET /search?mode=hybrid`) at 32 connections: hybrid_p95_ms;
 4. `POST /ai/query` answered by retrieval (no LLM: Ariadne's own overhead, which is
    what an answer costs on top of the model's latency): ai_query_overhead_p95_ms.
@@ -31,6 +33,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ariadne_core.config import Settings
 from ariadne_core.db.engine import connection_options
+from ariadne_core.db.vectors import INDEX_BUILD_MEMORY, VECTOR_INDEX, index_lists
 from ariadne_core.embedding.index import embed_catalog
 from ariadne_core.embedding.providers import embedding_provider
 from ariadne_core.embedding.query import vector_literal
@@ -68,39 +72,71 @@ QUESTIONS = [
 ]
 
 
-WIDTHS = (40, 100, 200, 400, 800)  # hnsw.ef_search values whose recall is reported too
+PROBES = (5, 10, 20, 40)  # ivfflat.probes values whose recall is reported too
+# HNSW, measured in its place for comparison (the index before migration 0017): the
+# widths of its walk.
+HNSW_WIDTHS = (40, 100, 200, 400, 800)
+NEAREST = (
+    "SELECT entity_id FROM embeddings WHERE model = %s ORDER BY embedding <#> %s::vector LIMIT 10"
+)
 
 
-def _recall_at_10(
-    url: str, model: str, vectors: list[str], widths: tuple[int, ...]
+def _exact_nearest(conn: psycopg.Connection[Any], model: str, vectors: list[str]) -> list[set[Any]]:
+    """The exact ten nearest of each question, by a full scan."""
+    exact = []
+    for literal in vectors:
+        with conn.transaction():
+            conn.execute("SET LOCAL enable_indexscan = off")
+            exact.append({r[0] for r in conn.execute(NEAREST, (model, literal))})
+    return exact
+
+
+def _recall(
+    conn: psycopg.Connection[Any],
+    model: str,
+    vectors: list[str],
+    exact: list[set[Any]],
+    setting: str,
+    values: tuple[int, ...],
 ) -> dict[int, tuple[float, float]]:
-    """For each HNSW walk width: the share of the exact ten nearest that the index
-    returns, averaged, and the mean time of one search alone (ms).
-
-    Never a prepared statement: its plan, made once with the index, would be reused by
-    the exact query after `enable_indexscan = off` (until 2026-12-03 this function did
-    that from the sixth question on, and reported 0.99 where the index found 0.76)."""
-    query = (
-        "SELECT entity_id FROM embeddings WHERE model = %s "
-        "ORDER BY embedding <#> %s::vector LIMIT 10"
-    )
+    """For each value of the index's search setting: the share of the exact ten nearest
+    that the index returns, averaged, and the mean time of one search alone (ms)."""
     found: dict[int, tuple[float, float]] = {}
-    with psycopg.connect(
-        url, autocommit=True, options=connection_options(0), prepare_threshold=None
-    ) as conn:
-        exact = []
-        for literal in vectors:
-            with conn.transaction():
-                conn.execute("SET LOCAL enable_indexscan = off")
-                exact.append({r[0] for r in conn.execute(query, (model, literal))})
-        for width in widths:
-            conn.execute(f"SET hnsw.ef_search = {int(width)}")
-            hits, started = 0, time.perf_counter()
-            for literal, nearest in zip(vectors, exact, strict=True):
-                hits += len({r[0] for r in conn.execute(query, (model, literal))} & nearest)
-            took = (time.perf_counter() - started) * 1000 / len(vectors)
-            found[width] = (hits / (10 * len(vectors)), took)
+    for value in values:
+        conn.execute(f"SET {setting} = {int(value)}")
+        hits, started = 0, time.perf_counter()
+        for literal, nearest in zip(vectors, exact, strict=True):
+            hits += len({r[0] for r in conn.execute(NEAREST, (model, literal))} & nearest)
+        took = (time.perf_counter() - started) * 1000 / len(vectors)
+        found[value] = (hits / (10 * len(vectors)), took)
     return found
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    """Never a prepared statement: its plan, made once with the index, would be reused by
+    the exact query after `enable_indexscan = off` (until 2026-12-03 this benchmark did
+    that from the sixth question on, and reported 0.99 where the index found 0.76)."""
+    return psycopg.connect(
+        url, autocommit=True, options=connection_options(0), prepare_threshold=None
+    )
+
+
+def _hnsw_instead(
+    conn: psycopg.Connection[Any], model: str, vectors: list[str], exact: list[set[Any]]
+) -> tuple[float, dict[int, tuple[float, float]]]:
+    """The same questions on an HNSW index (m 16, ef_construction 64) in place of the
+    IVFFlat one, inside a transaction that is rolled back (the width with it): the build
+    time, and recall and time per width."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(f"DROP INDEX {VECTOR_INDEX}")
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        started = time.perf_counter()
+        conn.execute(
+            "CREATE INDEX hnsw_for_comparison ON embeddings USING hnsw "
+            "(embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
+        )
+        built = time.perf_counter() - started
+        return built, _recall(conn, model, vectors, exact, "hnsw.ef_search", HNSW_WIDTHS)
 
 
 def main() -> None:
@@ -135,14 +171,35 @@ def main() -> None:
         rng = random.Random(5)
         questions = [f"{rng.choice(QUESTIONS)} {rng.choice(api_reads.WORDS)}" for _ in range(100)]
         vectors = [vector_literal(v) for v in provider.embed(questions)]
-        width = settings.hnsw_ef_search  # the API's (ARIADNE_HNSW_EF_SEARCH)
-        recall = _recall_at_10(url, provider.model, vectors, tuple(sorted({*WIDTHS, width})))
-        results["semantic_ef_search"] = width
-        results["semantic_recall_at_10"] = round(recall[width][0], 3)
-        print(f"semantic recall@10 at ef_search {width}: {results['semantic_recall_at_10']}")
-        for w, (share, ms) in sorted(recall.items()):
-            results[f"semantic_recall_at_10_ef{w}"] = round(share, 3)
-            results[f"semantic_one_search_ef{w}_ms"] = round(ms, 2)
+        probes = settings.ivfflat_probes  # the API's (ARIADNE_IVFFLAT_PROBES)
+        with _connect(url) as conn:
+            lists = index_lists(conn)
+            exact = _exact_nearest(conn, provider.model, vectors)
+            recall = _recall(
+                conn,
+                provider.model,
+                vectors,
+                exact,
+                "ivfflat.probes",
+                tuple(sorted({*PROBES, probes})),
+            )
+            built, hnsw = _hnsw_instead(conn, provider.model, vectors, exact)
+        results["semantic_ivfflat_lists"] = lists or 0
+        results["semantic_ivfflat_probes"] = probes
+        results["semantic_recall_at_10"] = round(recall[probes][0], 3)
+        print(
+            f"semantic recall@10 at {probes} probes of {lists} lists: "
+            f"{results['semantic_recall_at_10']}"
+        )
+        for p, (share, ms) in sorted(recall.items()):
+            results[f"semantic_recall_at_10_probes{p}"] = round(share, 3)
+            results[f"semantic_one_search_probes{p}_ms"] = round(ms, 2)
+            print(f"  probes {p:3d}: recall@10 {share:.3f}, one search alone {ms:.2f} ms")
+        results["hnsw_build_s"] = round(built, 1)
+        print(f"HNSW instead (m 16, ef_construction 64; built in {built:.0f} s):")
+        for w, (share, ms) in sorted(hnsw.items()):
+            results[f"hnsw_recall_at_10_ef{w}"] = round(share, 3)
+            results[f"hnsw_one_search_ef{w}_ms"] = round(ms, 2)
             print(f"  ef_search {w:4d}: recall@10 {share:.3f}, one search alone {ms:.2f} ms")
         token = viewer_token(url, settings)
         env = {

@@ -1,6 +1,6 @@
 """The assistant's reads: one method per question, like the other read services.
 
-    semantic_search   nearest tables and fields to a question    (pgvector HNSW)
+    semantic_search   nearest tables and fields to a question    (pgvector IVFFlat)
     ask               a question about the catalog or its lineage (retrieval, or an LLM)
     explain           how data reaches or leaves a table, in plain language
 

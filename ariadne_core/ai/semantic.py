@@ -1,4 +1,4 @@
-"""Semantic search: the catalog's vectors nearest to a question's, by the HNSW index.
+"""Semantic search: the catalog's vectors nearest to a question's, by the IVFFlat index.
 
 The question is embedded by the configured provider (in a worker thread: the model runs
 on the CPU, outside the GIL), and its vector is kept by text in a small LRU (the
@@ -8,10 +8,10 @@ the current model, filtered by kind and source, named from the catalog, answered
 row of arrays.
 
 Scores are cosine similarities (every vector is unit length; the index orders by inner
-product, which is the same order). HNSW is approximate: how wide its walk looks,
-`hnsw.ef_search`, is set for every connection (ARIADNE_HNSW_EF_SEARCH),
+product, which is the same order). The index is approximate: how many of its lists a
+search reads, `ivfflat.probes`, is set for every connection (ARIADNE_IVFFLAT_PROBES),
 and benchmarks/ai.py measures the recall@10 it gives against an exact scan (docs/ai.md);
-pgvector's iterative scan keeps looking when filters drop candidates.
+pgvector's iterative scan reads more lists when filters drop candidates.
 """
 
 from __future__ import annotations

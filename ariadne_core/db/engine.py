@@ -60,21 +60,21 @@ def check_database(url: str) -> None:
         ) from None
 
 
-def connection_options(timeout_ms: int | None = None, ef_search: int | None = None) -> str:
+def connection_options(timeout_ms: int | None = None, probes: int | None = None) -> str:
     """libpq `options` for every connection of Ariadne's own database: a cap on each
     statement (ARIADNE_DB_STATEMENT_TIMEOUT_MS), so that a runaway query cannot hold a
-    connection and a worker for ever, and how wide pgvector's HNSW walk looks
-    (ARIADNE_HNSW_EF_SEARCH: candidates kept; wider is slower and finds more), which keeps
-    looking when filters drop candidates. Set per connection, so a semantic or hybrid
+    connection and a worker for ever, and how many lists of pgvector's IVFFlat index a
+    search reads (ARIADNE_IVFFLAT_PROBES: more is slower and finds more), reading more
+    when filters drop candidates. Set per connection, so a semantic or hybrid
     search costs no extra round trip; benchmarks/ai.py measures the recall@10 it gives
     against an exact scan."""
-    if timeout_ms is None or ef_search is None:
+    if timeout_ms is None or probes is None:
         settings = get_settings()
         timeout_ms = settings.db_statement_timeout_ms if timeout_ms is None else timeout_ms
-        ef_search = settings.hnsw_ef_search if ef_search is None else ef_search
+        probes = settings.ivfflat_probes if probes is None else probes
     return (
-        f"-c statement_timeout={int(timeout_ms)} -c hnsw.ef_search={int(ef_search)} "
-        "-c hnsw.iterative_scan=relaxed_order"
+        f"-c statement_timeout={int(timeout_ms)} -c ivfflat.probes={int(probes)} "
+        "-c ivfflat.iterative_scan=relaxed_order"
     )
 
 

@@ -478,8 +478,7 @@ class Embedding(Base):
         Index(
             "ix_embeddings_vector",
             "embedding",
-            postgresql_using="hnsw",
-            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_using="ivfflat",  # lists follow the vectors: ariadne_core.db.vectors
             postgresql_ops={"embedding": "vector_ip_ops"},
         ),
     )

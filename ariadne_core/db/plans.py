@@ -76,7 +76,7 @@ class AsyncReader:
             kwargs["prepare_threshold"] = 0
             options = f"{options} -c plan_cache_mode=force_generic_plan".strip()
         if options:
-            kwargs["options"] = options  # the statement timeout, the HNSW walk's width
+            kwargs["options"] = options  # the statement timeout, the vector index's probes
         self.pool = AsyncConnectionPool(
             conninfo,
             min_size=1,

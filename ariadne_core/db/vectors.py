@@ -3,7 +3,7 @@
 `fit` runs after the migrations (`ariadne db upgrade`, `make run`, tests): when the
 configured size differs from the column's, the stored vectors, which belong to another
 model and are derived data, are deleted (the `metadata_embeddings` asset embeds the
-catalog again), and the column and its HNSW index are rebuilt for the new size.
+catalog again), and the column and its IVFFlat index are rebuilt for the new size.
 `check` runs when the API starts: a column of another size is a startup error that says
 what to run.
 """
@@ -22,20 +22,78 @@ from ariadne_core.errors import ConfigurationError
 log = logging.getLogger("ariadne.db")
 
 VECTOR_INDEX = "ix_embeddings_vector"
-INDEX_BUILD_MEMORY = "1GB"  # an HNSW graph of 210,000 x 384 builds in memory (~400 MB)
+INDEX_BUILD_MEMORY = "1GB"  # k-means over 210,000 x 384 and the lists build in memory
+VECTORS_PER_LIST = 200  # an IVFFlat list per ~200 vectors: 1,050 lists for 210,000
+MAX_LISTS = 10_000
+
+
+def lists_for(vectors: int) -> int:
+    """How many IVFFlat lists suit ``vectors`` vectors (at least one)."""
+    return max(1, min(MAX_LISTS, vectors // VECTORS_PER_LIST))
+
+
+def index_lists(conn: psycopg.Connection[Any]) -> int | None:
+    """The lists of the IVFFlat index semantic search reads, or None if there is none
+    (or it is not an IVFFlat index)."""
+    row = conn.execute(
+        "SELECT am.amname, c.reloptions FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
+        "WHERE c.oid = to_regclass(%s)",
+        (VECTOR_INDEX,),
+    ).fetchone()
+    if row is None or row[0] != "ivfflat":
+        return None
+    options = dict(o.split("=", 1) for o in row[1] or [])
+    return int(options.get("lists", 100))
 
 
 def create_vector_index(conn: psycopg.Connection[Any]) -> None:
-    """The HNSW index semantic search walks (inner product on unit vectors = cosine), if
-    it is missing. Built in one pass with enough memory for the graph: about 1.5 minutes
-    for 210,000 vectors, where inserting them one by one into the index takes ten times
-    as long."""
+    """The IVFFlat index semantic search reads (inner product on unit vectors = cosine),
+    if it is missing, with lists for the vectors stored now (`ensure_vector_index` builds
+    it again when their number has moved far from that)."""
+    if index_lists(conn) is None:
+        with conn.transaction():
+            drop_vector_index(conn)  # an index of another kind (HNSW before migration 0017)
+            _build(conn, VECTOR_INDEX, lists_for(_stored(conn)))
+
+
+def ensure_vector_index(conn: psycopg.Connection[Any]) -> None:
+    """Build the index if it is missing, or anew if the vectors stored now call for
+    under half or over twice its lists (k-means clusters are fixed when it is built: a
+    catalog that grew from the demo's 1,500 vectors, 7 lists, to 200,000 would read
+    a third of them for each search at 20 probes). The new index is built beside the old one, which
+    searches keep reading, then replaces it in one short transaction."""
+    current = index_lists(conn)
+    if current is None:
+        create_vector_index(conn)
+        return
+    stored = _stored(conn)
+    wanted = lists_for(stored)
+    if current // 2 <= wanted <= current * 2:
+        return
+    spare = VECTOR_INDEX + "_new"
     with conn.transaction():
-        conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-        conn.execute(
-            f"CREATE INDEX IF NOT EXISTS {VECTOR_INDEX} ON embeddings USING hnsw "
-            "(embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
-        )
+        conn.execute(f"DROP INDEX IF EXISTS {spare}")
+        _build(conn, spare, wanted)
+    with conn.transaction():
+        drop_vector_index(conn)
+        conn.execute(f"ALTER INDEX {spare} RENAME TO {VECTOR_INDEX}")
+    log.info(
+        "vector index rebuilt with %d lists (it had %d) for %d vectors", wanted, current, stored
+    )
+
+
+def _stored(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT count(*) FROM embeddings").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _build(conn: psycopg.Connection[Any], name: str, lists: int) -> None:
+    """In the caller's transaction: about 16 s for 210,000 vectors of 384."""
+    conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+    conn.execute(
+        f"CREATE INDEX {name} ON embeddings USING ivfflat (embedding vector_ip_ops) "
+        f"WITH (lists = {lists:d})"
+    )
 
 
 def drop_vector_index(conn: psycopg.Connection[Any]) -> None:

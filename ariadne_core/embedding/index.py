@@ -33,7 +33,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.pq import TransactionStatus
 
-from ariadne_core.db.vectors import create_vector_index, drop_vector_index
+from ariadne_core.db.vectors import drop_vector_index, ensure_vector_index
 from ariadne_core.embedding.providers import EmbeddingProvider
 from ariadne_core.errors import ConfigurationError
 
@@ -200,8 +200,8 @@ def embed_catalog(
             else:
                 pending.append(item)
     del stored
-    # Many new vectors (a first run, a new model): the HNSW index is built once at the
-    # end instead of updated per row. Meanwhile semantic search scans exactly (slower,
+    # Many new vectors (a first run, a new model): the vector index is built once at
+    # the end instead of updated per row. Meanwhile semantic search scans exactly (slower,
     # still right). A run that fails builds it before raising; every run ends by
     # building it if missing, so one that was killed is mended by the next.
     rebuild = len(pending) >= REBUILD_INDEX_AT
@@ -219,7 +219,7 @@ def embed_catalog(
             report.deleted += _delete_gone(conn)
     finally:
         if conn.info.transaction_status in (TransactionStatus.IDLE, TransactionStatus.INTRANS):
-            create_vector_index(conn)
+            ensure_vector_index(conn)
     report.seconds = time.perf_counter() - started
     return report
 

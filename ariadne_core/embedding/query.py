@@ -1,8 +1,8 @@
 """What a search needs of the vectors: a question's vector as pgvector's text form, kept
 by question, so a repeated question costs neither a model run nor the formatting.
 
-How wide the HNSW walk looks is a setting of every connection
-(ARIADNE_HNSW_EF_SEARCH), not a statement of each search.
+How many lists of the vector index a search reads is a setting of every connection
+(ARIADNE_IVFFLAT_PROBES), not a statement of each search.
 """
 
 from __future__ import annotations

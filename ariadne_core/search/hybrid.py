@@ -1,7 +1,7 @@
 """Hybrid search: full-text and trigram matches fused with the nearest vectors.
 
 Each ranking contributes its best `CANDIDATES` (names and descriptions by full-text
-rank and trigram similarity, as `GET /search` ranks them; meaning by the HNSW index),
+rank and trigram similarity, as `GET /search` ranks them; meaning by the IVFFlat index),
 and every table or field gets the reciprocal rank fusion of its ranks,
 sum(1 / (RRF_K + rank)): found by both near the top beats found by one. So
 "customer lifetime value" finds `agg_customer_ltv` by meaning and `revnue` still finds

@@ -161,12 +161,12 @@ def _vector_index(conn: Any) -> str | None:
     return None if row is None else str(row[0])
 
 
-def test_a_bulk_run_builds_the_hnsw_index_once_at_the_end(
+def test_a_bulk_run_builds_the_vector_index_once_at_the_end(
     db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings, monkeypatch: Any
 ) -> None:
     conn = driver_connection(db_session)
     before = _vector_index(conn)
-    assert before is not None and "hnsw" in before
+    assert before is not None and "ivfflat" in before
     seen: list[str | None] = []
 
     class Watching(NewVersion):
@@ -196,6 +196,47 @@ def test_a_bulk_run_builds_the_hnsw_index_once_at_the_end(
     with pytest.raises(RuntimeError, match="model crashed"):
         embed_catalog(conn, Failing(local_model, version="bulk-2"), batch_size=4)
     assert _vector_index(conn) == before
+
+
+def test_the_index_is_built_again_when_the_vectors_outgrow_its_lists(
+    db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings, monkeypatch: Any
+) -> None:
+    """IVFFlat's lists are fixed when it is built: built on an empty table (as by the
+    migration), it is built again once the vectors call for over twice its lists, and
+    left alone while they call for between half and twice as many."""
+    from ariadne_core.db.vectors import ensure_vector_index, index_lists
+
+    conn = driver_connection(db_session)
+    conn.execute("DELETE FROM embeddings")
+    conn.execute("DROP INDEX ix_embeddings_vector")
+    conn.execute(  # an index of the old kind: replaced, not kept beside
+        "CREATE INDEX ix_embeddings_vector ON embeddings USING hnsw (embedding vector_ip_ops)"
+    )
+    ensure_vector_index(conn)
+    assert index_lists(conn) == 1  # no vectors yet: one list
+    monkeypatch.setattr("ariadne_core.db.vectors.VECTORS_PER_LIST", 2)
+    embed_catalog(conn, local_model)
+    (stored,) = conn.execute("SELECT count(*) FROM embeddings").fetchone()
+    assert stored >= 6 and index_lists(conn) == stored // 2
+    oid = conn.execute("SELECT 'ix_embeddings_vector'::regclass::oid").fetchone()
+    monkeypatch.setattr("ariadne_core.db.vectors.VECTORS_PER_LIST", 3)  # 2/3 as many: kept
+    ensure_vector_index(conn)
+    assert conn.execute("SELECT 'ix_embeddings_vector'::regclass::oid").fetchone() == oid
+    indexes = conn.execute(
+        "SELECT count(*) FROM pg_indexes WHERE tablename = 'embeddings' "
+        "AND indexdef LIKE '%%(embedding%%'"
+    ).fetchone()
+    assert indexes == (1,)
+    # The rebuilt index answers: a stored vector's nearest is itself.
+    (entity, vector) = conn.execute(
+        "SELECT entity_id, embedding FROM embeddings LIMIT 1"
+    ).fetchone()
+    conn.execute("SET LOCAL enable_seqscan = off")
+    conn.execute(f"SET LOCAL ivfflat.probes = {stored}")
+    (nearest,) = conn.execute(
+        "SELECT entity_id FROM embeddings ORDER BY embedding <#> %s LIMIT 1", (vector,)
+    ).fetchone()
+    assert nearest == entity
 
 
 def test_the_int8_model_says_what_the_packaged_model_says(local_model: LocalEmbeddings) -> None:
@@ -259,3 +300,39 @@ def test_an_unmigrated_database_is_a_clear_error(
         pytest.raises(ConfigurationError, match="ariadne db upgrade"),
     ):
         embed_catalog(conn, local_model)
+
+
+def test_migration_0017_builds_an_ivfflat_index_sized_for_the_stored_vectors(
+    make_database: Any,
+) -> None:
+    """An existing catalog's HNSW index becomes IVFFlat with a list per ~200 vectors;
+    the downgrade builds the HNSW index again."""
+    import psycopg
+
+    from ariadne_core.db import migrate
+    from ariadne_core.db.engine import libpq_url
+    from ariadne_core.db.vectors import column_size, index_lists
+
+    url = make_database()
+    migrate.upgrade(url, "0016")
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        size = column_size(conn)
+        assert size is not None
+        conn.execute(
+            "INSERT INTO embeddings (id, entity_type, entity_id, model, content_hash, embedding) "
+            "SELECT gen_random_uuid(), 'table', gen_random_uuid(), 'm', md5(i::text), "
+            "(SELECT array_agg(random())::vector FROM generate_series(1, %s) WHERE i > 0) "
+            "FROM generate_series(1, 1000) i",
+            (size,),
+        )
+        before = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_vector'"
+        ).fetchone()
+        assert before is not None and "hnsw" in before[0]
+        migrate.upgrade(url)
+        assert index_lists(conn) == 5  # 1,000 vectors, one list per 200
+        migrate.downgrade(url, "0016")
+        after = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_vector'"
+        ).fetchone()
+        assert index_lists(conn) is None and after is not None and "hnsw" in after[0]

@@ -86,40 +86,40 @@ def test_our_connections_have_a_statement_timeout(database_url: str, monkeypatch
             conn.execute(text("SELECT pg_sleep(2)"))
 
 
-def test_the_hnsw_walk_width_reaches_every_connection(
+def test_the_vector_index_probes_reach_every_connection(
     settings: Settings, engine: Any, database_url: str, monkeypatch: Any
 ) -> None:
-    """ARIADNE_HNSW_EF_SEARCH is set on the API's read pools and on the engines' pools."""
+    """ARIADNE_IVFFLAT_PROBES is set on the API's read pools and on the engines' pools."""
     import asyncio
 
     from ariadne_api.services import AppServices
     from ariadne_core.config import get_settings
     from ariadne_core.db.plans import Plan
 
-    def width() -> Plan[str]:
-        row = yield ("SHOW hnsw.ef_search", {})
+    def probes() -> Plan[str]:
+        row = yield ("SHOW ivfflat.probes", {})
         return str(row[0])
 
-    services = AppServices.build(settings.model_copy(update={"hnsw_ef_search": 333}), engine)
+    services = AppServices.build(settings.model_copy(update={"ivfflat_probes": 333}), engine)
 
     async def read_both() -> list[str]:
         shown = []
         for reader in (services.reader, services.search.reader):
             await reader.open()
             try:
-                shown.append(await reader.run(width))
+                shown.append(await reader.run(probes))
             finally:
                 await reader.close()
         return shown
 
     assert asyncio.run(read_both()) == ["333", "333"]
 
-    with _engine_under(monkeypatch, database_url, ARIADNE_HNSW_EF_SEARCH="250") as pooled:
+    with _engine_under(monkeypatch, database_url, ARIADNE_IVFFLAT_PROBES="250") as pooled:
         with pooled.connect() as conn:
-            assert conn.execute(text("SHOW hnsw.ef_search")).scalar() == "250"
-        monkeypatch.setenv("ARIADNE_HNSW_EF_SEARCH", "5")  # below 10: refused, not clamped
+            assert conn.execute(text("SHOW ivfflat.probes")).scalar() == "250"
+        monkeypatch.setenv("ARIADNE_IVFFLAT_PROBES", "0")  # below 1: refused, not clamped
         get_settings.cache_clear()
-        with pytest.raises(ConfigurationError, match="ARIADNE_HNSW_EF_SEARCH is invalid"):
+        with pytest.raises(ConfigurationError, match="ARIADNE_IVFFLAT_PROBES is invalid"):
             get_settings()
 
 

@@ -25,6 +25,7 @@ VECTOR_INDEX = "ix_embeddings_vector"
 INDEX_BUILD_MEMORY = "1GB"  # k-means over 210,000 x 384 and the lists build in memory
 VECTORS_PER_LIST = 200  # an IVFFlat list per ~200 vectors: 1,050 lists for 210,000
 MAX_LISTS = 10_000
+REBUILD_LOCK = 7_310_633_202_517  # advisory lock key: one rebuild at a time
 
 
 def lists_for(vectors: int) -> int:
@@ -60,8 +61,9 @@ def ensure_vector_index(conn: psycopg.Connection[Any]) -> None:
     """Build the index if it is missing, or anew if the vectors stored now call for
     under half or over twice its lists (k-means clusters are fixed when it is built: a
     catalog that grew from the demo's 1,500 vectors, 7 lists, to 200,000 would read
-    a third of them for each search at 20 probes). The new index is built beside the old one, which
-    searches keep reading, then replaces it in one short transaction."""
+    a third of them for each search at 20 probes). The new index is built beside the
+    old one, which searches keep reading, then replaces it in one short transaction;
+    one process at a time (another that finds the lock taken leaves it to the first)."""
     current = index_lists(conn)
     if current is None:
         create_vector_index(conn)
@@ -70,13 +72,20 @@ def ensure_vector_index(conn: psycopg.Connection[Any]) -> None:
     wanted = lists_for(stored)
     if current // 2 <= wanted <= current * 2:
         return
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK,)).fetchone()
+    if not (row and row[0]):
+        log.info("vector index: another process is building it again")
+        return
     spare = VECTOR_INDEX + "_new"
-    with conn.transaction():
-        conn.execute(f"DROP INDEX IF EXISTS {spare}")
-        _build(conn, spare, wanted)
-    with conn.transaction():
-        drop_vector_index(conn)
-        conn.execute(f"ALTER INDEX {spare} RENAME TO {VECTOR_INDEX}")
+    try:
+        with conn.transaction():
+            conn.execute(f"DROP INDEX IF EXISTS {spare}")
+            _build(conn, spare, wanted)
+        with conn.transaction():
+            drop_vector_index(conn)
+            conn.execute(f"ALTER INDEX {spare} RENAME TO {VECTOR_INDEX}")
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK,))
     log.info(
         "vector index rebuilt with %d lists (it had %d) for %d vectors", wanted, current, stored
     )

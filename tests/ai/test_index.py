@@ -336,3 +336,39 @@ def test_migration_0017_builds_an_ivfflat_index_sized_for_the_stored_vectors(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_vector'"
         ).fetchone()
         assert index_lists(conn) is None and after is not None and "hnsw" in after[0]
+
+
+def test_a_rebuild_under_way_in_another_process_is_left_to_it(
+    db_session: Session, database_url: str, monkeypatch: Any
+) -> None:
+    import psycopg
+
+    from ariadne_core.db.engine import libpq_url
+    from ariadne_core.db.vectors import (
+        REBUILD_LOCK,
+        column_size,
+        ensure_vector_index,
+        index_lists,
+    )
+
+    conn = driver_connection(db_session)
+    conn.execute("DELETE FROM embeddings")
+    conn.execute("DROP INDEX ix_embeddings_vector")
+    conn.execute(
+        "CREATE INDEX ix_embeddings_vector ON embeddings USING ivfflat "
+        "(embedding vector_ip_ops) WITH (lists = 1)"
+    )
+    conn.execute(
+        "INSERT INTO embeddings (id, entity_type, entity_id, model, content_hash, embedding) "
+        "SELECT gen_random_uuid(), 'table', gen_random_uuid(), 'm', md5(i::text), "
+        "(SELECT array_agg(random())::vector FROM generate_series(1, %s) WHERE i > 0) "
+        "FROM generate_series(1, 10) i",
+        (column_size(conn),),
+    )
+    monkeypatch.setattr("ariadne_core.db.vectors.VECTORS_PER_LIST", 1)
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (REBUILD_LOCK,))
+        ensure_vector_index(conn)
+        assert index_lists(conn) == 1  # the other process rebuilds it
+    ensure_vector_index(conn)
+    assert index_lists(conn) == 10

@@ -60,8 +60,8 @@ def create_vector_index(conn: psycopg.Connection[Any]) -> None:
 def ensure_vector_index(conn: psycopg.Connection[Any]) -> None:
     """Build the index if it is missing, or anew if the vectors stored now call for
     under half or over twice its lists (k-means clusters are fixed when it is built: a
-    catalog that grew from the demo's 1,500 vectors, 7 lists, to 200,000 would read
-    a third of them for each search at 20 probes). The new index is built beside the
+    catalog that grew from the demo's 475 vectors, one list, to 200,000 would read them
+    all for each search). The new index is built beside the
     old one, which searches keep reading, then replaces it in one short transaction;
     one process at a time (another that finds the lock taken leaves it to the first)."""
     current = index_lists(conn)

@@ -49,21 +49,21 @@ def index_lists(conn: psycopg.Connection[Any]) -> int | None:
 
 def create_vector_index(conn: psycopg.Connection[Any]) -> None:
     """The IVFFlat index semantic search reads (inner product on unit vectors = cosine),
-    if it is missing, with lists for the vectors stored now (`ensure_vector_index` builds
-    it again when their number has moved far from that)."""
-    if index_lists(conn) is None:
-        with conn.transaction():
-            drop_vector_index(conn)  # an index of another kind (HNSW before migration 0017)
-            _build(conn, VECTOR_INDEX, lists_for(_stored(conn)))
+    with lists for the vectors stored now, in place of any index of that name (HNSW
+    before migration 0017). Its callers know it is missing or of another kind;
+    `ensure_vector_index` builds it again when the vectors' number moves far off."""
+    with conn.transaction():
+        drop_vector_index(conn)
+        _build(conn, VECTOR_INDEX, lists_for(_stored(conn)))
 
 
 def ensure_vector_index(conn: psycopg.Connection[Any]) -> None:
     """Build the index if it is missing, or anew if the vectors stored now call for
     under half or over twice its lists (k-means clusters are fixed when it is built: a
     catalog that grew from the demo's 475 vectors, one list, to 200,000 would read them
-    all for each search). The new index is built beside the
-    old one, which searches keep reading, then replaces it in one short transaction;
-    one process at a time (another that finds the lock taken leaves it to the first)."""
+    all for each search). The new index is built beside the old one, which searches
+    keep reading, then replaces it in one short transaction; one process at a time
+    (another that finds the lock taken leaves it to the first)."""
     current = index_lists(conn)
     if current is None:
         create_vector_index(conn)

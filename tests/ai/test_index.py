@@ -161,6 +161,18 @@ def _vector_index(conn: Any) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _random_vectors(conn: Any, count: int, size: int | None) -> None:
+    """``count`` stored vectors of ``size`` random components, of no catalog row."""
+    assert size is not None
+    conn.execute(
+        "INSERT INTO embeddings (id, entity_type, entity_id, model, content_hash, embedding) "
+        "SELECT gen_random_uuid(), 'table', gen_random_uuid(), 'm', md5(i::text), "
+        "(SELECT array_agg(random())::vector FROM generate_series(1, %s) WHERE i > 0) "
+        "FROM generate_series(1, %s) i",
+        (size, count),
+    )
+
+
 def test_a_bulk_run_builds_the_vector_index_once_at_the_end(
     db_session: Session, shop: dict[str, Any], local_model: LocalEmbeddings, monkeypatch: Any
 ) -> None:
@@ -316,26 +328,14 @@ def test_migration_0017_builds_an_ivfflat_index_sized_for_the_stored_vectors(
     url = make_database()
     migrate.upgrade(url, "0016")
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        size = column_size(conn)
-        assert size is not None
-        conn.execute(
-            "INSERT INTO embeddings (id, entity_type, entity_id, model, content_hash, embedding) "
-            "SELECT gen_random_uuid(), 'table', gen_random_uuid(), 'm', md5(i::text), "
-            "(SELECT array_agg(random())::vector FROM generate_series(1, %s) WHERE i > 0) "
-            "FROM generate_series(1, 1000) i",
-            (size,),
-        )
-        before = conn.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_vector'"
-        ).fetchone()
-        assert before is not None and "hnsw" in before[0]
+        _random_vectors(conn, 1000, column_size(conn))
+        before = _vector_index(conn)
+        assert before is not None and "hnsw" in before
         migrate.upgrade(url)
         assert index_lists(conn) == 5  # 1,000 vectors, one list per 200
         migrate.downgrade(url, "0016")
-        after = conn.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_vector'"
-        ).fetchone()
-        assert index_lists(conn) is None and after is not None and "hnsw" in after[0]
+        after = _vector_index(conn)
+        assert index_lists(conn) is None and after is not None and "hnsw" in after
 
 
 def test_a_rebuild_under_way_in_another_process_is_left_to_it(
@@ -358,13 +358,7 @@ def test_a_rebuild_under_way_in_another_process_is_left_to_it(
         "CREATE INDEX ix_embeddings_vector ON embeddings USING ivfflat "
         "(embedding vector_ip_ops) WITH (lists = 1)"
     )
-    conn.execute(
-        "INSERT INTO embeddings (id, entity_type, entity_id, model, content_hash, embedding) "
-        "SELECT gen_random_uuid(), 'table', gen_random_uuid(), 'm', md5(i::text), "
-        "(SELECT array_agg(random())::vector FROM generate_series(1, %s) WHERE i > 0) "
-        "FROM generate_series(1, 10) i",
-        (column_size(conn),),
-    )
+    _random_vectors(conn, 10, column_size(conn))
     monkeypatch.setattr("ariadne_core.db.vectors.VECTORS_PER_LIST", 1)
     with psycopg.connect(libpq_url(database_url), autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (REBUILD_LOCK,))
